@@ -1,0 +1,83 @@
+"""The messages that cross the process boundary between the server and its workers.
+
+Plain msgspec Structs (cheap to pickle, typed) and no pyvips import, so the server process can
+build jobs and read results without loading libvips.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from .options import ConvertOptions
+
+
+class Limits(msgspec.Struct, frozen=True):
+    max_input_pixels: int = 50_000_000
+    max_output_pixels: int = 50_000_000
+
+
+class Converted(msgspec.Struct, frozen=True):
+    data: bytes
+    width: int
+    height: int
+    format: str
+    input_type: str
+    input_width: int
+    input_height: int
+    decode_seconds: float
+    encode_seconds: float
+
+
+class LibvipsInfo(msgspec.Struct, frozen=True):
+    version: str
+    missing_savers: tuple[str, ...]
+    mozjpeg: bool  # trellis quantisation really changes the output
+    concurrency: int
+    pid: int
+
+
+class ConvertJob(msgspec.Struct, frozen=True):
+    data: bytes
+    options: ConvertOptions
+    limits: Limits
+    deadline: float  # time.time() after which the job must not start
+
+
+class PrepareJob(msgspec.Struct, frozen=True):
+    """Batch, stage one: decode and resize once for a width, hand back raw pixels."""
+
+    data: bytes
+    options: ConvertOptions
+    limits: Limits
+    deadline: float
+
+
+class Prepared(msgspec.Struct, frozen=True):
+    pixels: bytes
+    width: int
+    height: int
+    bands: int
+    interpretation: str
+    input_type: str
+    input_width: int
+    input_height: int
+    has_alpha: bool
+    decode_seconds: float
+
+
+class EncodeJob(msgspec.Struct, frozen=True):
+    """Batch, stage two: encode prepared pixels in one format and quality."""
+
+    prepared: Prepared
+    format: str
+    options: ConvertOptions
+    deadline: float
+
+
+class Encoded(msgspec.Struct, frozen=True):
+    data: bytes
+    width: int
+    height: int
+    format: str
+    quality: int | None
+    encode_seconds: float

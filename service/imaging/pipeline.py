@@ -1,0 +1,179 @@
+"""The conversion pipeline, one named step each, in the order they run:
+
+    probe -> choose_format -> plan_resize -> load -> to_srgb -> pad_to_canvas -> flatten_for -> encode
+
+Runs inside a worker process (or the bench's ceiling loop): it imports pyvips, so the server
+process never imports this module. Limits are checked from the header, before any pixel is decoded.
+"""
+
+from __future__ import annotations
+
+import time
+
+import msgspec
+import pyvips
+
+from . import encoders
+from .errors import ErrorKind, ImageError
+from .jobs import Converted, Limits
+from .formats import ALLOWED_LOADERS, OutputFormat, sniff_refused_type
+from .options import ConvertOptions
+from .plan import ResizePlan, plan_resize, upright_size
+
+
+class Source(msgspec.Struct, frozen=True):
+    """What the header says about an input, with width/height already upright."""
+
+    input_type: str
+    width: int
+    height: int
+    has_alpha: bool
+    has_icc: bool
+    orientation: int
+    interlaced: bool
+
+
+def _loader_of(data: bytes) -> str | None:
+    name = pyvips.vips_lib.vips_foreign_find_load_buffer(data, len(data))
+    if name == pyvips.ffi.NULL:
+        return None
+    loader = pyvips.ffi.string(name).decode()
+    return loader.removesuffix("Buffer")
+
+
+def probe(data: bytes, limits: Limits) -> Source:
+    """Identify the input and check it against the limits, reading only its header."""
+    if not data:
+        raise ImageError(ErrorKind.UNSUPPORTED_MEDIA, "The request carried no image (empty body)", "image")
+    loader = _loader_of(data)
+    if loader is None or loader not in ALLOWED_LOADERS:
+        kind = sniff_refused_type(data)
+        accepted = "JPEG, PNG, WebP, AVIF/HEIF, TIFF or GIF"
+        if kind:
+            msg = f"{kind} input is not accepted; send {accepted}"
+        else:
+            msg = f"The upload is not a recognised image; send {accepted}"
+        raise ImageError(ErrorKind.UNSUPPORTED_MEDIA, msg, "image")
+    try:
+        header = pyvips.Image.new_from_buffer(data, "", access="sequential")
+        fields = set(header.get_fields())
+        orientation = int(header.get("orientation")) if "orientation" in fields else 1
+        width, height = upright_size(header.width, header.height, orientation)
+        source = Source(
+            input_type=ALLOWED_LOADERS[loader],
+            width=width,
+            height=height,
+            has_alpha=bool(header.hasalpha()),
+            has_icc="icc-profile-data" in fields,
+            orientation=orientation,
+            interlaced=bool(header.get("interlaced")) if "interlaced" in fields else False,
+        )
+    except pyvips.Error as exc:
+        raise ImageError(ErrorKind.UNPROCESSABLE, f"The image header is corrupt: {_vips_reason(exc)}", "image") from None
+    pixels = source.width * source.height
+    if pixels > limits.max_input_pixels:
+        raise ImageError(
+            ErrorKind.UNPROCESSABLE,
+            f"The image is {source.width}x{source.height} = {pixels} pixels, over the limit of "
+            f"{limits.max_input_pixels} pixels",
+            "image",
+        )
+    return source
+
+
+def choose_format(options: ConvertOptions, source: Source) -> OutputFormat:
+    if options.format != "auto":
+        return OutputFormat(options.format)
+    if "avif" in options.accepted:
+        return OutputFormat.AVIF
+    if "webp" in options.accepted:
+        return OutputFormat.WEBP
+    return OutputFormat.PNG if source.has_alpha else OutputFormat.JPEG
+
+
+def check_plan(plan: ResizePlan, limits: Limits) -> None:
+    if plan.output_pixels > limits.max_output_pixels:
+        raise ImageError(
+            ErrorKind.UNPROCESSABLE,
+            f"The output would be {plan.canvas_width}x{plan.canvas_height} = {plan.output_pixels} pixels, "
+            f"over the limit of {limits.max_output_pixels} pixels",
+            "width",
+        )
+
+
+def load(data: bytes, source: Source, plan: ResizePlan) -> pyvips.Image:
+    """Decode straight to the planned size: JPEG/WebP shrink on load, HEIF uses its thumbnail,
+    EXIF orientation is applied, an embedded ICC profile is converted to sRGB."""
+    kwargs: dict[str, object] = {"height": plan.height, "size": plan.size, "fail_on": "error"}
+    if plan.crop:
+        kwargs["crop"] = "centre"
+    if source.has_icc:
+        kwargs["output_profile"] = "srgb"
+    try:
+        image = pyvips.Image.thumbnail_buffer(data, plan.width, **kwargs)
+        return to_srgb(image).copy_memory()  # decode now, so decode and encode are timed apart
+    except pyvips.Error as exc:
+        raise ImageError(
+            ErrorKind.UNPROCESSABLE, f"The image could not be decoded (truncated or corrupt?): {_vips_reason(exc)}", "image"
+        ) from None
+
+
+def to_srgb(image: pyvips.Image) -> pyvips.Image:
+    if image.interpretation in ("srgb", "b-w") and image.format == "uchar":
+        return image
+    if image.interpretation in ("b-w", "grey16"):
+        return image.colourspace("b-w")
+    return image.colourspace("srgb")
+
+
+def pad_to_canvas(image: pyvips.Image, plan: ResizePlan) -> pyvips.Image:
+    """contain: centre the image on the box, transparent where alpha exists, else black (as sharp)."""
+    if (image.width, image.height) == (plan.canvas_width, plan.canvas_height):
+        return image
+    if not image.hasalpha():
+        image = image.bandjoin(255)
+    return image.gravity("centre", plan.canvas_width, plan.canvas_height, extend="background",
+                         background=[0] * image.bands)
+
+
+def flatten_for(image: pyvips.Image, fmt: OutputFormat) -> pyvips.Image:
+    """JPEG has no alpha: composite onto white rather than let transparent pixels go black."""
+    if fmt.supports_alpha or not image.hasalpha():
+        return image
+    return image.flatten(background=[255] * (image.bands - 1))
+
+
+def encode(image: pyvips.Image, fmt: OutputFormat, options: ConvertOptions) -> bytes:
+    saver, params = encoders.saver_call(fmt, options)
+    image = flatten_for(image, fmt)
+    try:
+        return getattr(image, saver)(**params)
+    except pyvips.Error as exc:
+        raise ImageError(ErrorKind.UNPROCESSABLE, f"The {fmt.value} encoder refused these options: {_vips_reason(exc)}") from None
+
+
+def convert(data: bytes, options: ConvertOptions, limits: Limits = Limits()) -> Converted:
+    source = probe(data, limits)
+    fmt = choose_format(options, source)
+    plan = plan_resize(source.width, source.height, options)
+    check_plan(plan, limits)
+    started = time.perf_counter()
+    image = pad_to_canvas(load(data, source, plan), plan)
+    decoded = time.perf_counter()
+    out = encode(image, fmt, options)
+    return Converted(
+        data=out,
+        width=image.width,
+        height=image.height,
+        format=fmt.value,
+        input_type=source.input_type,
+        input_width=source.width,
+        input_height=source.height,
+        decode_seconds=decoded - started,
+        encode_seconds=time.perf_counter() - decoded,
+    )
+
+
+def _vips_reason(exc: pyvips.Error) -> str:
+    detail = (getattr(exc, "detail", "") or str(exc)).strip()
+    return detail.splitlines()[0] if detail else "libvips error"

@@ -1,0 +1,66 @@
+"""Resize geometry: from the upright source size and the options to the steps libvips runs.
+
+Pure arithmetic so it can be tested without libvips. Semantics follow sharp's fit modes, which
+the original service's clients know.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from .options import ConvertOptions
+
+
+class ResizePlan(msgspec.Struct, frozen=True):
+    """thumbnail() to (width, height) with `size` and `crop`, then pad to (canvas_w, canvas_h)."""
+
+    width: int
+    height: int
+    size: str  # libvips VipsSize: "both" keeps the aspect within the box, "force" stretches
+    crop: bool  # cover: scale to cover the box, then crop its centre
+    canvas_width: int
+    canvas_height: int
+
+    @property
+    def output_pixels(self) -> int:
+        return self.canvas_width * self.canvas_height
+
+
+def _scaled(length: int, scale: float) -> int:
+    return max(1, round(length * scale))
+
+
+def plan_resize(src_w: int, src_h: int, opts: ConvertOptions) -> ResizePlan:
+    """Plan the output geometry for a source already rotated upright (EXIF applied)."""
+    w, h = opts.width, opts.height
+    clamp = (lambda s: s) if opts.enlarge else (lambda s: min(s, 1.0))
+
+    if w is None and h is None:
+        return ResizePlan(src_w, src_h, "both", False, src_w, src_h)
+    if w is None or h is None:
+        scale = clamp(w / src_w if w is not None else h / src_h)  # type: ignore[operator]
+        out_w, out_h = _scaled(src_w, scale), _scaled(src_h, scale)
+        return ResizePlan(out_w, out_h, "force", False, out_w, out_h)
+
+    sx, sy = w / src_w, h / src_h
+    if opts.fit == "fill":
+        out_w, out_h = _scaled(src_w, clamp(sx)), _scaled(src_h, clamp(sy))
+        return ResizePlan(out_w, out_h, "force", False, out_w, out_h)
+    if opts.fit in ("inside", "contain"):
+        scale = clamp(min(sx, sy))
+        out_w, out_h = _scaled(src_w, scale), _scaled(src_h, scale)
+        if opts.fit == "contain":
+            return ResizePlan(out_w, out_h, "force", False, max(w, out_w), max(h, out_h))
+        return ResizePlan(out_w, out_h, "force", False, out_w, out_h)
+    scale = clamp(max(sx, sy))
+    cover_w, cover_h = _scaled(src_w, scale), _scaled(src_h, scale)
+    if opts.fit == "outside":
+        return ResizePlan(cover_w, cover_h, "force", False, cover_w, cover_h)
+    # cover: crop the centre of the covering image to the box, never beyond what we have
+    out_w, out_h = min(w, cover_w), min(h, cover_h)
+    return ResizePlan(out_w, out_h, "both", True, out_w, out_h)
+
+
+def upright_size(width: int, height: int, orientation: int) -> tuple[int, int]:
+    """EXIF orientations 5-8 swap width and height once applied."""
+    return (height, width) if orientation in (5, 6, 7, 8) else (width, height)

@@ -1,0 +1,117 @@
+"""Entry points that run inside a pool worker process.
+
+`init_worker` must run before anything imports pyvips in that process: libvips reads its thread
+count when it starts, and we want one libvips thread per worker so N workers use N cores.
+Every job re-checks its deadline on arrival: a job that could not start in time is not run late.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from .errors import ErrorKind, ImageError
+from .formats import ALLOWED_LOADERS, REQUIRED_SAVERS, OutputFormat
+from .jobs import Converted, ConvertJob, Encoded, EncodeJob, LibvipsInfo, Prepared, PrepareJob
+
+_ready = False
+
+
+def init_worker() -> None:
+    """Single-threaded libvips, no operation cache, only the loaders we accept."""
+    global _ready
+    os.environ["VIPS_CONCURRENCY"] = "1"
+    import pyvips
+
+    pyvips.concurrency_set(1)
+    # Each image is seen once: the cache would only hold memory (libvips' own server checklist).
+    pyvips.cache_set_max(0)
+    pyvips.cache_set_max_mem(0)
+    pyvips.cache_set_max_files(0)
+    pyvips.operation_block_set("VipsForeignLoad", True)
+    for loader in ALLOWED_LOADERS:
+        pyvips.operation_block_set(loader, False)
+    _ready = True
+
+
+def _ensure_ready() -> None:
+    if not _ready:
+        init_worker()
+
+
+def libvips_info() -> LibvipsInfo:
+    _ensure_ready()
+    import pyvips
+
+    missing = []
+    for saver in REQUIRED_SAVERS.values():
+        try:
+            pyvips.Operation.new_from_name(saver)
+        except pyvips.Error:
+            missing.append(saver)
+    mozjpeg = False
+    if "jpegsave_buffer" not in missing:
+        probe = pyvips.Image.gaussnoise(64, 64).cast("uchar")
+        plain = probe.jpegsave_buffer(Q=75)
+        trellis = probe.jpegsave_buffer(Q=75, trellis_quant=True)
+        mozjpeg = plain != trellis
+    version = f"{pyvips.version(0)}.{pyvips.version(1)}.{pyvips.version(2)}"
+    return LibvipsInfo(version, tuple(missing), mozjpeg, pyvips.concurrency_get(), os.getpid())
+
+
+def _check_deadline(deadline: float) -> None:
+    if time.time() > deadline:
+        raise ImageError(ErrorKind.DEADLINE, "The request deadline passed before a worker could start it")
+
+
+def run_convert(job: ConvertJob) -> Converted:
+    _check_deadline(job.deadline)
+    _ensure_ready()
+    from .pipeline import convert
+
+    return convert(job.data, job.options, job.limits)
+
+
+def run_prepare(job: PrepareJob) -> Prepared:
+    _check_deadline(job.deadline)
+    _ensure_ready()
+    from . import pipeline
+    from .plan import plan_resize
+
+    source = pipeline.probe(job.data, job.limits)
+    plan = plan_resize(source.width, source.height, job.options)
+    pipeline.check_plan(plan, job.limits)
+    started = time.perf_counter()
+    image = pipeline.pad_to_canvas(pipeline.load(job.data, source, plan), plan)
+    return Prepared(
+        pixels=image.write_to_memory(),
+        width=image.width,
+        height=image.height,
+        bands=image.bands,
+        interpretation=image.interpretation,
+        input_type=source.input_type,
+        input_width=source.width,
+        input_height=source.height,
+        has_alpha=bool(image.hasalpha()),
+        decode_seconds=time.perf_counter() - started,
+    )
+
+
+def run_encode(job: EncodeJob) -> Encoded:
+    _check_deadline(job.deadline)
+    _ensure_ready()
+    import pyvips
+
+    from .pipeline import encode
+
+    p = job.prepared
+    image = pyvips.Image.new_from_memory(p.pixels, p.width, p.height, p.bands, "uchar")
+    image = image.copy(interpretation=p.interpretation)
+    started = time.perf_counter()
+    data = encode(image, OutputFormat(job.format), job.options)
+    return Encoded(data, p.width, p.height, job.format, job.options.quality, time.perf_counter() - started)
+
+
+def crash_for_test() -> None:  # pragma: no cover - used only to prove crash recovery
+    os.kill(os.getpid(), 9)
+
