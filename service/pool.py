@@ -1,0 +1,263 @@
+"""The libvips process pool: sizing, bounded admission, deadlines and crash recovery.
+
+Each worker is its own single-process executor (a "slot"). Dispatching to an idle slot ourselves,
+instead of handing every job to one shared ProcessPoolExecutor, gives three things the shared
+executor cannot: a job is only submitted when a worker is free, so "not started by its deadline"
+is decided here and such a job is never run late; a worker that dies breaks only its own slot, so
+only the job it held fails; and busy/waiting counts are exact for the saturation metric.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+from . import metrics
+from .imaging.jobs import LibvipsInfo
+from .imaging.worker import init_worker, libvips_info
+
+log = logging.getLogger("service.pool")
+T = TypeVar("T")
+
+
+class PoolError(Exception):
+    """Base of the pool's refusals; the HTTP layer maps each to a status."""
+
+
+class Overloaded(PoolError):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("The service is at capacity; retry shortly")
+        self.retry_after = retry_after
+
+
+class DeadlineExceeded(PoolError):
+    def __init__(self, started: bool) -> None:
+        self.started = started
+        if started:
+            super().__init__("The conversion did not finish before the request deadline")
+        else:
+            super().__init__("No worker became free before the request deadline; the job was dropped")
+
+
+class WorkerCrashed(PoolError):
+    def __init__(self) -> None:
+        super().__init__("The worker converting this image died (out of memory or crashed); retry")
+
+
+class PoolClosed(PoolError):
+    def __init__(self) -> None:
+        super().__init__("The service is shutting down")
+
+
+class _Slot:
+    """One worker process behind its own executor."""
+
+    def __init__(self, context: multiprocessing.context.BaseContext, index: int) -> None:
+        self.index = index
+        self.executor = ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=init_worker)
+
+    def alive(self) -> bool:
+        # _processes is private, but it is the only view of whether the worker still exists.
+        processes = getattr(self.executor, "_processes", None) or {}
+        return all(p.is_alive() for p in processes.values())
+
+    def pids(self) -> list[int]:
+        return list((getattr(self.executor, "_processes", None) or {}).keys())
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        return self.executor.submit(fn, *args)
+
+    def shutdown(self, wait: bool) -> None:
+        self.executor.shutdown(wait=wait, cancel_futures=True)
+
+
+class WorkerPool:
+    def __init__(self, size: int, max_waiting: int, start_method: str = "forkserver") -> None:
+        self.size = size
+        self.max_waiting = max_waiting
+        self._context = multiprocessing.get_context(start_method)
+        if start_method == "forkserver":
+            # Forked workers start from a server that already imported our (pyvips-free) modules.
+            self._context.set_forkserver_preload(["service.imaging.worker"])
+        self._slots: list[_Slot] = []
+        self._idle: deque[_Slot] = deque()
+        self._waiters: deque[asyncio.Future[_Slot]] = deque()
+        self._admitted = 0
+        self._busy = 0
+        self._closing = False
+        self._restarting: set[asyncio.Task[None]] = set()
+        self.info: LibvipsInfo | None = None
+
+    # --- observability -------------------------------------------------------------------------
+    @property
+    def busy(self) -> int:
+        return self._busy
+
+    @property
+    def waiting(self) -> int:
+        return sum(1 for w in self._waiters if not w.done())
+
+    @property
+    def saturation(self) -> float:
+        return (self._busy + self.waiting) / self.size
+
+    @property
+    def admitted(self) -> int:
+        return self._admitted
+
+    @property
+    def capacity(self) -> int:
+        """Requests that may be in the service at once: one running per worker plus the queue."""
+        return self.size + self.max_waiting
+
+    @property
+    def accepting(self) -> bool:
+        return not self._closing and self._admitted < self.capacity and bool(self._slots)
+
+    def worker_pids(self) -> list[int]:
+        return [pid for slot in self._slots for pid in slot.pids()]
+
+    # --- lifecycle -----------------------------------------------------------------------------
+    async def start(self) -> LibvipsInfo:
+        self._slots = [_Slot(self._context, i) for i in range(self.size)]
+        # Warm every worker now (spawn + import pyvips) so the first requests do not pay for it.
+        infos = await asyncio.gather(*(asyncio.wrap_future(s.submit(libvips_info)) for s in self._slots))
+        self._idle.extend(self._slots)
+        self.info = infos[0]
+        metrics.POOL_WORKERS.set(self.size)
+        metrics.bind_pool(self)
+        return infos[0]
+
+    async def close(self) -> None:
+        """Stop admitting, let running jobs finish, stop the workers."""
+        self._closing = True
+        for waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_exception(PoolClosed())
+        for task in list(self._restarting):
+            task.cancel()
+        slots, self._slots = self._slots, []
+        self._idle.clear()
+        await asyncio.to_thread(lambda: [s.shutdown(wait=True) for s in slots])
+
+    # --- admission -----------------------------------------------------------------------------
+    def admit(self) -> "Ticket":
+        if self._closing:
+            raise PoolClosed()
+        if self._admitted >= self.capacity:
+            # Roughly how long the queue ahead takes to drain at a typical job time of ~0.2 s.
+            raise Overloaded(retry_after=max(1, round(self.capacity / self.size * 0.2)))
+        return Ticket(self)
+
+    # --- running jobs --------------------------------------------------------------------------
+    async def run(self, fn: Callable[[Any], T], job: Any, deadline: float) -> T:
+        """Run fn(job) on a free worker; raise DeadlineExceeded / WorkerCrashed / PoolClosed."""
+        while True:
+            slot = await self._acquire(deadline)
+            if not slot.alive():  # died while idle: replace it and take another
+                self._replace(slot)
+                continue
+            try:
+                cfut = slot.submit(fn, job)
+            except (BrokenProcessPool, RuntimeError):
+                self._replace(slot)
+                continue
+            break
+        self._busy += 1
+        fut = asyncio.wrap_future(cfut)
+        fut.add_done_callback(lambda f, s=slot: self._finished(s, f))
+        try:
+            return await asyncio.wait_for(asyncio.shield(fut), max(0.0, deadline - time.time()))
+        except TimeoutError:
+            raise DeadlineExceeded(started=True) from None
+        except BrokenProcessPool:
+            raise WorkerCrashed() from None
+
+    async def _acquire(self, deadline: float) -> _Slot:
+        if self._closing:
+            raise PoolClosed()
+        if self._idle:
+            return self._idle.popleft()
+        waiter: asyncio.Future[_Slot] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            return await asyncio.wait_for(waiter, max(0.0, deadline - time.time()))
+        except TimeoutError:
+            raise DeadlineExceeded(started=False) from None
+        finally:
+            try:
+                self._waiters.remove(waiter)
+            except ValueError:
+                pass
+
+    def _release(self, slot: _Slot) -> None:
+        if self._closing:
+            return
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(slot)
+                return
+        self._idle.append(slot)
+
+    def _finished(self, slot: _Slot, fut: asyncio.Future[Any]) -> None:
+        self._busy -= 1
+        if not fut.cancelled() and isinstance(fut.exception(), BrokenProcessPool):
+            log.warning("worker died during a job; replacing it", extra={"slot": slot.index})
+            self._replace(slot)
+        else:
+            self._release(slot)
+
+    def _replace(self, dead: _Slot) -> None:
+        if self._closing:
+            return
+        metrics.WORKER_RESTARTS.inc()
+        dead.shutdown(wait=False)
+        fresh = _Slot(self._context, dead.index)
+        self._slots = [fresh if s is dead else s for s in self._slots]
+        task = asyncio.get_running_loop().create_task(self._warm(fresh))
+        self._restarting.add(task)
+        task.add_done_callback(self._restarting.discard)
+
+    async def _warm(self, slot: _Slot) -> None:
+        delay = 0.1
+        while not self._closing:
+            try:
+                await asyncio.wrap_future(slot.submit(libvips_info))
+                self._release(slot)
+                return
+            except (BrokenProcessPool, RuntimeError, OSError):
+                log.error("replacement worker failed to start; retrying", extra={"retry_in_s": delay})
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                slot.shutdown(wait=False)
+                replacement = _Slot(self._context, slot.index)
+                self._slots = [replacement if s is slot else s for s in self._slots]
+                slot = replacement
+
+
+class Ticket:
+    """A request's place in the service, held while it is being handled."""
+
+    def __init__(self, pool: WorkerPool) -> None:
+        self._pool = pool
+        pool._admitted += 1
+        self._held = True
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            self._pool._admitted -= 1
+
+    def __enter__(self) -> "Ticket":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
