@@ -57,6 +57,7 @@ class Prepared(msgspec.Struct, frozen=True):
     width: int
     height: int
     bands: int
+    band_format: str  # libvips band format: uchar for 8-bit, ushort for 16-bit PNG/TIFF
     interpretation: str
     input_type: str
     input_width: int
@@ -66,9 +67,11 @@ class Prepared(msgspec.Struct, frozen=True):
 
 
 class EncodeJob(msgspec.Struct, frozen=True):
-    """Batch, stage two: encode prepared pixels in one format and quality."""
+    """Batch, stage two: scale prepared pixels to (width, height) if needed, encode one output."""
 
     prepared: Prepared
+    width: int
+    height: int
     format: str
     options: ConvertOptions
     deadline: float

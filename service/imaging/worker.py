@@ -8,6 +8,7 @@ Every job re-checks its deadline on arrival: a job that could not start in time 
 from __future__ import annotations
 
 import os
+import signal
 import time
 
 from .errors import ErrorKind, ImageError
@@ -21,6 +22,10 @@ def init_worker() -> None:
     """Single-threaded libvips, no operation cache, only the loaders we accept."""
     global _ready
     os.environ["VIPS_CONCURRENCY"] = "1"
+    # The parent manages our life: a Ctrl-C in a terminal, or a supervisor signalling the whole
+    # process tree, must not kill jobs mid-flight; the parent drains, then shuts the pool down.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     import pyvips
 
     pyvips.concurrency_set(1)
@@ -84,10 +89,11 @@ def run_prepare(job: PrepareJob) -> Prepared:
     started = time.perf_counter()
     image = pipeline.pad_to_canvas(pipeline.load(job.data, source, plan), plan)
     return Prepared(
-        pixels=image.write_to_memory(),
+        pixels=bytes(image.write_to_memory()),  # cffi buffers do not pickle
         width=image.width,
         height=image.height,
         bands=image.bands,
+        band_format=image.format,
         interpretation=image.interpretation,
         input_type=source.input_type,
         input_width=source.width,
@@ -105,13 +111,12 @@ def run_encode(job: EncodeJob) -> Encoded:
     from .pipeline import encode
 
     p = job.prepared
-    image = pyvips.Image.new_from_memory(p.pixels, p.width, p.height, p.bands, "uchar")
+    image = pyvips.Image.new_from_memory(p.pixels, p.width, p.height, p.bands, p.band_format)
     image = image.copy(interpretation=p.interpretation)
     started = time.perf_counter()
+    if (job.width, job.height) != (p.width, p.height):
+        # Smaller batch widths come from the largest decode, not from decoding again.
+        image = image.resize(job.width / p.width, vscale=job.height / p.height)
     data = encode(image, OutputFormat(job.format), job.options)
-    return Encoded(data, p.width, p.height, job.format, job.options.quality, time.perf_counter() - started)
-
-
-def crash_for_test() -> None:  # pragma: no cover - used only to prove crash recovery
-    os.kill(os.getpid(), 9)
+    return Encoded(data, image.width, image.height, job.format, job.options.quality, time.perf_counter() - started)
 

@@ -1,0 +1,152 @@
+"""POST /api/batch: one upload, every width x quality (x format), as a streamed ZIP or JSON."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import AsyncIterator
+
+import msgspec
+from litestar import Request, Response, post
+from litestar.response import Stream
+
+from ..conversions import Batch, BatchOutput, BatchPlan, Engine, check_batch_size, dedupe, output_name
+from ..imaging.errors import OptionError
+from ..imaging.formats import OutputFormat
+from ..imaging.options import ConvertOptions, parse_options
+from .inputs import Upload, list_values, read_upload
+from .zipstream import ZipStream
+
+log = logging.getLogger("service.batch")
+_LIST_PARAMS = ("widths", "qualities", "formats", "response")
+
+DESCRIPTION = (
+    "Produces every combination of `widths` x `qualities` (x `formats`) from one upload; lists are "
+    "comma separated or repeated. Decodes once and encodes in parallel across the worker pool. "
+    "Answers a ZIP streamed as outputs finish (entries `{stem}_{w}x{h}_q{q}.{ext}`), or with "
+    "`response=json` a manifest with each output as a base64 data URL."
+)
+
+
+class BatchItem(msgspec.Struct):
+    name: str
+    width: int
+    height: int
+    quality: int | None
+    format: str
+    bytes: int
+    data_url: str
+    requested_width: int | None = None
+
+
+class OriginalInfo(msgspec.Struct):
+    width: int
+    height: int
+    bytes: int
+    format: str
+
+
+class BatchManifest(msgspec.Struct):
+    original: OriginalInfo
+    outputs: list[BatchItem]
+
+
+def _int_list(upload: Upload, name: str, single: str, lo: int, hi: int) -> tuple[int | None, ...]:
+    raw = list_values(upload, name)
+    if not raw:
+        value = upload.fields.get(single)
+        return (None,) if value is None else ()
+    values: list[int] = []
+    for item in raw:
+        try:
+            number = int(item)
+        except ValueError:
+            raise OptionError(name, f"a comma-separated list of integers between {lo} and {hi}", item) from None
+        if not lo <= number <= hi:
+            raise OptionError(name, f"a comma-separated list of integers between {lo} and {hi}", item)
+        values.append(number)
+    return dedupe(values)
+
+
+def _formats(upload: Upload) -> tuple[OutputFormat, ...] | None:
+    formats: list[OutputFormat] = []
+    for item in list_values(upload, "formats"):
+        try:
+            formats.append(OutputFormat(item.lower()))
+        except ValueError:
+            raise OptionError("formats", "a comma-separated list of jpeg, png, webp, avif, tiff", item) from None
+    return tuple(dict.fromkeys(formats)) or None
+
+
+def _parse(upload: Upload, engine: Engine) -> tuple[ConvertOptions, BatchPlan, str]:
+    response = upload.fields.get("response", "zip").lower()
+    if response not in ("zip", "json"):
+        raise OptionError("response", "one of zip, json", upload.fields["response"])
+    fields = {k: v for k, v in upload.fields.items() if k not in _LIST_PARAMS}
+    if fields.get("format", "").lower() == "auto":
+        raise OptionError("format", "an explicit format in a batch (jpeg, png, webp, avif, tiff)", fields["format"])
+    formats = _formats(upload)
+    options = parse_options(fields, formats=formats, extra=_LIST_PARAMS,
+                            max_dimension=engine.settings.max_output_dimension)
+    max_dim = engine.settings.max_output_dimension
+    plan = BatchPlan(
+        widths=_int_list(upload, "widths", "width", 1, max_dim) or (options.width,),
+        qualities=_int_list(upload, "qualities", "quality", 1, 100) or (options.quality,),
+        formats=formats or (OutputFormat(options.format),),
+    )
+    check_batch_size(plan, engine.settings.max_batch_outputs)
+    return options, plan, response
+
+
+def _name(stem: str, out: BatchOutput) -> str:
+    return output_name(stem, out.width, out.height, out.quality, OutputFormat(out.format))
+
+
+@post("/api/batch", summary="Convert one image to many widths x qualities", description=DESCRIPTION,
+      tags=["convert"], status_code=200)
+async def batch(request: Request) -> Response[BatchManifest] | Stream:
+    engine: Engine = request.app.state.engine
+    upload = await read_upload(request)
+    options, plan, response = _parse(upload, engine)
+    job = Batch(engine, upload.data, options, plan)
+    outputs = job.outputs()
+    try:
+        # Wait for the first output before answering: bad input then still gets a JSON 4xx.
+        first = await outputs.__anext__()
+    except BaseException:
+        job.close()
+        raise
+    if response == "json":
+        try:
+            items = [first] + [out async for out in outputs]
+        finally:
+            job.close()
+        assert job.original is not None
+        original = OriginalInfo(job.original.input_width, job.original.input_height, len(upload.data),
+                                job.original.input_type)
+        return Response(BatchManifest(original, [_item(upload.stem, out) for out in items]))
+    return Stream(_zip(upload.stem, first, outputs, job), media_type="application/zip",
+                  headers={"Content-Disposition": f'attachment; filename="{upload.stem}_batch.zip"'})
+
+
+def _item(stem: str, out: BatchOutput) -> BatchItem:
+    mime = OutputFormat(out.format).mime
+    encoded = base64.b64encode(out.data).decode()
+    return BatchItem(_name(stem, out), out.width, out.height, out.quality, out.format, len(out.data),
+                     f"data:{mime};base64,{encoded}", out.requested_width)
+
+
+async def _zip(stem: str, first: BatchOutput, rest: AsyncIterator[BatchOutput], job: Batch) -> AsyncIterator[bytes]:
+    archive = ZipStream()
+    try:
+        yield archive.add(_name(stem, first), first.data)
+        async for out in rest:
+            yield archive.add(_name(stem, out), out.data)
+        yield archive.finish()
+    except Exception:
+        # Headers are gone; the only honest signal left is to cut the stream short.
+        log.exception("batch failed after streaming began")
+        raise
+    finally:
+        job.close()
+
