@@ -104,7 +104,9 @@ def check_plan(plan: ResizePlan, limits: Limits) -> None:
 def load(data: bytes, source: Source, plan: ResizePlan) -> pyvips.Image:
     """Decode straight to the planned size: JPEG/WebP shrink on load, HEIF uses its thumbnail,
     EXIF orientation is applied, an embedded ICC profile is converted to sRGB."""
-    kwargs: dict[str, object] = {"height": plan.height, "size": plan.size, "fail_on": "error"}
+    # thumbnail ignores a fail_on keyword; the loader only sees it through option_string. Without
+    # it a truncated upload decodes "successfully" with grey where the missing data was.
+    kwargs: dict[str, object] = {"height": plan.height, "size": plan.size, "option_string": "fail_on=error"}
     if plan.crop:
         kwargs["crop"] = "centre"
     if source.has_icc:
