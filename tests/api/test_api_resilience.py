@@ -1,0 +1,149 @@
+"""The pool under stress: a worker killed mid-job, overload, deadlines, SIGTERM, bad settings.
+
+Each scenario gets its own service process with a one-worker pool, so timings are controlled by
+one deliberately slow conversion: an AVIF encode of incompressible noise (several seconds).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from apihelpers import ROOT, Service, decode, jpeg, loader, noise
+
+SLOW_PARAMS = {"format": "avif", "effort": "4", "quality": "90"}
+
+
+@pytest.fixture(scope="module")
+def slow_image() -> bytes:
+    return noise(700, 700).jpegsave_buffer(Q=95)
+
+
+def post(url: str, data: bytes, params: dict[str, str], timeout: float = 120) -> httpx.Response:
+    return httpx.post(url + "/api/convert", params=params, content=data, headers={"Content-Type": "image/jpeg"},
+                      timeout=timeout)
+
+
+def wait_until(predicate, timeout: float = 20, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def readiness(svc: Service) -> dict:
+    return httpx.get(svc.url + "/ready", timeout=5).json()
+
+
+def metric(svc: Service, name: str) -> float:
+    for line in httpx.get(svc.url + "/metrics", timeout=5).text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"{name} not exported")
+
+
+@pytest.fixture
+def one_worker(request):
+    svc = Service(request.node.name[:40], {"WORKERS": "1", **getattr(request, "param", {})}).start()
+    yield svc
+    svc.stop()
+
+
+def test_worker_killed_mid_job_fails_only_that_job_and_the_service_recovers(one_worker, slow_image):
+    svc = one_worker
+    with ThreadPoolExecutor(1) as ex:
+        pending = ex.submit(post, svc.url, slow_image, SLOW_PARAMS)
+        wait_until(lambda: readiness(svc)["busy"] == 1, what="the slow job to start")
+        [victim] = svc.worker_pids()
+        os.kill(victim, signal.SIGKILL)
+        r = pending.result()
+    assert r.status_code == 503, r.text
+    assert r.json()["error"]["code"] == "worker_crashed" and r.headers["retry-after"]
+    for _ in range(3):
+        ok = post(svc.url, jpeg(320, 240), {"format": "webp", "width": "100"})
+        assert ok.status_code == 200 and loader(ok.content) == "webpload_buffer"
+    assert svc.worker_pids() and victim not in svc.worker_pids()
+    assert metric(svc, "imageconv_worker_restarts_total") == 1
+    assert svc.proc.poll() is None
+
+
+@pytest.mark.parametrize("one_worker", [{"QUEUE_PER_WORKER": "1"}], indirect=True)
+def test_overload_is_refused_at_once_with_retry_after(one_worker, slow_image):
+    svc = one_worker  # capacity = 1 running + 1 waiting
+    with ThreadPoolExecutor(2) as ex:
+        running: list[Future] = [ex.submit(post, svc.url, slow_image, SLOW_PARAMS)]
+        wait_until(lambda: readiness(svc)["busy"] == 1, what="the first job to run")
+        running.append(ex.submit(post, svc.url, slow_image, SLOW_PARAMS))
+        wait_until(lambda: readiness(svc)["waiting"] == 1, what="the second job to queue")
+        ready = httpx.get(svc.url + "/ready", timeout=5)
+        assert ready.status_code == 503 and ready.json()["status"] == "saturated"
+        started = time.monotonic()
+        refused = post(svc.url, jpeg(64, 64), {"format": "png"})
+        assert time.monotonic() - started < 1.0  # answered at once, not queued
+        assert refused.status_code == 503 and refused.json()["error"]["code"] == "overloaded"
+        assert int(refused.headers["retry-after"]) >= 1
+        results = [f.result() for f in running]
+    assert [r.status_code for r in results] == [200, 200]
+    assert all(loader(r.content) == "heifload_buffer" for r in results)
+    assert httpx.get(svc.url + "/ready", timeout=5).status_code == 200
+
+
+@pytest.mark.parametrize("one_worker", [{"REQUEST_DEADLINE_SECONDS": "1.5"}], indirect=True)
+def test_deadlines_drop_waiting_jobs_and_time_out_running_ones(one_worker, slow_image):
+    svc = one_worker
+    with ThreadPoolExecutor(2) as ex:
+        first = ex.submit(post, svc.url, slow_image, SLOW_PARAMS)
+        wait_until(lambda: readiness(svc)["busy"] == 1, what="the slow job to start")
+        second = ex.submit(post, svc.url, jpeg(64, 64), {"format": "png"})
+        late, dropped = first.result(), second.result()
+    assert late.status_code == 504 and late.json()["error"]["code"] == "deadline_exceeded"
+    assert dropped.status_code == 503 and dropped.json()["error"]["code"] == "deadline_exceeded"
+    assert dropped.headers["retry-after"]
+    # The worker finishes the abandoned encode, then serves again.
+    wait_until(lambda: post(svc.url, jpeg(64, 64), {"format": "png"}).status_code == 200, timeout=60,
+               what="the service to serve again")
+
+
+def test_sigterm_drains_in_flight_work_and_exits_zero(slow_image):
+    svc = Service("sigterm", {"WORKERS": "1", "SHUTDOWN_TIMEOUT_SECONDS": "60"}).start()
+    try:
+        with ThreadPoolExecutor(1) as ex:
+            pending = ex.submit(post, svc.url, slow_image, SLOW_PARAMS)
+            wait_until(lambda: readiness(svc)["busy"] == 1, what="the slow job to start")
+            svc.proc.send_signal(signal.SIGTERM)
+            time.sleep(0.3)
+            try:  # readiness flips at once (or the listener is already closed): no new work arrives
+                assert httpx.get(svc.url + "/ready", timeout=2).status_code == 503
+            except httpx.TransportError:
+                pass
+            assert svc.proc.poll() is None  # still finishing the in-flight conversion
+            r = pending.result()
+        assert r.status_code == 200, r.text
+        assert loader(r.content) == "heifload_buffer" and decode(r.content).width == 700
+        assert svc.proc.wait(30) == 0, svc.log()
+        log = svc.log_path.read_text()
+        assert "shutdown requested; draining" in log and '"pool stopped"' in log
+    finally:
+        svc.stop()
+
+
+@pytest.mark.parametrize(("name", "value", "expected"), [
+    ("WORKERS", "zero", "auto or an integer between 1 and 256"),
+    ("PORT", "70000", "an integer between 1 and 65535"),
+    ("REQUEST_DEADLINE_SECONDS", "-1", "a number between"),
+    ("LOG_LEVEL", "loud", "debug, info, warning, error"),
+])
+def test_invalid_settings_stop_start_up_with_a_message(name, value, expected):
+    result = subprocess.run([sys.executable, "-m", "service"], cwd=ROOT, capture_output=True, text=True,
+                            env={**os.environ, name: value}, timeout=30)
+    assert result.returncode == 2
+    assert name in result.stderr and expected in result.stderr and repr(value) in result.stderr
