@@ -1,6 +1,6 @@
 """The conversion pipeline, one named step each, in the order they run:
 
-    probe -> choose_format -> plan_resize -> load -> to_srgb -> pad_to_canvas -> flatten_for -> encode
+    probe -> plan_resize -> load -> to_srgb -> pad_to_canvas -> choose_format -> flatten_for -> encode
 
 Runs inside a worker process (or the bench's ceiling loop): it imports pyvips, so the server
 process never imports this module. Limits are checked from the header, before any pixel is decoded.
@@ -154,25 +154,37 @@ def encode(image: pyvips.Image, fmt: OutputFormat, options: ConvertOptions) -> b
         raise ImageError(ErrorKind.UNPROCESSABLE, f"The {fmt.value} encoder refused these options: {_vips_reason(exc)}") from None
 
 
-def convert(data: bytes, options: ConvertOptions, limits: Limits = Limits()) -> Converted:
+class Decoded(msgspec.Struct, frozen=True):
+    image: pyvips.Image
+    source: Source
+    seconds: float
+
+
+def decode(data: bytes, options: ConvertOptions, limits: Limits = Limits()) -> Decoded:
+    """Every step before the encoder: header checks, planning, shrink-on-load, sRGB, canvas."""
     source = probe(data, limits)
-    fmt = choose_format(options, source)
     plan = plan_resize(source.width, source.height, options)
     check_plan(plan, limits)
     started = time.perf_counter()
     image = pad_to_canvas(load(data, source, plan), plan)
-    decoded = time.perf_counter()
-    out = encode(image, fmt, options)
+    return Decoded(image, source, time.perf_counter() - started)
+
+
+def convert(data: bytes, options: ConvertOptions, limits: Limits = Limits()) -> Converted:
+    decoded = decode(data, options, limits)
+    fmt = choose_format(options, decoded.source)
+    started = time.perf_counter()
+    out = encode(decoded.image, fmt, options)
     return Converted(
         data=out,
-        width=image.width,
-        height=image.height,
+        width=decoded.image.width,
+        height=decoded.image.height,
         format=fmt.value,
-        input_type=source.input_type,
-        input_width=source.width,
-        input_height=source.height,
-        decode_seconds=decoded - started,
-        encode_seconds=time.perf_counter() - decoded,
+        input_type=decoded.source.input_type,
+        input_width=decoded.source.width,
+        input_height=decoded.source.height,
+        decode_seconds=decoded.seconds,
+        encode_seconds=time.perf_counter() - started,
     )
 
 

@@ -80,14 +80,10 @@ def run_convert(job: ConvertJob) -> Converted:
 def run_prepare(job: PrepareJob) -> Prepared:
     _check_deadline(job.deadline)
     _ensure_ready()
-    from . import pipeline
-    from .plan import plan_resize
+    from .pipeline import decode
 
-    source = pipeline.probe(job.data, job.limits)
-    plan = plan_resize(source.width, source.height, job.options)
-    pipeline.check_plan(plan, job.limits)
-    started = time.perf_counter()
-    image = pipeline.pad_to_canvas(pipeline.load(job.data, source, plan), plan)
+    decoded = decode(job.data, job.options, job.limits)
+    image, source = decoded.image, decoded.source
     return Prepared(
         pixels=bytes(image.write_to_memory()),  # cffi buffers do not pickle
         width=image.width,
@@ -99,7 +95,7 @@ def run_prepare(job: PrepareJob) -> Prepared:
         input_width=source.width,
         input_height=source.height,
         has_alpha=bool(image.hasalpha()),
-        decode_seconds=time.perf_counter() - started,
+        decode_seconds=decoded.seconds,
     )
 
 
