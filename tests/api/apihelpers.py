@@ -72,6 +72,15 @@ class Service:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-3000:] if self.log_path.exists() else ""
 
+    def descendants(self) -> list[int]:
+        assert self.proc is not None
+        tree, found, todo = _children(), [], [self.proc.pid]
+        while todo:
+            kids = tree.get(todo.pop(), [])
+            found += kids
+            todo += kids
+        return found
+
     def worker_pids(self) -> list[int]:
         """libvips workers: children of the forkserver, which is a child of the service."""
         assert self.proc is not None

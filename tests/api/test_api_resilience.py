@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import httpx
@@ -119,6 +120,8 @@ def test_sigterm_drains_in_flight_work_and_exits_zero(slow_image):
         with ThreadPoolExecutor(1) as ex:
             pending = ex.submit(post, svc.url, slow_image, SLOW_PARAMS)
             wait_until(lambda: readiness(svc)["busy"] == 1, what="the slow job to start")
+            helpers = svc.descendants()
+            assert len(helpers) >= 3  # forkserver, resource tracker, the worker
             svc.proc.send_signal(signal.SIGTERM)
             time.sleep(0.3)
             try:  # readiness flips at once (or the listener is already closed): no new work arrives
@@ -130,6 +133,9 @@ def test_sigterm_drains_in_flight_work_and_exits_zero(slow_image):
         assert r.status_code == 200, r.text
         assert loader(r.content) == "heifload_buffer" and decode(r.content).width == 700
         assert svc.proc.wait(30) == 0, svc.log()
+        # No orphans: the worker, the forkserver and the resource tracker all went with it.
+        wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in helpers), timeout=10,
+                   what="the pool's processes to exit")
         log = svc.log_path.read_text()
         assert "shutdown requested; draining" in log and '"pool stopped"' in log
     finally:
