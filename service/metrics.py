@@ -45,7 +45,7 @@ ENCODE_SECONDS = Histogram(
 INPUT_BYTES = Counter("imageconv_input_bytes_total", "Bytes of images received.")
 OUTPUT_BYTES = Counter("imageconv_output_bytes_total", "Bytes of images produced, by output format.", ["format"])
 POOL_WORKERS = Gauge("imageconv_pool_workers", "libvips worker processes in the pool.")
-POOL_IN_FLIGHT = Gauge("imageconv_pool_jobs_in_flight", "Jobs running on a worker now.")
+POOL_IN_FLIGHT = Gauge("imageconv_pool_jobs_in_flight", "Jobs handed to a worker: running, or next in its queue.")
 POOL_WAITING = Gauge("imageconv_pool_jobs_waiting", "Jobs admitted and waiting for a free worker.")
 POOL_SATURATION = Gauge(
     "imageconv_pool_saturation_ratio",

@@ -61,14 +61,18 @@ def one_worker(request):
 
 def test_worker_killed_mid_job_fails_only_that_job_and_the_service_recovers(one_worker, slow_image):
     svc = one_worker
-    with ThreadPoolExecutor(1) as ex:
+    with ThreadPoolExecutor(2) as ex:
         pending = ex.submit(post, svc.url, slow_image, SLOW_PARAMS)
         wait_until(lambda: readiness(svc)["busy"] == 1, what="the slow job to start")
+        queued = ex.submit(post, svc.url, jpeg(320, 240), {"format": "png", "width": "100"})
+        wait_until(lambda: readiness(svc)["busy"] == 2, what="a second job queued behind it on the worker")
         [victim] = svc.worker_pids()
         os.kill(victim, signal.SIGKILL)
-        r = pending.result()
+        r, behind = pending.result(), queued.result()
     assert r.status_code == 503, r.text
     assert r.json()["error"]["code"] == "worker_crashed" and r.headers["retry-after"]
+    # The job queued behind it never ran on the dead worker: it is re-run on the replacement.
+    assert behind.status_code == 200 and decode(behind.content).width == 100
     for _ in range(3):
         ok = post(svc.url, jpeg(320, 240), {"format": "webp", "width": "100"})
         assert ok.status_code == 200 and loader(ok.content) == "webpload_buffer"
@@ -84,7 +88,7 @@ def test_overload_is_refused_at_once_with_retry_after(one_worker, slow_image):
         running: list[Future] = [ex.submit(post, svc.url, slow_image, SLOW_PARAMS)]
         wait_until(lambda: readiness(svc)["busy"] == 1, what="the first job to run")
         running.append(ex.submit(post, svc.url, slow_image, SLOW_PARAMS))
-        wait_until(lambda: readiness(svc)["waiting"] == 1, what="the second job to queue")
+        wait_until(lambda: readiness(svc)["admitted"] == 2, what="the second job to queue")
         ready = httpx.get(svc.url + "/ready", timeout=5)
         assert ready.status_code == 503 and ready.json()["status"] == "saturated"
         started = time.monotonic()
