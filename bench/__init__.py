@@ -1,0 +1,1 @@
+"""Benchmark suite: the service against raw libvips (the ceiling) and the original Node stack."""
