@@ -1,0 +1,368 @@
+// What both pages share: talking to the API (with upload/download progress and busy retries),
+// turning API errors into plain words next to the right control, settings in localStorage,
+// byte formatting, saving files, and the file picker / drop zone.
+
+import { t, getLang, applyTranslations, bindLanguageSwitch, onLangChange } from "./i18n.js";
+
+// ---------------------------------------------------------------- API
+
+/** An error answer from the API ({"error": {status, code, message, field}}) or the network. */
+export class ApiError extends Error {
+  constructor({ status = 0, code = "network", message = "", field = null } = {}) {
+    super(message || code);
+    this.status = status;
+    this.code = code;
+    this.field = field;
+  }
+}
+
+function parseRetryAfter(value) {
+  const n = Number(value);
+  return Number.isFinite(n) && n >= 0 ? n : null;
+}
+
+async function errorFromResponse(xhr) {
+  let body = xhr.response;
+  try {
+    if (body instanceof Blob) body = await body.text();
+    const parsed = typeof body === "string" ? JSON.parse(body) : body;
+    if (parsed && parsed.error) {
+      const e = new ApiError({ status: xhr.status, ...parsed.error });
+      e.retryAfter = parseRetryAfter(xhr.getResponseHeader("Retry-After"));
+      return e;
+    }
+  } catch (_) { /* not our JSON error shape: describe it by status below */ }
+  const e = new ApiError({ status: xhr.status, code: `http_${xhr.status}`, message: xhr.statusText });
+  e.retryAfter = parseRetryAfter(xhr.getResponseHeader("Retry-After"));
+  return e;
+}
+
+/**
+ * POST a FormData with XMLHttpRequest (fetch cannot report upload progress).
+ * onProgress receives {phase: "upload"|"processing"|"download", loaded, total}.
+ * Resolves {status, header(name), body}; rejects with ApiError, or an AbortError.
+ */
+function postOnce(url, formData, { onProgress = () => {}, responseType = "blob", signal } = {}) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", url);
+    xhr.responseType = responseType;
+    xhr.upload.onprogress = (e) => onProgress({ phase: "upload", loaded: e.loaded, total: e.lengthComputable ? e.total : 0 });
+    xhr.upload.onload = () => onProgress({ phase: "processing" });
+    xhr.onprogress = (e) => onProgress({ phase: "download", loaded: e.loaded, total: e.lengthComputable ? e.total : 0 });
+    xhr.onload = async () => {
+      if (xhr.status >= 200 && xhr.status < 300) {
+        resolve({ status: xhr.status, header: (n) => xhr.getResponseHeader(n), body: xhr.response });
+      } else {
+        reject(await errorFromResponse(xhr));
+      }
+    };
+    xhr.onerror = () => reject(new ApiError({ status: 0, code: "network" }));
+    xhr.onabort = () => reject(new DOMException("aborted", "AbortError"));
+    if (signal) {
+      if (signal.aborted) { reject(new DOMException("aborted", "AbortError")); return; }
+      signal.addEventListener("abort", () => xhr.abort(), { once: true });
+    }
+    onProgress({ phase: "upload", loaded: 0, total: 0 });
+    xhr.send(formData);
+  });
+}
+
+function sleep(ms, signal) {
+  return new Promise((resolve, reject) => {
+    const id = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => { clearTimeout(id); reject(new DOMException("aborted", "AbortError")); }, { once: true });
+  });
+}
+
+/** postOnce, retried up to twice when the server says it is busy (503/429 + Retry-After). */
+export async function post(url, formData, opts = {}) {
+  const onProgress = opts.onProgress || (() => {});
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await postOnce(url, formData, opts);
+    } catch (err) {
+      const busy = err instanceof ApiError && (err.status === 503 || err.status === 429);
+      if (!busy || attempt >= 2) throw err;
+      const wait = Math.min(Math.max(err.retryAfter ?? 1, 1), 10);
+      onProgress({ phase: "retry", seconds: wait });
+      await sleep(wait * 1000, opts.signal);
+    }
+  }
+}
+
+export function isAbort(err) {
+  return err && err.name === "AbortError";
+}
+
+/** Append options to a FormData; booleans as "true"/"false", empty values left out. */
+export function appendOptions(formData, options) {
+  for (const [k, v] of Object.entries(options)) {
+    if (v === null || v === undefined || v === "") continue;
+    formData.append(k, typeof v === "boolean" ? String(v) : String(v));
+  }
+  return formData;
+}
+
+// ---------------------------------------------------------------- progress
+
+/** Drives a .progress block: a <progress> bar and a line of text, with elapsed seconds. */
+export class ProgressView {
+  constructor(el) {
+    this.el = el;
+    this.bar = el.querySelector("progress");
+    this.text = el.querySelector(".progress-text");
+    this.timer = null;
+    this.count = 0;
+  }
+
+  start(count = 0) {
+    this.count = count;
+    this.started = performance.now();
+    this.phase = "upload";
+    this.el.hidden = false;
+    this.el.setAttribute("aria-busy", "true");
+    this.update({ phase: "upload", loaded: 0, total: 0 });
+    clearInterval(this.timer);
+    this.timer = setInterval(() => { if (this.phase === "processing") this.render(); }, 200);
+  }
+
+  update(evt) {
+    this.phase = evt.phase;
+    this.last = evt;
+    this.render();
+  }
+
+  render() {
+    const evt = this.last || {};
+    const secs = ((performance.now() - this.started) / 1000).toFixed(1);
+    if (evt.phase === "upload") {
+      const pct = evt.total ? Math.round((evt.loaded / evt.total) * 100) : 0;
+      this.bar.max = 100;
+      this.bar.value = pct;
+      this.text.textContent = t("progress.uploading", { pct });
+    } else if (evt.phase === "processing") {
+      this.bar.removeAttribute("value"); // indeterminate: the server does not report its progress
+      this.text.textContent = this.count > 1 ? t("progress.processing_n", { n: this.count, s: secs }) : t("progress.processing", { s: secs });
+    } else if (evt.phase === "download") {
+      if (evt.total) { this.bar.max = evt.total; this.bar.value = evt.loaded; } else this.bar.removeAttribute("value");
+      this.text.textContent = t("progress.downloading", { received: humanBytes(evt.loaded || 0) });
+    } else if (evt.phase === "retry") {
+      this.bar.removeAttribute("value");
+      this.text.textContent = t("progress.retry", { s: evt.seconds });
+    }
+  }
+
+  stop() {
+    clearInterval(this.timer);
+    this.timer = null;
+    this.el.hidden = true;
+    this.el.removeAttribute("aria-busy");
+  }
+}
+
+// ---------------------------------------------------------------- errors
+
+const FIELD_LABEL_KEYS = {
+  image: "file.legend",
+  widths: "batch.widths",
+  qualities: "batch.qualities",
+  format: "opt.format",
+  formats: "opt.format",
+};
+
+function fieldLabel(field) {
+  const key = FIELD_LABEL_KEYS[field] || `opt.${field}`;
+  const text = t(key);
+  return text === key ? field : text;
+}
+
+/** Plain words for an error: {text, detail}. */
+export function describeError(err) {
+  if (!(err instanceof ApiError)) return { text: t("error.server"), detail: String(err && err.message ? err.message : err) };
+  const code = String(err.code || "").toLowerCase();
+  let text;
+  if (err.status === 0) text = t("error.network");
+  else if (err.status === 413 || code.includes("too_large")) text = t("error.too_large");
+  else if (code.includes("pixel")) text = t("error.too_many_pixels");
+  else if (err.field === "image" || err.status === 415 || /decode|unsupported|bad_input|not_an_image|invalid_image/.test(code)) text = t("error.bad_image");
+  else if (err.status === 503 || err.status === 429) text = t("error.busy");
+  else if (err.status === 504 || code.includes("deadline") || code.includes("timeout")) text = t("error.timeout");
+  else if (err.status >= 400 && err.status < 500) text = err.field ? t("error.invalid_field", { label: fieldLabel(err.field) }) : t("error.invalid");
+  else text = t("error.server");
+  const detail = err.status !== 0 && err.message && err.message !== err.code ? err.message : "";
+  return { text, detail };
+}
+
+/**
+ * Shows errors in the general area (role=alert, data-testid=error) and, when the error names a
+ * field, also next to that control (its .field-error, found by data-field-error), GOV.UK style:
+ * the summary links to the control.
+ */
+export class ErrorView {
+  constructor(generalEl) {
+    this.general = generalEl;
+    this.current = null;
+    onLangChange(() => { if (this.current) this.show(this.current.err, this.current.field); });
+  }
+
+  clear() {
+    this.current = null;
+    this.general.hidden = true;
+    this.general.replaceChildren();
+    for (const el of document.querySelectorAll(".field-error")) {
+      el.hidden = true;
+      el.textContent = "";
+    }
+    for (const el of document.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
+  }
+
+  /** Show err (an ApiError, an Error, or {text} for a message of our own). field overrides err.field. */
+  show(err, field = undefined) {
+    this.clear();
+    this.current = { err, field };
+    const { text, detail } = err && err.i18nKey ? { text: t(err.i18nKey, err.params || {}), detail: "" } : describeError(err);
+    const name = field !== undefined ? field : err && err.field;
+    const fieldEl = name ? findFieldError(name) : null;
+    const p = document.createElement("p");
+    p.className = "error-text";
+    p.textContent = text;
+    this.general.append(p);
+    if (detail) {
+      const d = document.createElement("p");
+      d.className = "error-detail";
+      d.textContent = t("error.details", { message: detail });
+      this.general.append(d);
+    }
+    if (fieldEl) {
+      fieldEl.textContent = detail ? `${text} ${detail}` : text;
+      fieldEl.hidden = false;
+      const control = document.querySelector(`[aria-describedby~="${fieldEl.id}"]`);
+      if (control) {
+        control.setAttribute("aria-invalid", "true");
+        const a = document.createElement("a");
+        a.href = `#${control.id}`;
+        a.textContent = t("error.go_to", { label: fieldLabel(name) });
+        a.addEventListener("click", (e) => { e.preventDefault(); control.focus(); });
+        this.general.append(a);
+      }
+    }
+    this.general.hidden = false;
+  }
+}
+
+function findFieldError(field) {
+  const all = [...document.querySelectorAll(`[data-field-error="${CSS.escape(field)}"]`)];
+  return all.find((el) => !el.closest("[hidden]")) || null;
+}
+
+// ---------------------------------------------------------------- settings
+
+export function loadSettings(key, defaults) {
+  try {
+    const raw = localStorage.getItem(key);
+    if (raw) return { ...defaults, ...JSON.parse(raw) };
+  } catch (_) { /* corrupt or blocked storage: use the defaults */ }
+  return { ...defaults };
+}
+
+export function saveSettings(key, value) {
+  try { localStorage.setItem(key, JSON.stringify(value)); } catch (_) { /* quota or blocked: not fatal */ }
+}
+
+// ---------------------------------------------------------------- bytes, names, files
+
+export function humanBytes(n) {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${(n / (1024 * 1024)).toFixed(2)} MB`;
+}
+
+/** "12345 bytes (12.1 KB)": the exact integer first, for people and tests alike. */
+export function sizeText(n) {
+  return t("result.size", { bytes: String(n), human: humanBytes(n) });
+}
+
+/** {text, kind} comparing out to orig bytes; kind is smaller|larger|same. */
+export function reductionText(orig, out) {
+  if (!orig) return { text: "", kind: "same" };
+  const pct = ((orig - out) / orig) * 100;
+  const shown = Math.abs(pct).toLocaleString(getLang(), { maximumFractionDigits: 1, minimumFractionDigits: 1 });
+  if (Math.abs(pct) < 0.05) return { text: t("result.same"), kind: "same" };
+  return pct > 0 ? { text: t("result.smaller", { pct: shown }), kind: "smaller" } : { text: t("result.larger", { pct: shown }), kind: "larger" };
+}
+
+/** The file name without its extension, safe to use in a download name. */
+export function stemOf(filename) {
+  const base = String(filename || "").split(/[\\/]/).pop().replace(/\.[^.]*$/, "");
+  const safe = base.replace(/[^\p{L}\p{N}._-]+/gu, "_").replace(/^[._]+|_+$/g, "");
+  return safe || "image";
+}
+
+export function filenameFromDisposition(value) {
+  if (!value) return null;
+  const star = /filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)/.exec(value);
+  if (star) { try { return decodeURIComponent(star[1].trim()); } catch (_) { /* fall through */ } }
+  const plain = /filename\s*=\s*"?([^";]+)"?/.exec(value);
+  return plain ? plain[1].trim() : null;
+}
+
+/** Save a Blob (or a data: URL) as a file named name. */
+export function saveFile(blobOrUrl, name) {
+  const url = typeof blobOrUrl === "string" ? blobOrUrl : URL.createObjectURL(blobOrUrl);
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = name;
+  a.hidden = true;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  if (typeof blobOrUrl !== "string") setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+/** Decode a File in the browser for its pixel size. Resolves {url, width, height}, or null if it cannot. */
+export function probeImage(file) {
+  return new Promise((resolve) => {
+    const url = URL.createObjectURL(file);
+    const img = new Image();
+    img.onload = () => resolve({ url, width: img.naturalWidth, height: img.naturalHeight });
+    img.onerror = () => { URL.revokeObjectURL(url); resolve(null); };
+    img.src = url;
+  });
+}
+
+/** Wire a drop zone (a <label> around a file input): picking or dropping calls onFile(file). */
+export function bindDropzone(zone, input, onFile) {
+  input.addEventListener("change", () => { if (input.files && input.files[0]) onFile(input.files[0]); });
+  for (const type of ["dragenter", "dragover"]) {
+    zone.addEventListener(type, (e) => { e.preventDefault(); zone.classList.add("dragging"); });
+  }
+  for (const type of ["dragleave", "drop"]) {
+    zone.addEventListener(type, () => zone.classList.remove("dragging"));
+  }
+  zone.addEventListener("drop", (e) => {
+    e.preventDefault();
+    const file = e.dataTransfer && e.dataTransfer.files && e.dataTransfer.files[0];
+    if (file) onFile(file);
+  });
+  // A file dropped next to the zone must not make the browser navigate away from the page.
+  window.addEventListener("dragover", (e) => e.preventDefault());
+  window.addEventListener("drop", (e) => e.preventDefault());
+}
+
+/** Translations, the language switch and the current page's nav link. */
+export function setupPage() {
+  applyTranslations();
+  const select = document.getElementById("lang");
+  if (select) bindLanguageSwitch(select);
+}
+
+export function debounce(fn, ms) {
+  let id = null;
+  const wrapped = (...args) => {
+    clearTimeout(id);
+    id = setTimeout(() => fn(...args), ms);
+  };
+  wrapped.cancel = () => clearTimeout(id);
+  return wrapped;
+}
