@@ -44,21 +44,29 @@ class ConvertJob(msgspec.Struct, frozen=True):
 
 
 class PrepareJob(msgspec.Struct, frozen=True):
-    """Batch, stage one: decode and resize once for a width, hand back raw pixels."""
+    """Batch, stage one: decode once (sized for the largest width), then scale down in the same
+    worker to every other width asked, handing back one raster per distinct size."""
 
     data: bytes
-    options: ConvertOptions
+    options: ConvertOptions  # its width is the largest asked
+    widths: tuple[int | None, ...]
     limits: Limits
     deadline: float
 
 
-class Prepared(msgspec.Struct, frozen=True):
+class Raster(msgspec.Struct, frozen=True):
+    """Decoded pixels crossing the process boundary (only as many as the output needs)."""
+
     pixels: bytes
     width: int
     height: int
     bands: int
     band_format: str  # libvips band format: uchar for 8-bit, ushort for 16-bit PNG/TIFF
     interpretation: str
+
+
+class Prepared(msgspec.Struct, frozen=True):
+    rasters: dict[int, Raster]  # by requested width; -1 stands for "no width asked"
     input_type: str
     input_width: int
     input_height: int
@@ -67,11 +75,9 @@ class Prepared(msgspec.Struct, frozen=True):
 
 
 class EncodeJob(msgspec.Struct, frozen=True):
-    """Batch, stage two: scale prepared pixels to (width, height) if needed, encode one output."""
+    """Batch, stage two: encode one output from a raster already at its size."""
 
-    prepared: Prepared
-    width: int
-    height: int
+    raster: Raster
     format: str
     options: ConvertOptions
     deadline: float

@@ -13,7 +13,7 @@ import time
 
 from .errors import ErrorKind, ImageError
 from .formats import ALLOWED_LOADERS, REQUIRED_SAVERS, OutputFormat
-from .jobs import Converted, ConvertJob, Encoded, EncodeJob, LibvipsInfo, Prepared, PrepareJob
+from .jobs import Converted, ConvertJob, Encoded, EncodeJob, LibvipsInfo, Prepared, PrepareJob, Raster
 
 _ready = False
 
@@ -80,22 +80,37 @@ def run_convert(job: ConvertJob) -> Converted:
 def run_prepare(job: PrepareJob) -> Prepared:
     _check_deadline(job.deadline)
     _ensure_ready()
+    import msgspec
+
     from .pipeline import decode
+    from .plan import plan_resize
 
     decoded = decode(job.data, job.options, job.limits)
     image, source = decoded.image, decoded.source
-    return Prepared(
+    started = time.perf_counter()
+    by_size: dict[tuple[int, int], Raster] = {}
+    rasters: dict[int, Raster] = {}
+    for width in job.widths:
+        plan = plan_resize(source.width, source.height, msgspec.structs.replace(job.options, width=width))
+        size = (plan.canvas_width, plan.canvas_height)
+        if size not in by_size:
+            # Smaller widths come from the one decode: a resize is far cheaper than decoding again.
+            scaled = image if size == (image.width, image.height) else image.resize(
+                size[0] / image.width, vscale=size[1] / image.height)
+            by_size[size] = _raster(scaled)
+        rasters[-1 if width is None else width] = by_size[size]
+    return Prepared(rasters, source.input_type, source.width, source.height, bool(image.hasalpha()),
+                    decoded.seconds + time.perf_counter() - started)
+
+
+def _raster(image) -> Raster:  # type: ignore[no-untyped-def]
+    return Raster(
         pixels=bytes(image.write_to_memory()),  # cffi buffers do not pickle
         width=image.width,
         height=image.height,
         bands=image.bands,
         band_format=image.format,
         interpretation=image.interpretation,
-        input_type=source.input_type,
-        input_width=source.width,
-        input_height=source.height,
-        has_alpha=bool(image.hasalpha()),
-        decode_seconds=decoded.seconds,
     )
 
 
@@ -106,13 +121,9 @@ def run_encode(job: EncodeJob) -> Encoded:
 
     from .pipeline import encode
 
-    p = job.prepared
-    image = pyvips.Image.new_from_memory(p.pixels, p.width, p.height, p.bands, p.band_format)
-    image = image.copy(interpretation=p.interpretation)
+    r = job.raster
+    image = pyvips.Image.new_from_memory(r.pixels, r.width, r.height, r.bands, r.band_format)
+    image = image.copy(interpretation=r.interpretation)
     started = time.perf_counter()
-    if (job.width, job.height) != (p.width, p.height):
-        # Smaller batch widths come from the largest decode, not from decoding again.
-        image = image.resize(job.width / p.width, vscale=job.height / p.height)
     data = encode(image, OutputFormat(job.format), job.options)
     return Encoded(data, image.width, image.height, job.format, job.options.quality, time.perf_counter() - started)
-
