@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test chromium bench bench-quick clean
+.PHONY: run test system-tools bench bench-quick clean
 
 # Runtime dependencies only: `make run` should not wait for the linters and browsers of the tests.
 $(VENV)/.run-deps: pyproject.toml
@@ -21,22 +21,33 @@ $(VENV)/.test-deps: $(VENV)/.run-deps pyproject.toml
 run: $(VENV)/.run-deps
 	$(PY) -m service
 
-# The browser tests drive Debian's Chromium (never a downloaded browser); install it when we can.
-chromium:
-	@if [ ! -x $(CHROMIUM) ]; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "Chromium missing: installing Debian's chromium for the browser tests"; \
-	    apt-get install -y --no-install-recommends chromium >/dev/null || { apt-get update >/dev/null && apt-get install -y --no-install-recommends chromium >/dev/null; }; \
-	  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then \
-	    sudo apt-get install -y --no-install-recommends chromium >/dev/null; \
+# System tools the suite drives, all from Debian: Chromium for the browser tests (never a
+# downloaded browser), hey for the bench smoke test, promtool (prometheus) for the metrics check.
+# Installed with apt-get when we can; otherwise stop and say how to get them.
+SYSTEM_TOOLS := $(CHROMIUM):chromium /usr/bin/hey:hey /usr/bin/promtool:prometheus
+
+system-tools:
+	@missing=""; for pair in $(SYSTEM_TOOLS); do \
+	  [ -x "$${pair%%:*}" ] || missing="$$missing $${pair##*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then SUDO=""; \
+	  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then SUDO="sudo"; \
+	  else SUDO=none; fi; \
+	  if [ "$$SUDO" != none ]; then \
+	    echo "installing Debian packages the tests need:$$missing"; \
+	    $$SUDO apt-get install -y --no-install-recommends $$missing >/dev/null 2>&1 || \
+	      { $$SUDO apt-get update >/dev/null 2>&1 && $$SUDO apt-get install -y --no-install-recommends $$missing >/dev/null; }; \
 	  fi; \
 	fi; \
-	if [ ! -x $(CHROMIUM) ]; then \
-	  echo "The browser tests need Chromium at $(CHROMIUM): run 'sudo apt-get install chromium' (or set CHROMIUM=/path/to/chromium)"; \
-	  exit 1; \
-	fi
+	for pair in $(SYSTEM_TOOLS); do \
+	  if [ ! -x "$${pair%%:*}" ]; then \
+	    echo "The tests need $${pair%%:*}: run 'sudo apt-get install $${pair##*:}' (Chromium may also be given as CHROMIUM=/path/to/chromium)"; \
+	    exit 1; \
+	  fi; \
+	done
 
-test: $(VENV)/.test-deps chromium
+test: $(VENV)/.test-deps system-tools
 	CHROMIUM=$(CHROMIUM) $(PY) -m pytest
 
 bench: $(VENV)/.test-deps
