@@ -1,4 +1,4 @@
-"""python -m bench {ceiling,service,peer,compare,report}: see BENCHMARKS.md."""
+"""python -m bench {ceiling,service,peer,compare,profile,report}: see BENCHMARKS.md."""
 
 from __future__ import annotations
 
@@ -30,10 +30,25 @@ def main(argv: list[str] | None = None) -> int:
                        "WORKERS x (1 + QUEUE_PER_WORKER); stay at or under it)")
         p.add_argument("--out", type=Path, help="results directory (default bench/results or bench/results/quick)")
         p.add_argument("--no-progress", action="store_true")
+    pr = sub.add_parser("profile", help="py-spy the server process under load on one cell")
+    pr.add_argument("--format", default="jpeg")
+    pr.add_argument("--quality", type=int, default=75)
+    pr.add_argument("--width", type=int, default=320)
+    pr.add_argument("--seconds", type=float, default=8.0)
+    pr.add_argument("--out", type=Path, default=RESULTS / "profile.md")
     r = sub.add_parser("report", help="re-render the report from a results.json")
     r.add_argument("--results", type=Path, default=RESULTS / "results.json")
     args = parser.parse_args(argv)
 
+    if args.command == "profile":
+        from .matrix import Cell
+        from .profile import profile, render as render_profile
+
+        text = render_profile(profile(Cell(args.format, args.quality, args.width), args.seconds))
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text + "\n")
+        print(text)
+        return 0
     if args.command == "report":
         results = load_results(args.results)
         print(render(results, args.results.parent).read_text())

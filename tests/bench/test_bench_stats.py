@@ -64,3 +64,14 @@ def test_hey_csv_counts_only_requests_finished_in_the_window():
     r = parse_hey_csv(text, 1.0, 0.25)
     assert (r.ok, r.errors, r.images_per_second) == (2, 1, 2.0)
     assert r.p50_ms == pytest.approx(150.0) and r.generator_cpu_seconds == 0.25
+
+
+def test_py_spy_collapsed_stacks_are_summarized():
+    from bench.profile import summarize_raw
+
+    raw = ("main (service/__main__.py:1);run (uvicorn/server.py:2);select (selectors.py:3) 6\n"
+           "main (service/__main__.py:1);handle (service/api/convert.py:9) 4\n")
+    own, ours = summarize_raw(raw)
+    assert own[0].frame.startswith("select") and own[0].share == 0.6
+    assert {f.frame.split(" ")[0] for f in ours} == {"main", "run", "handle"}
+    assert next(f for f in ours if f.frame.startswith("main")).share == 1.0

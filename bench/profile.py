@@ -1,0 +1,112 @@
+"""Where the service's own time goes under load: py-spy samples the server process (not the
+libvips workers, whose time is the ceiling's) while hey drives one cell, and the per-process CPU
+split shows how much of each image is spent outside libvips."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from collections import Counter
+from pathlib import Path
+
+import msgspec
+
+from . import procs
+from .load import LoadResult, run_hey
+from .matrix import CORPUS, Cell
+from .targets import ServiceTarget
+
+
+class Frame(msgspec.Struct, frozen=True):
+    share: float
+    frame: str
+
+
+class Profile(msgspec.Struct, frozen=True):
+    cell: Cell
+    load: LoadResult
+    cpu_ms_per_image_server: float
+    cpu_ms_per_image_workers: float
+    cpu_ms_per_image_generator: float
+    top_self: list[Frame]
+    top_service_frames: list[Frame]
+
+
+def _py_spy() -> str:
+    path = Path(sys.executable).parent / "py-spy"
+    found = str(path) if path.exists() else shutil.which("py-spy")
+    if not found:
+        raise SystemExit("py-spy is missing: pip install py-spy (it is in the 'bench' extra)")
+    return found
+
+
+def summarize_raw(text: str, top: int = 12) -> tuple[list[Frame], list[Frame]]:
+    """py-spy's raw (collapsed stack) format: 'frame;frame;frame count' per line."""
+    own: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
+    total = 0
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        stack, _, count = line.rpartition(" ")
+        n = int(count)
+        total += n
+        frames = stack.split(";")
+        own[frames[-1]] += n
+        for frame in set(frames):
+            inclusive[frame] += n
+    if not total:
+        return [], []
+    top_self = [Frame(round(n / total, 3), f) for f, n in own.most_common(top)]
+    ours = [Frame(round(n / total, 3), f) for f, n in inclusive.most_common()
+            if "service/" in f or "litestar/" in f or "uvicorn/" in f][:top]
+    return top_self, ours
+
+
+def profile(cell: Cell, seconds: float = 8.0, concurrency: int = 4, image: str = "Storm.jpg") -> Profile:
+    svc = ServiceTarget()
+    try:
+        data = (CORPUS / image).read_bytes()
+        with tempfile.TemporaryDirectory() as tmp:
+            body = Path(tmp) / image
+            body.write_bytes(data)
+            out = Path(tmp) / "spy.txt"
+            import httpx
+
+            url = str(httpx.URL(svc.url + "/api/convert", params=cell.params()))
+            pids = procs.tree(svc.proc.pid)
+            server = [svc.proc.pid]
+            workers = [p for p in pids if p != svc.proc.pid]
+            before_server, before_workers = procs.cpu_seconds(server), procs.cpu_seconds(workers)
+            result: list[LoadResult] = []
+            load = threading.Thread(target=lambda: result.append(run_hey(url, body, "image/jpeg", seconds, concurrency)))
+            load.start()
+            subprocess.run([_py_spy(), "record", "-p", str(svc.proc.pid), "-d", str(int(seconds - 2)), "-r", "200",
+                            "-f", "raw", "-o", str(out), "--nonblocking"], capture_output=True, check=False)
+            load.join()
+            run = result[0]
+            server_ms = (procs.cpu_seconds(server) - before_server) / max(run.ok, 1) * 1000
+            worker_ms = (procs.cpu_seconds(workers) - before_workers) / max(run.ok, 1) * 1000
+            top_self, ours = summarize_raw(out.read_text() if out.exists() else "")
+            return Profile(cell, run, round(server_ms, 2), round(worker_ms, 2),
+                           round(run.generator_cpu_seconds / max(run.ok, 1) * 1000, 2), top_self, ours)
+    finally:
+        svc.stop()
+
+
+def render(p: Profile) -> str:
+    lines = [
+        f"Profile of {p.cell.key}: {p.load.images_per_second:.1f} img/s at concurrency {4}, "
+        f"CPU per image: server process {p.cpu_ms_per_image_server} ms, libvips workers "
+        f"{p.cpu_ms_per_image_workers} ms, load generator {p.cpu_ms_per_image_generator} ms.",
+        "",
+        "| share of server samples (self) | frame |", "|---|---|",
+        *[f"| {f.share:.1%} | `{f.frame[:110]}` |" for f in p.top_self],
+        "",
+        "| share of server samples (inclusive) | service / framework frame |", "|---|---|",
+        *[f"| {f.share:.1%} | `{f.frame[:110]}` |" for f in p.top_service_frames],
+    ]
+    return "\n".join(lines)
