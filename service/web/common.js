@@ -8,11 +8,13 @@ import { t, getLang, applyTranslations, bindLanguageSwitch, onLangChange } from 
 
 /** An error answer from the API ({"error": {status, code, message, field}}) or the network. */
 export class ApiError extends Error {
-  constructor({ status = 0, code = "network", message = "", field = null } = {}) {
+  constructor({ status = 0, code = "network", message = "", field = null, allowed = null, received = null } = {}) {
     super(message || code);
     this.status = status;
     this.code = code;
     this.field = field;
+    this.allowed = allowed; // option errors name what is accepted and what arrived
+    this.received = received;
   }
 }
 
@@ -165,6 +167,7 @@ export class ProgressView {
 
 const FIELD_LABEL_KEYS = {
   image: "file.legend",
+  compression: "opt.compression",
   widths: "batch.widths",
   qualities: "batch.qualities",
   format: "opt.format",
@@ -179,7 +182,7 @@ function fieldLabel(field) {
 
 /** Plain words for an error: {text, detail}. */
 export function describeError(err) {
-  if (!(err instanceof ApiError)) return { text: t("error.server"), detail: String(err && err.message ? err.message : err) };
+  if (!(err instanceof ApiError)) return { text: t("error.server"), detail: t("error.details", { message: String(err && err.message ? err.message : err) }) };
   const code = String(err.code || "").toLowerCase();
   let text;
   if (err.status === 0) text = t("error.network");
@@ -188,9 +191,15 @@ export function describeError(err) {
   else if (err.field === "image" || err.status === 415 || /decode|unsupported|bad_input|not_an_image|invalid_image/.test(code)) text = t("error.bad_image");
   else if (err.status === 503 || err.status === 429) text = t("error.busy");
   else if (err.status === 504 || code.includes("deadline") || code.includes("timeout")) text = t("error.timeout");
-  else if (err.status >= 400 && err.status < 500) text = err.field ? t("error.invalid_field", { label: fieldLabel(err.field) }) : t("error.invalid");
+  else if (err.status >= 400 && err.status < 500 && err.field && err.received != null && err.allowed) {
+    // Option errors: say which value was refused in the user's words, and what would be accepted.
+    return {
+      text: t("error.invalid_value", { label: fieldLabel(err.field), received: err.received }),
+      detail: t("error.allowed", { allowed: err.allowed }),
+    };
+  } else if (err.status >= 400 && err.status < 500) text = err.field ? t("error.invalid_field", { label: fieldLabel(err.field) }) : t("error.invalid");
   else text = t("error.server");
-  const detail = err.status !== 0 && err.message && err.message !== err.code ? err.message : "";
+  const detail = err.status !== 0 && err.message && err.message !== err.code ? t("error.details", { message: err.message }) : "";
   return { text, detail };
 }
 
@@ -222,7 +231,7 @@ export class ErrorView {
     this.clear();
     this.current = { err, field };
     const { text, detail } = err && err.i18nKey ? { text: t(err.i18nKey, err.params || {}), detail: "" } : describeError(err);
-    const name = field !== undefined ? field : err && err.field;
+    const name = field !== undefined ? field : (err && err.field) || imageFault(err);
     const fieldEl = name ? findFieldError(name) : null;
     const p = document.createElement("p");
     p.className = "error-text";
@@ -231,7 +240,7 @@ export class ErrorView {
     if (detail) {
       const d = document.createElement("p");
       d.className = "error-detail";
-      d.textContent = t("error.details", { message: detail });
+      d.textContent = detail;
       this.general.append(d);
     }
     if (fieldEl) {
@@ -251,9 +260,16 @@ export class ErrorView {
   }
 }
 
+/** Errors about the upload itself that the API reports without a field still belong next to the file picker. */
+function imageFault(err) {
+  return err instanceof ApiError && [413, 415, 422].includes(err.status) ? "image" : null;
+}
+
+/** The error slot of the control named field that is on screen (options of other formats are hidden). */
 function findFieldError(field) {
   const all = [...document.querySelectorAll(`[data-field-error="${CSS.escape(field)}"]`)];
-  return all.find((el) => !el.closest("[hidden]")) || null;
+  // The slot itself is hidden until used: only its ancestors decide whether it can be seen.
+  return all.find((el) => !el.parentElement?.closest("[hidden]")) || null;
 }
 
 // ---------------------------------------------------------------- settings
@@ -283,13 +299,16 @@ export function sizeText(n) {
   return t("result.size", { bytes: String(n), human: humanBytes(n) });
 }
 
-/** {text, kind} comparing out to orig bytes; kind is smaller|larger|same. */
-export function reductionText(orig, out) {
+/** {text, kind} comparing out to orig bytes; kind is smaller|larger|same. short: for grid cells. */
+export function reductionText(orig, out, { short = false } = {}) {
   if (!orig) return { text: "", kind: "same" };
   const pct = ((orig - out) / orig) * 100;
   const shown = Math.abs(pct).toLocaleString(getLang(), { maximumFractionDigits: 1, minimumFractionDigits: 1 });
-  if (Math.abs(pct) < 0.05) return { text: t("result.same"), kind: "same" };
-  return pct > 0 ? { text: t("result.smaller", { pct: shown }), kind: "smaller" } : { text: t("result.larger", { pct: shown }), kind: "larger" };
+  const key = (name) => (short ? `${name}_short` : name);
+  if (Math.abs(pct) < 0.05) return { text: t(key("result.same")), kind: "same" };
+  return pct > 0
+    ? { text: t(key("result.smaller"), { pct: shown }), kind: "smaller" }
+    : { text: t(key("result.larger"), { pct: shown }), kind: "larger" };
 }
 
 /** The file name without its extension, safe to use in a download name. */
@@ -333,7 +352,12 @@ export function probeImage(file) {
 
 /** Wire a drop zone (a <label> around a file input): picking or dropping calls onFile(file). */
 export function bindDropzone(zone, input, onFile) {
-  input.addEventListener("change", () => { if (input.files && input.files[0]) onFile(input.files[0]); });
+  input.addEventListener("change", () => {
+    const file = input.files && input.files[0];
+    if (!file) return;
+    onFile(file);
+    input.value = ""; // so that choosing the same file again (edited meanwhile) is noticed
+  });
   for (const type of ["dragenter", "dragover"]) {
     zone.addEventListener(type, (e) => { e.preventDefault(); zone.classList.add("dragging"); });
   }
