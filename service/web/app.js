@@ -11,19 +11,19 @@ import {
 const SETTINGS_KEY = "imageconv.single.v1";
 const PREVIEW_DELAY_MS = 450;
 const DEFAULTS = {
-  width: "", height: "", lock: true, lastEdited: "width", fit: "inside",
+  width: "", height: "", lock: true, lastEdited: "width", fit: "inside", enlarge: false, keepMetadata: false,
   format: "webp", quality: 80, options: defaultOptions(), live: true, compare: "slider", comparePos: 50,
 };
 
 const $ = (id) => document.getElementById(id);
 const el = {
   form: $("controls"), file: $("file"), dropzone: $("dropzone"),
-  width: $("width"), height: $("height"), lock: $("lock"), fit: $("fit"),
+  width: $("width"), height: $("height"), lock: $("lock"), fit: $("fit"), enlarge: $("enlarge"), keepMetadata: $("keep_metadata"),
   format: $("format"), quality: $("quality"), qualityValue: $("quality-value"), qualityHint: $("quality-hint"),
   convert: $("convert"), download: $("download"), live: $("live"),
   originalFacts: $("original-facts"), originalName: $("original-name"), originalDims: $("original-dims"), originalSize: $("original-size"),
   resultFacts: $("result-facts"), resultSize: $("result-size"), resultReduction: $("result-reduction"),
-  resultDims: $("result-dims"), resultTime: $("result-time"), resultEmpty: $("result-empty"),
+  resultDims: $("result-dims"), resultTime: $("result-time"), resultEmpty: $("result-empty"), resultNote: $("result-note"),
   compare: $("compare"), stage: $("compare-stage"), range: $("compare-range"),
   originalImage: $("original-image"), resultImage: $("result-image"),
 };
@@ -31,7 +31,8 @@ const el = {
 const state = {
   file: null,
   original: null, // {url, width, height}
-  result: null, // {blob, url, width, height, format, quality, ms}
+  reading: false, // the original is being decoded (in the browser, or by the service for TIFF/HEIC)
+  result: null, // {blob, url, width, height, format, quality, ms, shown}
   controller: null,
   lastEdited: "width",
 };
@@ -54,6 +55,8 @@ function restoreSettings() {
   el.lock.checked = Boolean(s.lock);
   state.lastEdited = s.lastEdited === "height" ? "height" : "width";
   el.fit.value = s.fit;
+  el.enlarge.checked = Boolean(s.enlarge);
+  el.keepMetadata.checked = Boolean(s.keepMetadata);
   el.format.value = FORMATS.some((f) => f.id === s.format) ? s.format : DEFAULTS.format;
   el.quality.value = String(s.quality);
   el.live.checked = Boolean(s.live);
@@ -67,7 +70,7 @@ function restoreSettings() {
 function storeSettings() {
   saveSettings(SETTINGS_KEY, {
     width: el.width.value, height: el.height.value, lock: el.lock.checked, lastEdited: state.lastEdited,
-    fit: el.fit.value, format: el.format.value, quality: Number(el.quality.value), options: panels.readAll(),
+    fit: el.fit.value, enlarge: el.enlarge.checked, keepMetadata: el.keepMetadata.checked, format: el.format.value, quality: Number(el.quality.value), options: panels.readAll(),
     live: el.live.checked, compare: el.compare.dataset.mode, comparePos: Number(el.range.value),
   });
 }
@@ -122,6 +125,8 @@ function requestOptions() {
     if (h) options.height = h;
     if (w && h) options.fit = el.fit.value;
   }
+  if (el.enlarge.checked) options.enlarge = true;
+  if (el.keepMetadata.checked) options.keep_metadata = true;
   const extra = panels.visible(fmt);
   // A quality for PNG would switch on palette quantisation server-side: send it only where it applies.
   if (qualityApplies(fmt, extra)) options.quality = el.quality.value;
@@ -143,13 +148,16 @@ async function loadFile(file) {
   el.originalSize.textContent = sizeText(file.size);
   el.originalDims.textContent = t("file.reading");
 
+  state.reading = true;
   let probed = await probeImage(file);
   if (state.file !== file) return;
   if (!probed) {
     // The browser cannot show this format (TIFF, HEIC, …): let the service make a viewable copy.
     probed = await serverPreviewOfOriginal(file);
-    if (!probed || state.file !== file) return;
+    if (state.file !== file) return;
   }
+  state.reading = false;
+  if (!probed) return; // the service's error is on screen next to the file picker
   state.original = probed;
   renderOriginal();
   syncOtherDimension();
@@ -183,7 +191,6 @@ function renderOriginal() {
   el.originalDims.textContent = t("file.dimensions", { w: state.original.width, h: state.original.height });
   el.originalSize.textContent = sizeText(state.file.size);
   el.originalImage.src = state.original.url;
-  el.compare.style.setProperty("--ar", `${state.original.width} / ${state.original.height}`);
 }
 
 // ---------------------------------------------------------------- convert
@@ -195,7 +202,8 @@ async function convert() {
     el.file.focus();
     return;
   }
-  if (!state.original) return; // still reading it; loadFile converts when done
+  if (state.reading) return; // loadFile converts when it has read the original
+  // Without state.original the file could not be read; sending it again shows the service's reason.
   state.controller?.abort();
   const controller = new AbortController();
   state.controller = controller;
@@ -233,11 +241,16 @@ async function showResult(result) {
   const old = state.result;
   result.url = URL.createObjectURL(result.blob);
   el.resultImage.src = result.url;
-  try { await el.resultImage.decode(); } catch (_) { /* the browser may not display TIFF; the file is still good */ }
+  try {
+    await el.resultImage.decode();
+    result.shown = true;
+  } catch (_) {
+    result.shown = false; // browsers do not display TIFF: the size and the download are still real
+  }
   if (old) URL.revokeObjectURL(old.url);
   state.result = result;
   el.download.disabled = false;
-  el.compare.hidden = false;
+  el.compare.hidden = !result.shown || !state.original;
   el.resultEmpty.hidden = true;
   renderResultFacts();
 }
@@ -252,6 +265,8 @@ function renderResultFacts() {
   el.resultReduction.dataset.kind = red.kind;
   el.resultDims.textContent = r.width ? t("result.dimensions", { w: r.width, h: r.height, format: formatInfo(r.format).label }) : formatInfo(r.format).label;
   el.resultTime.textContent = t("result.time", { s: (r.ms / 1000).toFixed(2) });
+  el.resultNote.hidden = r.shown;
+  el.resultNote.textContent = r.shown ? "" : t("result.not_shown", { format: formatInfo(r.format).label });
 }
 
 function clearResult() {
@@ -261,6 +276,7 @@ function clearResult() {
   el.download.disabled = true;
   el.compare.hidden = true;
   el.resultFacts.hidden = true;
+  el.resultNote.hidden = true;
   el.resultEmpty.hidden = false;
 }
 
@@ -281,7 +297,7 @@ function bindEvents() {
   el.width.addEventListener("input", () => { state.lastEdited = "width"; syncOtherDimension(); settingsChanged(); });
   el.height.addEventListener("input", () => { state.lastEdited = "height"; syncOtherDimension(); settingsChanged(); });
   el.lock.addEventListener("change", () => { syncOtherDimension(); settingsChanged(); });
-  for (const input of [el.fit, el.format]) input.addEventListener("change", settingsChanged);
+  for (const input of [el.fit, el.format, el.enlarge, el.keepMetadata]) input.addEventListener("change", settingsChanged);
   el.quality.addEventListener("input", settingsChanged);
   el.live.addEventListener("change", () => { storeSettings(); if (el.live.checked && state.file) previewSoon(); });
 

@@ -12,8 +12,10 @@ export const FORMATS = [
   { id: "tiff", label: "TIFF", ext: "tiff", mime: "image/tiff" },
 ];
 
-// kind: bool (checkbox), range (slider with min/max), select (choices).
-// showIf(values): only shown (and sent) when true. lossless(values): quality does not apply.
+// kind: bool (checkbox), range (slider with min/max), select (choices; "" means the encoder's
+// default and is not sent). showIf(values): only shown (and sent) when true.
+const SUBSAMPLING = ["auto", "4:2:0", "4:4:4"];
+
 export const OPTIONS = {
   jpeg: [
     { name: "progressive", kind: "bool", def: true },
@@ -21,31 +23,42 @@ export const OPTIONS = {
     { name: "trellis_quant", kind: "bool", def: false },
     { name: "overshoot_deringing", kind: "bool", def: false },
     { name: "optimize_coding", kind: "bool", def: true },
+    { name: "quant_table", kind: "select", choices: ["", "0", "1", "2", "3", "4", "5", "6", "7", "8"], def: "", choiceKey: "qt." },
+    { name: "chroma_subsampling", kind: "select", choices: SUBSAMPLING, def: "auto", choiceKey: "cs." },
   ],
   png: [
     { name: "compression", kind: "range", min: 0, max: 9, def: 6, labelKey: "opt.compression.png" },
     { name: "palette", kind: "bool", def: false },
     { name: "colors", kind: "range", min: 2, max: 256, def: 256, showIf: (v) => v.palette },
+    { name: "effort", kind: "range", min: 1, max: 10, def: 7, showIf: (v) => v.palette, labelKey: "opt.effort.png" },
   ],
   webp: [
     { name: "lossless", kind: "bool", def: false },
     { name: "near_lossless", kind: "bool", def: false, showIf: (v) => v.lossless },
     { name: "effort", kind: "range", min: 0, max: 6, def: 4 },
     { name: "smart_subsample", kind: "bool", def: false, showIf: (v) => !v.lossless },
+    { name: "alpha_quality", kind: "range", min: 0, max: 100, def: 100, hintKey: "opt.alpha_quality.hint" },
   ],
   avif: [
     { name: "lossless", kind: "bool", def: false },
     { name: "effort", kind: "range", min: 0, max: 9, def: 4 },
+    { name: "chroma_subsampling", kind: "select", choices: SUBSAMPLING, def: "auto", choiceKey: "cs.", showIf: (v) => !v.lossless },
+    { name: "bitdepth", kind: "select", choices: ["8", "10", "12"], def: "8", choiceKey: "bd." },
   ],
   tiff: [
     { name: "compression", kind: "select", choices: ["none", "lzw", "deflate", "jpeg", "zstd"], def: "lzw", choiceKey: "tiff." },
+    { name: "predictor", kind: "select", choices: ["none", "horizontal", "float"], def: "horizontal", choiceKey: "pred.",
+      showIf: (v) => ["lzw", "deflate", "zstd"].includes(v.compression) },
+    { name: "tile", kind: "bool", def: false },
+    { name: "pyramid", kind: "bool", def: false },
   ],
 };
 
 /** Whether the quality slider means anything for this format and these options. */
 export function qualityApplies(format, v) {
-  if (format === "png") return Boolean(v.palette);
-  if (format === "webp" || format === "avif") return !v.lossless;
+  if (format === "png") return Boolean(v.palette); // a quality switches palette quantisation on
+  if (format === "webp") return !v.lossless || Boolean(v.near_lossless); // near-lossless uses it
+  if (format === "avif") return !v.lossless;
   if (format === "tiff") return v.compression === "jpeg";
   return true;
 }
@@ -117,8 +130,9 @@ export function renderOptionPanels(container, idPrefix, onChange) {
       } else {
         input = document.createElement("select");
         for (const c of opt.choices) {
-          const o = new Option(t(opt.choiceKey + c), c);
-          o.dataset.i18n = opt.choiceKey + c;
+          const key = opt.choiceKey + (c || "default");
+          const o = new Option(t(key), c);
+          o.dataset.i18n = key;
           input.append(o);
         }
         row.append(label, input);
@@ -131,7 +145,17 @@ export function renderOptionPanels(container, idPrefix, onChange) {
       err.id = `${id}-error`;
       err.dataset.fieldError = opt.name;
       err.hidden = true;
-      input.setAttribute("aria-describedby", err.id);
+      const describedBy = [err.id];
+      if (opt.hintKey) {
+        const hint = document.createElement("p");
+        hint.className = "hint";
+        hint.id = `${id}-hint`;
+        hint.dataset.i18n = opt.hintKey;
+        hint.textContent = t(opt.hintKey);
+        row.append(hint);
+        describedBy.unshift(hint.id);
+      }
+      input.setAttribute("aria-describedby", describedBy.join(" "));
       row.append(err);
       input.addEventListener(opt.kind === "range" ? "input" : "change", () => {
         refresh(fmt.id);
@@ -183,7 +207,9 @@ export function renderOptionPanels(container, idPrefix, onChange) {
       for (const fmt of FORMATS) {
         const values = { ...defaults[fmt.id], ...((all && all[fmt.id]) || {}) };
         for (const { opt, input } of Object.values(inputs[fmt.id])) {
-          const v = values[opt.name];
+          let v = values[opt.name];
+          if (opt.kind === "select" && !opt.choices.includes(String(v))) v = opt.def; // settings from an older page
+          if (opt.kind === "range" && !(Number(v) >= opt.min && Number(v) <= opt.max)) v = opt.def;
           if (opt.kind === "bool") input.checked = Boolean(v);
           else input.value = String(v);
           if (input._output) input._output.value = input.value;
