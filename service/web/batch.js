@@ -3,7 +3,7 @@
 // "Download all" asks the same endpoint for its ZIP.
 
 import { t, onLangChange } from "./i18n.js";
-import { FORMATS, defaultOptions, fillFormatSelect, formatInfo, renderOptionPanels } from "./formats.js";
+import { FORMATS, defaultOptions, fillFormatSelect, formatInfo, qualityApplies, renderOptionPanels } from "./formats.js";
 import {
   ErrorView, ProgressView, appendOptions, bindDropzone, filenameFromDisposition, isAbort, loadSettings,
   post, probeImage, reductionText, saveFile, saveSettings, setupPage, sizeText, stemOf,
@@ -14,11 +14,15 @@ const LISTS = {
   widths: { max: 6, min: 1, lo: 1, hi: 16383, nameKey: "batch.width_n", testid: "batch-width-input" },
   qualities: { max: 10, min: 1, lo: 1, hi: 100, nameKey: "batch.quality_n", testid: "batch-quality-input" },
 };
-const DEFAULTS = { widths: [320, 800, 1200], qualities: [50, 75, 90], format: "webp", options: defaultOptions() };
+const DEFAULTS = {
+  widths: [320, 800, 1200], qualities: [50, 75, 90], format: "webp", options: defaultOptions(), enlarge: false, keepMetadata: false,
+};
 
 const $ = (id) => document.getElementById(id);
 const el = {
   form: $("controls"), file: $("file"), dropzone: $("dropzone"), format: $("format"),
+  enlarge: $("enlarge"), keepMetadata: $("keep_metadata"), qualitiesHint: $("qualities-hint"),
+  viewer: $("viewer"), viewerTitle: $("viewer-title"), viewerImage: $("viewer-image"),
   run: $("run"), downloadAll: $("download-all"),
   originalFacts: $("original-facts"), originalName: $("original-name"), originalDims: $("original-dims"), originalSize: $("original-size"),
   gridEmpty: $("grid-empty"), gridScroll: $("grid-scroll"), grid: $("grid"), caption: $("grid-caption"),
@@ -45,19 +49,33 @@ function restore() {
     renderList(name);
   }
   el.format.value = FORMATS.some((f) => f.id === s.format) ? s.format : DEFAULTS.format;
+  el.enlarge.checked = Boolean(s.enlarge);
+  el.keepMetadata.checked = Boolean(s.keepMetadata);
   panels.write(s.options);
-  panels.show(el.format.value);
+  refreshControls();
   renderCounts();
 }
 
 function store() {
   saveSettings(SETTINGS_KEY, {
     widths: state.values.widths, qualities: state.values.qualities, format: el.format.value, options: panels.readAll(),
+    enlarge: el.enlarge.checked, keepMetadata: el.keepMetadata.checked,
   });
 }
 
+/** Show the chosen format's options, and say what the qualities mean for it. */
+function refreshControls() {
+  const fmt = el.format.value;
+  panels.show(fmt);
+  const values = panels.read(fmt);
+  // Every output is made at each quality; for PNG a quality switches palette quantisation on.
+  const key = fmt === "png" ? "batch.quality_png" : qualityApplies(fmt, values) ? null : "batch.quality_na";
+  el.qualitiesHint.hidden = !key;
+  el.qualitiesHint.textContent = key ? t(key) : "";
+}
+
 function changed() {
-  panels.show(el.format.value);
+  refreshControls();
   store();
   renderCounts();
 }
@@ -199,6 +217,8 @@ function buildRequest() {
     widths: lists.widths.join(","),
     qualities: lists.qualities.join(","),
     format: el.format.value,
+    enlarge: el.enlarge.checked || null,
+    keep_metadata: el.keepMetadata.checked || null,
     ...panels.visible(el.format.value),
   });
   return { fd, lists };
@@ -219,7 +239,7 @@ async function runBatch() {
       signal: controller.signal, responseType: "json", onProgress: (e) => progress.update(e),
     });
     if (state.controller !== controller) return;
-    state.result = { ...res.body, lists: req.lists, stem: stemOf(state.file.name) };
+    state.result = { ...res.body, lists: req.lists, enlarge: el.enlarge.checked, stem: stemOf(state.file.name) };
     renderGrid();
   } catch (err) {
     if (isAbort(err) || state.controller !== controller) return;
@@ -244,8 +264,9 @@ async function downloadAll() {
   el.downloadAll.setAttribute("aria-busy", "true");
   try {
     const res = await post("/api/batch", req.fd, { signal: controller.signal, onProgress: (e) => progress.update(e) });
-    const name = filenameFromDisposition(res.header("Content-Disposition")) || `${stemOf(state.file.name)}_batch.zip`;
-    saveFile(res.body, name);
+    // Our own stem keeps non-ASCII names (the server's is ASCII only); the entries inside are the server's.
+    const name = state.file ? `${stemOf(state.file.name)}_batch.zip` : filenameFromDisposition(res.header("Content-Disposition"));
+    saveFile(res.body, name || "batch.zip");
   } catch (err) {
     if (!isAbort(err)) errors.show(err);
   } finally {
@@ -301,7 +322,8 @@ function renderPlaceholder(lists) {
     for (let j = 0; j < lists.qualities.length; j++) {
       const td = document.createElement("td");
       td.className = "placeholder";
-      td.innerHTML = '<div class="thumb skeleton"></div><div class="skeleton line"></div><div class="skeleton line short"></div>';
+      td.innerHTML = '<div class="skeleton block"></div><div class="skeleton line"></div><div class="skeleton line short"></div>';
+      td.setAttribute("aria-label", t("batch.pending"));
       tr.append(td);
     }
     return tr;
@@ -310,14 +332,20 @@ function renderPlaceholder(lists) {
 }
 
 /**
- * Outputs are matched to cells by quality, then by width order: a width larger than the original
- * comes back at the original's size, so its output width need not equal the one asked for.
+ * The output for each cell (width row x quality column), as {out, shared}. The service makes each
+ * distinct output once: without enlarging, every width at or past the original's gives the
+ * original's size, so those cells share one output (shared = true) and the others have their own,
+ * found by the width they asked for (requested_width) or, failing that, by the width expected.
  */
-function cellOutputs(outputs, lists) {
-  const byQuality = new Map(lists.qualities.map((q) => [q, []]));
-  for (const o of outputs) (byQuality.get(Number(o.quality)) || []).push(o);
-  for (const list of byQuality.values()) list.sort((a, b) => a.width - b.width);
-  return lists.widths.map((_, i) => lists.qualities.map((q) => byQuality.get(q)[i] || null));
+function cellOutputs(outputs, lists, original, enlarge) {
+  const own = new Map(outputs.filter((o) => o.requested_width != null).map((o) => [`${o.requested_width}/${o.quality}`, o]));
+  return lists.widths.map((w) => lists.qualities.map((q) => {
+    const mine = own.get(`${w}/${q}`);
+    if (mine) return { out: mine, shared: false };
+    const expected = enlarge || !original.width ? w : Math.min(w, original.width);
+    const twin = outputs.find((o) => Number(o.quality) === q && o.width === expected);
+    return twin ? { out: twin, shared: twin.requested_width != null && twin.requested_width !== w } : null;
+  }));
 }
 
 function renderGrid() {
@@ -327,12 +355,14 @@ function renderGrid() {
   const original = r.original || {};
   const originalBytes = original.bytes || (state.file && state.file.size) || 0;
   el.caption.textContent = t("batch.grid_caption", { w: original.width ?? "?", h: original.height ?? "?", bytes: originalBytes });
+  // The browser cannot measure every format (TIFF, HEIC): the service's reading is the real one anyway.
+  if (original.width) el.originalDims.textContent = t("file.dimensions", { w: original.width, h: original.height });
   renderHead(r.lists);
-  const cells = cellOutputs(r.outputs || [], r.lists);
+  const cells = cellOutputs(r.outputs || [], r.lists, original, r.enlarge);
   const rows = r.lists.widths.map((w, i) => {
     const tr = document.createElement("tr");
     tr.append(rowHeader(w));
-    for (const out of cells[i]) tr.append(out ? renderCell(out, originalBytes) : document.createElement("td"));
+    for (const cell of cells[i]) tr.append(cell ? renderCell(cell.out, originalBytes, cell.shared, original) : missingCell());
     return tr;
   });
   el.grid.tBodies[0].replaceChildren(...rows);
@@ -340,39 +370,73 @@ function renderGrid() {
   el.gridScroll.hidden = false;
 }
 
-function renderCell(out, originalBytes) {
+function cellName(out) {
+  const q = out.quality != null ? `_q${out.quality}` : "";
+  return `${state.result.stem}_${out.width}x${out.height}${q}.${formatInfo(out.format).ext}`;
+}
+
+function renderCell(out, originalBytes, shared, original) {
   const td = document.createElement("td");
   td.setAttribute("data-testid", "batch-cell");
+  const name = cellName(out);
   const fig = document.createElement("figure");
+  // The thumbnail opens the output at full size: differences between qualities show there.
+  const view = document.createElement("button");
+  view.type = "button";
+  view.className = "thumb-button";
+  view.setAttribute("aria-label", t("batch.view_label", { name }));
   const img = document.createElement("img");
   img.className = "thumb";
   img.src = out.data_url;
-  img.alt = t("batch.thumb_alt", { w: out.width, h: out.height, q: out.quality });
+  img.alt = t("batch.thumb_alt", { w: out.width, h: out.height, q: out.quality ?? "–" });
   img.decoding = "async";
+  view.append(img);
+  view.addEventListener("click", () => openViewer(out, name));
   const cap = document.createElement("figcaption");
   const dims = document.createElement("span");
   dims.className = "dims";
+  dims.setAttribute("data-testid", "batch-cell-dims");
   dims.textContent = `${out.width} × ${out.height} · ${formatInfo(out.format).label}`;
   const bytes = document.createElement("span");
   bytes.className = "bytes";
   bytes.setAttribute("data-testid", "batch-cell-size");
   bytes.textContent = sizeText(out.bytes);
-  const red = reductionText(originalBytes, out.bytes);
+  const red = reductionText(originalBytes, out.bytes, { short: true });
   const badge = document.createElement("span");
   badge.className = "badge";
   badge.dataset.kind = red.kind;
   badge.textContent = red.text;
   cap.append(dims, bytes, badge);
-  fig.append(img, cap);
+  if (shared) {
+    const note = document.createElement("span");
+    note.className = "note";
+    note.textContent = t("batch.shared", { w: original.width });
+    cap.append(note);
+  }
+  fig.append(view, cap);
   const a = document.createElement("a");
   a.className = "button small";
   a.href = out.data_url;
-  a.download = out.name || `${state.result.stem}_${out.width}x${out.height}_q${out.quality}.${formatInfo(out.format).ext}`;
+  a.download = name;
   a.textContent = t("batch.download_one");
-  a.setAttribute("aria-label", t("batch.download_one_label", { name: a.download }));
+  a.setAttribute("aria-label", t("batch.download_one_label", { name }));
   a.setAttribute("data-testid", "batch-cell-download");
   td.append(fig, a);
   return td;
+}
+
+function missingCell() {
+  const td = document.createElement("td");
+  td.className = "muted";
+  td.textContent = t("batch.missing");
+  return td;
+}
+
+function openViewer(out, name) {
+  el.viewerTitle.textContent = `${name} · ${sizeText(out.bytes)}`;
+  el.viewerImage.src = out.data_url;
+  el.viewerImage.alt = t("batch.thumb_alt", { w: out.width, h: out.height, q: out.quality ?? "–" });
+  el.viewer.showModal();
 }
 
 // ---------------------------------------------------------------- events
@@ -383,9 +447,14 @@ function bind() {
   el.downloadAll.addEventListener("click", downloadAll);
   $("add-width").addEventListener("click", () => addValue("widths"));
   $("add-quality").addEventListener("click", () => addValue("qualities"));
-  el.format.addEventListener("change", changed);
+  for (const input of [el.format, el.enlarge, el.keepMetadata]) input.addEventListener("change", changed);
+  $("viewer-close").addEventListener("click", () => el.viewer.close());
+  // A click on the backdrop (outside the dialog's box) closes it too; Escape does natively.
+  el.viewer.addEventListener("click", (e) => { if (e.target === el.viewer) el.viewer.close(); });
+  el.viewer.addEventListener("close", () => el.viewerImage.removeAttribute("src"));
   onLangChange(() => {
     for (const name of Object.keys(LISTS)) renderList(name);
+    refreshControls();
     renderCounts();
     if (state.file) {
       el.originalSize.textContent = sizeText(state.file.size);
