@@ -1,10 +1,14 @@
-"""The real service on a free port and Debian's Chromium driven by Playwright (never a downloaded browser)."""
+"""The real service on a free port and Debian's Chromium driven by Playwright (never a downloaded browser).
+
+Every tab records each request its context makes; a test fails if any left the service's origin
+(data: and blob: URLs stay inside the page and are allowed).
+"""
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -27,8 +31,9 @@ def ui_service() -> Iterator[Service]:
 @pytest.fixture(scope="session")
 def browser():
     if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"Chromium not found at {CHROMIUM}: install it with `sudo apt-get install chromium` "
-                    "(make test does this when it can), or set CHROMIUM to its path")
+        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's with `sudo apt-get install chromium` "
+                    "(make test does this when it can), or set CHROMIUM to its path. "
+                    "These tests never download a browser.")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -37,22 +42,30 @@ def browser():
         b.close()
 
 
-class Page:
-    """A browser tab that records every request it makes, to prove none leaves the service."""
+class Tab:
+    """A browser tab that records every request its context makes, to prove none leaves the service."""
 
-    def __init__(self, browser, base: str, tmp: Path) -> None:
-        self.context = browser.new_context(accept_downloads=True, locale="en-US")
-        self.page = self.context.new_page()
+    def __init__(self, browser, base: str, tmp: Path, locale: str) -> None:
+        self.context = browser.new_context(accept_downloads=True, locale=locale)
         self.base = base
         self.requests: list[str] = []
-        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.context.on("request", lambda r: self.requests.append(r.url))
+        self.page = self.context.new_page()
         self.tmp = tmp
 
     def foreign_requests(self) -> list[str]:
         origin = urlsplit(self.base)
-        return [u for u in self.requests
-                if urlsplit(u).scheme not in ("data", "blob") and (urlsplit(u).scheme, urlsplit(u).netloc)
-                != (origin.scheme, origin.netloc)]
+        foreign = []
+        for url in self.requests:
+            parts = urlsplit(url)
+            if parts.scheme in ("data", "blob"):
+                continue
+            if (parts.scheme, parts.netloc) != (origin.scheme, origin.netloc):
+                foreign.append(url)
+        return foreign
+
+    def api_requests(self) -> list[str]:
+        return [u for u in self.requests if urlsplit(u).path.startswith("/api/")]
 
     def shot(self, name: str) -> None:
         SHOTS.mkdir(parents=True, exist_ok=True)
@@ -60,8 +73,21 @@ class Page:
 
 
 @pytest.fixture
-def tab(browser, ui_service, tmp_path) -> Iterator[Page]:
-    p = Page(browser, ui_service.url, tmp_path)
-    yield p
-    assert p.foreign_requests() == [], "the page made requests outside the service"
-    p.context.close()
+def open_tab(browser, ui_service, tmp_path) -> Iterator[Callable[..., Tab]]:
+    tabs: list[Tab] = []
+
+    def make(locale: str = "en-US") -> Tab:
+        tab = Tab(browser, ui_service.url, tmp_path, locale)
+        tabs.append(tab)
+        return tab
+
+    yield make
+    foreign = [url for tab in tabs for url in tab.foreign_requests()]
+    for tab in tabs:
+        tab.context.close()
+    assert foreign == [], f"the pages made requests outside the service: {foreign}"
+
+
+@pytest.fixture
+def tab(open_tab) -> Tab:
+    return open_tab()
