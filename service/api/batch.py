@@ -14,6 +14,7 @@ from ..conversions import Batch, BatchOutput, BatchPlan, Engine, check_batch_siz
 from ..imaging.errors import OptionError
 from ..imaging.formats import OutputFormat
 from ..imaging.options import ConvertOptions, parse_options
+from .disposition import content_disposition
 from .inputs import Upload, list_values, read_upload
 from .zipstream import ZipStream
 
@@ -126,7 +127,7 @@ async def batch(request: Request) -> Response[BatchManifest] | Stream:
                                 job.original.input_type)
         return Response(BatchManifest(original, [_item(upload.stem, out) for out in items]))
     return Stream(_zip(upload.stem, first, outputs, job), media_type="application/zip",
-                  headers={"Content-Disposition": f'attachment; filename="{upload.stem}_batch.zip"'})
+                  headers={"Content-Disposition": content_disposition("attachment", f"{upload.stem}_batch.zip")})
 
 
 def _item(stem: str, out: BatchOutput) -> BatchItem:

@@ -7,6 +7,7 @@ from litestar import Request, Response, post
 from ..conversions import Engine, output_name
 from ..imaging.formats import OutputFormat
 from ..imaging.options import accepted_formats, parse_options
+from .disposition import content_disposition
 from .inputs import read_upload
 
 DESCRIPTION = (
@@ -29,7 +30,7 @@ async def convert(request: Request) -> Response[bytes]:
     fmt = OutputFormat(result.format)
     name = output_name(upload.stem, result.width, result.height, options.quality, fmt)
     headers = {
-        "Content-Disposition": f'inline; filename="{name}"',
+        "Content-Disposition": content_disposition("inline", name),
         "X-Image-Width": str(result.width),
         "X-Image-Height": str(result.height),
         "X-Input-Width": str(result.input_width),

@@ -75,9 +75,11 @@ def classify(exc: Exception) -> Failure:
         status = exc.status_code
         reason = "too_large" if status == 413 else ("bad_input" if 400 <= status < 500 and status not in (404, 405) else None)
         message = str(exc.detail)
+        field = None
         if status == 413:
             message = "The upload is larger than the configured limit (MAX_UPLOAD_BYTES)"
-        return Failure(status, _http_code(status), message, reason)
+            field = "image"
+        return Failure(status, _http_code(status), message, reason, field)
     log.exception("unexpected error", exc_info=exc)
     return Failure(500, "internal_error", "Internal error; it has been logged", None)
 

@@ -11,7 +11,7 @@ from litestar.datastructures import UploadFile
 
 from ..imaging.errors import ErrorKind, ImageError, OptionError
 
-_SAFE_STEM = re.compile(r"[^A-Za-z0-9._-]+")
+_SAFE_STEM = re.compile(r"[^\w.-]+")  # \w: letters and digits of any script
 RAW_TYPES = ("image/", "application/octet-stream")
 
 
@@ -23,7 +23,7 @@ class Upload(msgspec.Struct, frozen=True):
 
 
 def safe_stem(filename: str | None) -> str:
-    """A filename stem safe for Content-Disposition and ZIP entries: ASCII, no paths, bounded."""
+    """A filename stem safe for Content-Disposition and ZIP entries: letters, digits, . _ -, no paths, bounded."""
     if not filename:
         return "image"
     base = filename.replace("\\", "/").rsplit("/", 1)[-1]

@@ -26,7 +26,8 @@ def error_of(r) -> dict:
 def test_body_over_the_upload_limit_is_413(client):
     r = post(client, b"\xff\xd8" + bytes(4_100_000))  # the test service allows 4 MB
     assert r.status_code == 413
-    assert "MAX_UPLOAD_BYTES" in error_of(r)["message"]
+    body = error_of(r)
+    assert "MAX_UPLOAD_BYTES" in body["message"] and body["field"] == "image"
 
 
 def test_multipart_over_the_upload_limit_is_413(client):

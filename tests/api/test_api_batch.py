@@ -81,3 +81,11 @@ def test_bad_batch_requests_name_the_field(client, source, params, field):
     r = client.post("/api/batch", params=params, content=source, headers={"Content-Type": "image/jpeg"})
     assert r.status_code == 400, r.text
     assert r.json()["error"]["field"] == field
+
+
+def test_zip_entries_keep_non_ascii_names(client, source):
+    r = client.post("/api/batch", params={"widths": "100", "qualities": "50"},
+                    files={"image": ("사진.jpg", source, "image/jpeg")})
+    assert r.status_code == 200, r.text
+    assert set(unzip(r.content)) == {"사진_100x67_q50.jpg"}
+    assert "filename*=UTF-8''%EC%82%AC%EC%A7%84_batch.zip" in r.headers["content-disposition"]

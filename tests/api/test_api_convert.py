@@ -182,3 +182,15 @@ def test_embedded_icc_profile_is_converted_to_srgb(client):
     out = decode(convert(client, in_p3.pngsave_buffer(), "image/png", format="png").content)
     r, g, b = out(5, 5)[:3]
     assert r > 250 and g < 10 and b < 10  # back to sRGB numbers: without conversion it would stay ~234,51,35
+
+
+def test_non_ascii_file_names_survive_in_content_disposition(client, source):
+    from urllib.parse import unquote
+
+    r = client.post("/api/convert", files={"image": ("서울 야경.jpg", source, "image/jpeg")},
+                    data={"width": "100", "format": "png"})
+    assert r.status_code == 200, r.text
+    disposition = r.headers["content-disposition"]
+    assert disposition.startswith('inline; filename="') and disposition.isascii()
+    encoded = disposition.split("filename*=UTF-8''", 1)[1]
+    assert unquote(encoded) == "서울_야경_100x75.png"
