@@ -1,36 +1,52 @@
-// Run by `pm2-runtime pm2/ecosystem.config.js` as the container's command.
+// Run by `pm2-runtime pm2/ecosystem.config.js`, the container's command (see the Dockerfile).
 //
-// One service process in fork mode. PM2's cluster mode is for Node programs only (it shares a
-// listening socket between Node workers); our parallelism is the service's own libvips process
-// pool, sized from the task's CPU quota, so more than one instance would oversubscribe the cores.
+// One service process in fork mode, never cluster mode: PM2's cluster mode shares a listening
+// socket between Node.js workers and does not apply to a Python program. Parallelism is the
+// service's own libvips process pool, sized from the task's CPU quota (WORKERS=auto), so a second
+// instance would only oversubscribe the cores and split admission control in two.
 //
-// Shutdown order on ECS: SIGTERM -> pm2-runtime sends SIGINT to the service -> /ready turns 503,
-// in-flight requests finish within SHUTDOWN_TIMEOUT_SECONDS (90) -> the service exits 0.
-// kill_timeout (100 s) > SHUTDOWN_TIMEOUT_SECONDS (90 s) < ECS stopTimeout (120 s), so the
-// drain completes before PM2 or ECS would SIGKILL it.
+// Shutdown, in order (ECS stop, Spot interruption or deployment):
+//   ECS sends SIGTERM -> tini (PID 1) -> pm2-runtime -> PM2 sends PM2_KILL_SIGNAL (SIGTERM, set in
+//   the Dockerfile) to the service -> /ready turns 503, in-flight requests finish within
+//   SHUTDOWN_TIMEOUT_SECONDS (90 s), the pool stops, the service exits 0.
+//   kill_timeout (100 s) is above the service's 90 s and below the task's stopTimeout (120 s), so
+//   neither PM2 nor ECS SIGKILLs a draining process.
+// Why SIGTERM and not PM2's default SIGINT: while the app drains, pm2-runtime's auto-exit check
+// sees "0 apps online" and sends the kill signal a second time (~8 s later); a second SIGINT makes
+// uvicorn force-exit and cut in-flight requests, a second SIGTERM does not.
+//
+// Settings come from the container's environment (Dockerfile ENV, then the task definition);
+// this file adds none of its own, so the task definition stays the one place to change them.
 module.exports = {
   apps: [
     {
       name: 'imageconv',
-      script: 'python3',
-      args: '-m service',
-      interpreter: 'none',
+      script: 'python', // the virtual environment's python (first on PATH in the image)
+      args: ['-m', 'service'],
+      interpreter: 'none', // run the script as a program, not under node
       exec_mode: 'fork',
       instances: 1,
-      cwd: '/app',
       autorestart: true,
-      exp_backoff_restart_delay: 200, // 200 ms, doubling up to 15 s, reset after 30 s of uptime
-      max_restarts: 50,
-      min_uptime: '10s',
+      // Crash restarts wait 100 ms, then 1.5x longer each time up to 15 s; reset after 30 s up.
+      exp_backoff_restart_delay: 100,
+      // 10 crashes in a row, each within 30 s of starting: give up, so pm2-runtime exits, the task
+      // stops and ECS (and the deployment circuit breaker) sees it instead of a restart loop.
+      max_restarts: 10,
+      min_uptime: '30s',
+      // Exit status 2 = invalid settings (python -m service validates them first): restarting
+      // cannot help, so stop at once and let the container exit.
+      stop_exit_codes: [2],
       kill_timeout: 100000,
-      treekill: false, // the service stops its own worker pool; a tree kill would cut jobs mid-flight
-      max_memory_restart: '2800M', // under the 3 GiB task; pm2 restarts it gracefully before an OOM kill
+      kill_retry_time: 1000, // how often PM2 logs "still alive" while the service drains
+      // The service stops its own pool; a tree kill would signal the workers mid-job.
+      treekill: false,
+      // PM2 measures the server process only (the pool's workers are separate processes, bounded
+      // by MAX_INPUT_PIXELS and the task's memory limit). Request bodies pass through it, so the
+      // ceiling leaves room for a full socket limit of uploads before calling it a leak; the
+      // restart is graceful (same kill signal and kill_timeout).
+      max_memory_restart: '2048M',
       merge_logs: true,
-      time: false, // logs are JSON lines with their own timestamps
-      env: {
-        HOST: '0.0.0.0',
-        PORT: '8000',
-      },
+      time: false, // the service logs JSON lines with their own timestamps
     },
   ],
 };
