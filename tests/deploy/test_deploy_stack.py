@@ -1,0 +1,256 @@
+"""cloudformation/service.yaml agrees with the service (port, paths, variables, metric, timeouts)
+and keeps the design rules the linters cannot see (capacity strategies, rollout, trust)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from deployfiles import (
+    autoscaling_metric,
+    container,
+    contract_metrics,
+    contract_routes,
+    contract_variables,
+    default_of,
+    environment,
+    known_variables,
+    parameter_default,
+    resource,
+    service_variables,
+    template,
+)
+
+PORT = int(default_of("PORT"))
+FARGATE = {"FARGATE", "FARGATE_SPOT"}
+
+
+def branches(value: Any) -> list[Any]:
+    """Both sides of an Fn::If, or the value itself."""
+    if isinstance(value, dict) and set(value) == {"Fn::If"}:
+        return [*branches(value["Fn::If"][1]), *branches(value["Fn::If"][2])]
+    return [value]
+
+
+# ---------------------------------------------------------------- agreement with the service
+def test_the_service_port_is_used_by_every_hop():
+    c = container()
+    assert c["PortMappings"] == [{"ContainerPort": PORT, "Protocol": "tcp"}]
+    assert environment()["PORT"] == str(PORT) and environment()["HOST"] == "0.0.0.0"
+    assert resource("TargetGroup")["Port"] == PORT
+    assert resource("TargetGroup")["HealthCheckPort"] == "traffic-port"
+    ingress = resource("TaskFromNlb")
+    assert ingress["FromPort"] == ingress["ToPort"] == PORT
+    (egress,) = resource("NlbSecurityGroup")["SecurityGroupEgress"]
+    assert egress["FromPort"] == egress["ToPort"] == PORT
+    (lb,) = resource("Service")["LoadBalancers"]
+    assert lb["ContainerPort"] == PORT and lb["ContainerName"] == c["Name"]
+
+
+def test_health_checks_use_paths_the_service_serves():
+    routes = contract_routes()
+    assert resource("TargetGroup")["HealthCheckPath"] == "/ready" and "/ready" in routes
+    assert resource("TargetGroup")["HealthCheckProtocol"] == "HTTP"
+    assert resource("TargetGroup")["Matcher"] == {"HttpCode": "200"}
+    assert f"127.0.0.1:{PORT}/health" in container()["HealthCheck"]["Command"][-1] and "/health" in routes
+
+
+def test_task_environment_names_are_variables_the_service_reads():
+    names = set(environment())
+    assert names <= set(contract_variables()), names - set(contract_variables())
+    if service_variables() is not None:
+        assert names <= set(service_variables()), names - set(service_variables())
+    assert names <= set(known_variables())
+    # Pool size and limits are set from stack parameters, so they can be tuned per deployment.
+    for name in ("WORKERS", "QUEUE_PER_WORKER", "REQUEST_DEADLINE_SECONDS", "MAX_UPLOAD_BYTES",
+                 "MAX_INPUT_PIXELS", "MAX_BATCH_OUTPUTS"):
+        assert set(environment()[name]) == {"Ref"}, name
+
+
+def test_parameter_defaults_are_valid_service_values():
+    from service.settings import VARIABLES, load_settings  # the service's own validation
+
+    values = {name: str(parameter_default(value)) for name, value in environment().items()}
+    assert {v.name for v in VARIABLES} >= set(values)
+    load_settings(values)  # raises SettingsError naming any value the service would refuse
+
+
+def test_autoscaling_follows_the_metric_the_service_exports():
+    name = autoscaling_metric()
+    assert name in contract_metrics()
+    custom = resource("SaturationScaling")["TargetTrackingScalingPolicyConfiguration"]["CustomizedMetricSpecification"]
+    assert custom["MetricName"] == name and custom["Statistic"] == "Average"
+    agent_env = environment("cloudwatch-agent")
+    cw_config = agent_env["CW_CONFIG_CONTENT"]["Fn::Sub"]
+    scrape = agent_env["PROMETHEUS_CONFIG_CONTENT"]["Fn::Sub"]
+    # The agent publishes exactly that metric, in that namespace, with those dimensions...
+    emf = json.loads(re.sub(r"\$\{[^}]+\}", "x", cw_config))["logs"]["metrics_collected"]["prometheus"]["emf_processor"]
+    assert emf["metric_namespace"] == custom["Namespace"]
+    (declaration,) = emf["metric_declaration"]
+    assert any(re.fullmatch(sel, name) for sel in declaration["metric_selectors"])
+    assert [d["Name"] for d in custom["Dimensions"]] in declaration["dimensions"]
+    # ...scraped from the service's /metrics, labelled with the values the policy asks for.
+    assert f"127.0.0.1:{PORT}" in scrape and "metrics_path: /metrics" in scrape
+    for dim in custom["Dimensions"]:
+        assert f"{dim['Name']}:" in scrape
+    assert "ServiceName: ${AWS::StackName}-service" in scrape
+    assert resource("Service")["ServiceName"] == {"Fn::Sub": "${AWS::StackName}-service"}
+    # The task role may write the agent's embedded-metric log lines.
+    assert "logs:PutLogEvents" in json.dumps(resource("TaskRole"))
+
+
+def test_scaling_policies_track_cpu_and_saturation_within_a_floor_of_one():
+    target = resource("ScalableTarget")
+    assert target["ScalableDimension"] == "ecs:service:DesiredCount"
+    assert template()["Parameters"]["MinTasks"]["MinValue"] >= 1
+    assert "MinTasks" in json.dumps(target["MinCapacity"])
+    cpu = resource("CpuScaling")["TargetTrackingScalingPolicyConfiguration"]
+    assert cpu["PredefinedMetricSpecification"]["PredefinedMetricType"] == "ECSServiceAverageCPUUtilization"
+    for policy in ("CpuScaling", "SaturationScaling"):
+        config = resource(policy)["TargetTrackingScalingPolicyConfiguration"]
+        assert 0 < config["ScaleOutCooldown"] < config["ScaleInCooldown"], policy
+
+
+def test_timeouts_fit_api_gateway_and_ecs():
+    env = environment()
+    deadline = template()["Parameters"]["RequestDeadlineSeconds"]
+    assert str(deadline["Default"]) == default_of("REQUEST_DEADLINE_SECONDS")
+    assert deadline["MaxValue"] < 30, "answer before API Gateway's 30 s integration timeout"
+    assert resource("Integration")["TimeoutInMillis"] == 30000
+    upload = template()["Parameters"]["MaxUploadBytes"]
+    assert upload["Default"] <= upload["MaxValue"] <= 10 * 1024 * 1024, "API Gateway's 10 MB payload limit"
+    assert float(env["SHUTDOWN_TIMEOUT_SECONDS"]) == float(default_of("SHUTDOWN_TIMEOUT_SECONDS"))
+    assert container()["StopTimeout"] == 120, "Spot gives two minutes"
+    assert "ECS_CONTAINER_STOP_TIMEOUT=120s" in json.dumps(resource("LaunchTemplate"))
+    delay = {a["Key"]: a["Value"] for a in resource("TargetGroup")["TargetGroupAttributes"]}
+    assert int(delay["deregistration_delay.timeout_seconds"]) <= 60
+
+
+# ---------------------------------------------------------------- capacity
+def test_no_capacity_strategy_mixes_fargate_and_auto_scaling_group_providers():
+    strategies = [*branches(resource("Service")["CapacityProviderStrategy"]),
+                  resource("ClusterCapacity")["DefaultCapacityProviderStrategy"]]
+    for strategy in strategies:
+        providers = [item["CapacityProvider"] for item in strategy]
+        fargate = [p for p in providers if isinstance(p, str) and p in FARGATE]
+        assert not fargate or len(fargate) == len(providers), f"mixed strategy: {providers}"
+        assert len(providers) <= 6 and sum("Base" in item for item in strategy) <= 1
+    assert "LaunchType" not in resource("Service"), "a strategy and a launch type cannot both be set"
+    # The Fargate family prefers Spot with an on-demand base.
+    fargate = resource("ClusterCapacity")["DefaultCapacityProviderStrategy"]
+    assert {i["CapacityProvider"]: "Base" in i for i in fargate} == {"FARGATE": True, "FARGATE_SPOT": False}
+
+
+def test_ec2_capacity_is_x86_64_spot_with_draining_and_managed_scaling():
+    policy = resource("AutoScalingGroup")["MixedInstancesPolicy"]
+    assert policy["InstancesDistribution"]["SpotAllocationStrategy"] == "capacity-optimized"
+    assert policy["InstancesDistribution"]["OnDemandPercentageAboveBaseCapacity"] == 0
+    (override,) = policy["LaunchTemplate"]["Overrides"]
+    requirements = override["InstanceRequirements"]
+    assert requirements["AllowedInstanceTypes"] == {"Ref": "InstanceTypes"}
+    assert set(requirements["CpuManufacturers"]) == {"intel", "amd"}, "x86_64 only"
+    types = template()["Parameters"]["InstanceTypes"]["Default"].split(",")
+    assert len(types) >= 4 and not any(re.match(r"[a-z]+\d+g", t) for t in types), "several x86_64 types"
+    assert resource("AutoScalingGroup")["NewInstancesProtectedFromScaleIn"] is True
+    launch = json.dumps(resource("LaunchTemplate"))
+    assert "ECS_ENABLE_SPOT_INSTANCE_DRAINING=true" in launch and '"HttpTokens": "required"' in launch
+    ami = template()["Parameters"]["LatestEcsAmi"]
+    assert ami["Default"] == "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
+    provider = resource("Ec2SpotCapacityProvider")["AutoScalingGroupProvider"]
+    assert provider["ManagedScaling"]["Status"] == "ENABLED"
+    assert provider["ManagedTerminationProtection"] == provider["ManagedDraining"] == "ENABLED"
+    assert resource("TaskDefinition")["RuntimePlatform"]["CpuArchitecture"] == "X86_64"
+
+
+def test_task_definition_compatibility_follows_the_capacity_family():
+    compat = resource("TaskDefinition")["RequiresCompatibilities"]
+    assert branches(compat) == [["EC2"], ["FARGATE"]], "Fargate validates sizes EC2 tasks need not follow"
+    assert "FargateTaskSize" in template()["Rules"]
+
+
+# ---------------------------------------------------------------- rollout and first deployment
+def test_rolling_deployment_keeps_full_capacity_and_rolls_back_on_failure():
+    service = resource("Service")
+    assert service["DeploymentController"] == {"Type": "ECS"}
+    config = service["DeploymentConfiguration"]
+    assert (config["MinimumHealthyPercent"], config["MaximumPercent"]) == (100, 200)
+    assert config["DeploymentCircuitBreaker"] == {"Enable": True, "Rollback": True}
+    assert service["HealthCheckGracePeriodSeconds"] > 0
+    tg = resource("TargetGroup")
+    assert tg["TargetType"] == "ip" and resource("TaskDefinition")["NetworkMode"] == "awsvpc"
+
+
+def test_first_deployment_starts_no_task_until_an_image_exists():
+    assert template()["Parameters"]["ImageTag"]["Default"] == ""
+    assert resource("Service")["DesiredCount"] == {"Fn::If": ["HasImage", {"Ref": "AWS::NoValue"}, 0]}
+    target = resource("ScalableTarget")
+    assert target["MinCapacity"] == {"Fn::If": ["HasImage", {"Ref": "MinTasks"}, 0]}
+
+
+# ---------------------------------------------------------------- network, storage, API, trust
+def test_security_groups_admit_only_the_previous_hop():
+    for rule, source in (("NlbFromVpcLink", "VpcLinkSecurityGroup"), ("TaskFromNlb", "NlbSecurityGroup"),
+                         ("EfsFromTasks", "TaskSecurityGroup")):
+        assert resource(rule)["SourceSecurityGroupId"] == {"Fn::GetAtt": [source, "GroupId"]}, rule
+    ingress_rules = [name for name, r in template()["Resources"].items()
+                     if isinstance(r, dict) and r.get("Type") == "AWS::EC2::SecurityGroupIngress"]
+    assert sorted(ingress_rules) == ["EfsFromTasks", "NlbFromVpcLink", "TaskFromNlb"]
+    for name, r in template()["Resources"].items():
+        if isinstance(r, dict) and r.get("Type") == "AWS::EC2::SecurityGroup":
+            assert "SecurityGroupIngress" not in r["Properties"], name
+    assert resource("LoadBalancer")["Scheme"] == "internal"
+    assert resource("Service")["NetworkConfiguration"]["AwsvpcConfiguration"]["AssignPublicIp"] == "DISABLED"
+
+
+def test_efs_is_mounted_through_an_access_point_with_tls_in_every_subnet():
+    (volume,) = resource("TaskDefinition")["Volumes"]
+    efs = volume["EFSVolumeConfiguration"]
+    assert efs["TransitEncryption"] == "ENABLED" and efs["AuthorizationConfig"]["IAM"] == "ENABLED"
+    assert efs["AuthorizationConfig"]["AccessPointId"] == {"Ref": "AccessPoint"}
+    assert resource("FileSystem")["Encrypted"] is True
+    each = template()["Resources"]["Fn::ForEach::MountTargets"]
+    assert each[1] == {"Ref": "SubnetIds"}
+    (mount,) = container()["MountPoints"]
+    assert mount["SourceVolume"] == volume["Name"]
+
+
+def test_http_api_reaches_the_nlb_listener_through_the_vpc_link():
+    integration = resource("Integration")
+    assert (integration["IntegrationType"], integration["ConnectionType"]) == ("HTTP_PROXY", "VPC_LINK")
+    assert integration["IntegrationUri"] == {"Ref": "Listener"}, "a VPC Link integration targets the listener ARN"
+    stage = resource("DefaultStage")
+    assert stage["StageName"] == "$default" and stage["AutoDeploy"] is True
+    assert "DestinationArn" in stage["AccessLogSettings"]
+    assert {"ThrottlingRateLimit", "ThrottlingBurstLimit"} <= set(stage["DefaultRouteSettings"])
+    assert resource("HttpApi")["CorsConfiguration"]["AllowOrigins"] == {"Ref": "CorsAllowOrigins"}
+    for name in ("DomainNameResource", "ApiMapping"):
+        assert template()["Resources"][name]["Condition"] == "HasCustomDomain"
+
+
+def test_ecr_scans_on_push_and_expires_old_images():
+    repo = resource("Repository")
+    assert repo["ImageScanningConfiguration"] == {"ScanOnPush": True}
+    rules = json.loads(repo["LifecyclePolicy"]["LifecyclePolicyText"])["rules"]
+    assert {r["selection"]["tagStatus"] for r in rules} >= {"untagged"}
+
+
+def test_logs_have_retention():
+    for name in ("LogGroup", "ApiAccessLogGroup"):
+        assert resource(name)["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    options = container()["LogConfiguration"]
+    assert options["LogDriver"] == "awslogs" and options["Options"]["awslogs-group"] == {"Ref": "LogGroup"}
+
+
+def test_deploy_role_trusts_only_the_main_branch_of_this_repository():
+    (statement,) = resource("DeployRole")["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert set(statement["Condition"]) == {"StringEquals"}, "no wildcards (StringLike)"
+    claims = statement["Condition"]["StringEquals"]
+    assert claims["token.actions.githubusercontent.com:sub"] == {"Fn::Sub": "repo:${GitHubRepository}:ref:refs/heads/main"}
+    assert claims["token.actions.githubusercontent.com:aud"] == "sts.amazonaws.com"
+
+
+def test_outputs_name_what_the_workflows_and_docs_need():
+    assert {"ApiUrl", "LoadBalancerDns", "ClusterName", "ServiceName", "RepositoryUri",
+            "DeployRoleArn"} <= set(template()["Outputs"])
