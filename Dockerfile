@@ -8,6 +8,7 @@
 # within its upstream version.
 
 # ---- build: install the project and its dependencies into a virtual environment
+# DL3029 warns on any fixed --platform; x86_64 is the point here (see above).
 # hadolint ignore=DL3029
 FROM --platform=linux/amd64 python:3.12.8-slim-bookworm AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -22,6 +23,7 @@ RUN pip install . \
  && python -c "import pyvips; print('libvips', pyvips.version(0), pyvips.version(1), pyvips.version(2))"
 
 # ---- runtime: slim Debian, jemalloc, tini, Node only for pm2-runtime, non-root
+# DL3029 warns on any fixed --platform; x86_64 is the point here (see above).
 # hadolint ignore=DL3029
 FROM --platform=linux/amd64 python:3.12.8-slim-bookworm
 # jemalloc: glibc malloc fragments badly under libvips' many short-lived large buffers.
