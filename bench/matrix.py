@@ -38,7 +38,7 @@ class MatrixSpec(msgspec.Struct, frozen=True):
     repeats: int
     concurrency: int
     min_images: int = 12  # slow cells (AVIF at 1600) get longer windows: at least this many images
-    max_seconds: float = 25.0
+    max_seconds: float = 40.0
 
 
 FULL = MatrixSpec(("jpeg", "png", "webp", "avif", "tiff"), (50, 75, 90), (320, 800, 1600),

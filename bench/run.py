@@ -84,12 +84,23 @@ def window(spec: MatrixSpec, seconds_per_image: float, cores: int) -> float:
 
 
 def _time_one(cell: Cell, image: bytes) -> float:
+    """One conversion's time as a service worker does it (one libvips thread), to size windows."""
     from service.imaging.options import parse_options
     from service.imaging.pipeline import convert
 
     started = time.perf_counter()
     convert(image, parse_options(cell.params()))
     return time.perf_counter() - started
+
+
+def single_image_seconds(cells_: list[Cell], image: bytes) -> dict[str, float]:
+    import concurrent.futures as cf
+    import multiprocessing
+
+    from service.imaging.worker import init_worker
+
+    with cf.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=init_worker) as ex:
+        return {c.key: ex.submit(_time_one, c, image).result() for c in cells_}
 
 
 def _measure(target: Target, url: str, body: Path, content_type: str, spec: MatrixSpec,
@@ -158,7 +169,7 @@ def compare(spec: MatrixSpec, command: str, service_url: str | None = None, peer
             bodies = {c.key: multipart_body(image, spec.image, c.params(), work) for c in matrix}
             sizes: dict[tuple[str, str], int] = {}
             cores = machine().cores
-            single = {c.key: _time_one(c, image) for c in matrix}
+            single = single_image_seconds(matrix, image)
             seconds = {c.key: window(spec, single[c.key], cores) for c in matrix}
             steps = spec.repeats * len(matrix) + (spec.repeats if service else 0)
             bar = tqdm(total=steps, disable=not progress, unit="cell", dynamic_ncols=True)

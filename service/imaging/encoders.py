@@ -39,8 +39,9 @@ def _jpeg(o: ConvertOptions) -> dict[str, Any]:
         p["optimize_scans"] = True
         p["interlace"] = True  # scans only exist in a progressive file
     _set(p, "quant_table", o.quant_table)
-    if o.chroma_subsampling is not None:
-        p["subsample_mode"] = _SUBSAMPLE[o.chroma_subsampling]
+    # 4:2:0 unless asked otherwise, as sharp and so the original service did. libvips' own "auto"
+    # drops subsampling from Q 90 up: a 40% larger, 35% slower JPEG than clients of the original got.
+    p["subsample_mode"] = _SUBSAMPLE[o.chroma_subsampling or "4:2:0"]
     return p
 
 

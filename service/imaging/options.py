@@ -96,7 +96,7 @@ OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec("optimize_coding", "JPEG: compute optimal Huffman tables (default true).", (_bool(_J),)),
     OptionSpec("quant_table", "JPEG: mozjpeg quantisation table 0-8 (3 is mozjpeg's default choice).", (_int(0, 8, _J),)),
     OptionSpec("chroma_subsampling", "JPEG/AVIF: chroma subsampling; auto (4:2:0 below quality 90), "
-               "4:2:0 or 4:4:4.", (_choice(("auto", "4:2:0", "4:4:4"), _J | _A),)),
+               "4:2:0 or 4:4:4. JPEG defaults to 4:2:0 (as the original service), AVIF to auto.", (_choice(("auto", "4:2:0", "4:4:4"), _J | _A),)),
     # PNG, TIFF share the name `compression` with different domains, like effort and lossless
     OptionSpec("compression", "PNG: zlib level 0-9 (default 6). TIFF: none, lzw (default), deflate, jpeg or zstd.",
                (_int(0, 9, _P), _choice(("none", "lzw", "deflate", "jpeg", "zstd"), _T))),
