@@ -22,9 +22,10 @@ run: $(VENV)/.run-deps
 	$(PY) -m service
 
 # System tools the suite drives, all from Debian: Chromium for the browser tests (never a
-# downloaded browser), hey for the bench smoke test, promtool (prometheus) for the metrics check.
+# downloaded browser), hey for the bench smoke test, promtool (prometheus) for the metrics check,
+# node to load pm2/ecosystem.config.js in the deployment tests.
 # Installed with apt-get when we can; otherwise stop and say how to get them.
-SYSTEM_TOOLS := $(CHROMIUM):chromium /usr/bin/hey:hey /usr/bin/promtool:prometheus
+SYSTEM_TOOLS := $(CHROMIUM):chromium /usr/bin/hey:hey /usr/bin/promtool:prometheus /usr/bin/node:nodejs
 
 system-tools:
 	@missing=""; for pair in $(SYSTEM_TOOLS); do \

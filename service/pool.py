@@ -145,8 +145,10 @@ class WorkerPool:
         metrics.bind_pool(self)
         return infos[0]
 
-    async def close(self) -> None:
-        """Stop admitting, let running jobs finish, stop the workers."""
+    async def close(self, grace: float = 5.0) -> None:
+        """Stop admitting and stop the workers. By now the server has drained its requests, so a
+        job still running belongs to a request already answered (a 504): it gets `grace` seconds,
+        then its worker is killed rather than holding the process past PM2's and ECS's timeouts."""
         self._closing = True
         for waiter in self._waiters:
             if not waiter.done():
@@ -155,7 +157,23 @@ class WorkerPool:
             task.cancel()
         slots, self._slots = self._slots, []
         self._idle.clear()
-        await asyncio.to_thread(lambda: [s.shutdown(wait=True) for s in slots])
+        processes = [p for s in slots for p in (getattr(s.executor, "_processes", None) or {}).values()]
+        for slot in slots:
+            slot.shutdown(wait=False)
+
+        def reap() -> int:
+            deadline = time.monotonic() + grace
+            for process in processes:
+                process.join(max(0.0, deadline - time.monotonic()))
+            stuck = [p for p in processes if p.is_alive()]
+            for process in stuck:
+                process.kill()  # workers ignore SIGTERM by design; SIGKILL is the only stop
+                process.join(5)
+            return len(stuck)
+
+        killed = await asyncio.to_thread(reap)
+        if killed:
+            log.warning("killed workers still running abandoned jobs at shutdown", extra={"workers": killed})
 
     # --- admission -----------------------------------------------------------------------------
     def admit(self) -> "Ticket":

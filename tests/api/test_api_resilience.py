@@ -157,3 +157,22 @@ def test_invalid_settings_stop_start_up_with_a_message(name, value, expected):
                             env={**os.environ, name: value}, timeout=30)
     assert result.returncode == 2
     assert name in result.stderr and expected in result.stderr and repr(value) in result.stderr
+
+
+def test_shutdown_does_not_wait_for_jobs_whose_requests_already_timed_out():
+    """A 504 leaves its encode running on the worker; stopping must not wait for it."""
+    very_slow = noise(1400, 1400).jpegsave_buffer(Q=95)  # tens of seconds of AVIF work
+    svc = Service("abandoned", {"WORKERS": "1", "REQUEST_DEADLINE_SECONDS": "1", "SHUTDOWN_TIMEOUT_SECONDS": "2"}).start()
+    try:
+        r = post(svc.url, very_slow, SLOW_PARAMS)
+        assert r.status_code == 504
+        helpers = svc.descendants()
+        started = time.monotonic()
+        svc.proc.send_signal(signal.SIGTERM)
+        assert svc.proc.wait(20) == 0
+        assert time.monotonic() - started < 12
+        wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in helpers), timeout=10,
+                   what="the killed worker to be gone")
+        assert "killed workers still running abandoned jobs" in svc.log_path.read_text()
+    finally:
+        svc.stop()
