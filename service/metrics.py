@@ -57,7 +57,7 @@ REJECTIONS = Counter(
 )
 WORKER_RESTARTS = Counter("imageconv_worker_restarts_total", "Worker processes replaced after dying.")
 
-REJECTION_REASONS = ("overload", "deadline", "bad_input", "too_large", "worker_crash", "shutdown")
+REJECTION_REASONS = ("overload", "deadline", "bad_input", "too_large", "worker_crash", "shutdown", "client_gone")
 for _reason in REJECTION_REASONS:
     REJECTIONS.labels(_reason)  # export zeros so rate() works from the first scrape
 

@@ -205,6 +205,9 @@ class WorkerPool:
             fut.add_done_callback(lambda f, s=slot, c=cfut: self._finished(s, c, f))
             try:
                 return await asyncio.wait_for(asyncio.shield(fut), max(0.0, deadline - time.time()))
+            except asyncio.CancelledError:
+                cfut.cancel()  # its client left: withdraw the job if the worker has not taken it
+                raise
             except TimeoutError:
                 # Still queued behind another job: it never started (and the worker will skip it).
                 started = bool(slot.outstanding) and slot.outstanding[0] is cfut

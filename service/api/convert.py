@@ -8,6 +8,7 @@ from ..conversions import Engine, output_name
 from ..imaging.formats import OutputFormat
 from ..imaging.options import accepted_formats, parse_options
 from .disposition import content_disposition
+from .disconnect import unless_client_leaves
 from .inputs import read_upload
 
 DESCRIPTION = (
@@ -26,7 +27,7 @@ async def convert(request: Request) -> Response[bytes]:
         accepted=accepted_formats(request.headers.get("accept")),
         max_dimension=engine.settings.max_output_dimension,
     )
-    result = await engine.convert(upload.data, options)
+    result = await unless_client_leaves(request, engine.convert(upload.data, options))
     fmt = OutputFormat(result.format)
     name = output_name(upload.stem, result.width, result.height, options.quality, fmt)
     headers = {

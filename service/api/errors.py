@@ -15,6 +15,7 @@ from litestar.exceptions import HTTPException
 from .. import metrics
 from ..imaging.errors import ErrorKind, ImageError, OptionError
 from ..pool import DeadlineExceeded, Overloaded, PoolClosed, PoolError, WorkerCrashed
+from .disconnect import ClientGone
 
 log = logging.getLogger("service.api")
 
@@ -67,6 +68,8 @@ def classify(exc: Exception) -> Failure:
         return Failure(503, "deadline_exceeded", str(exc), "deadline", retry_after=1)
     if isinstance(exc, WorkerCrashed):
         return Failure(503, "worker_crashed", str(exc), "worker_crash", retry_after=1)
+    if isinstance(exc, ClientGone):  # nobody reads this answer; 499 as nginx logs it
+        return Failure(499, "client_closed_request", str(exc) or "The client closed the connection", "client_gone")
     if isinstance(exc, PoolClosed):
         return Failure(503, "shutting_down", str(exc), "shutdown", retry_after=1)
     if isinstance(exc, PoolError):

@@ -17,6 +17,7 @@ from ..conversions import Engine
 from ..imaging.formats import OutputFormat
 from ..imaging.options import parse_options
 from .errors import seed_error_handler
+from .disconnect import unless_client_leaves
 from .inputs import read_upload
 
 # The original's camelCase flags -> our option names. `mozjpeg` is sharp's preset.
@@ -70,7 +71,7 @@ async def process(request: Request) -> Response[bytes]:
     engine: Engine = request.app.state.engine
     upload = await read_upload(request)
     options = _options(upload.fields, engine)
-    result = await engine.convert(upload.data, options)
+    result = await unless_client_leaves(request, engine.convert(upload.data, options))
     fmt = OutputFormat(result.format)
     name = f"image_{result.width}x{result.height}_q{options.quality}_{int(time.time() * 1000)}.{fmt.value}"
     return Response(result.data, media_type=fmt.mime, headers={
@@ -85,7 +86,7 @@ async def process(request: Request) -> Response[bytes]:
 async def preview(request: Request) -> PreviewResponse:
     engine: Engine = request.app.state.engine
     upload = await read_upload(request)
-    result = await engine.convert(upload.data, _options(upload.fields, engine))
+    result = await unless_client_leaves(request, engine.convert(upload.data, _options(upload.fields, engine)))
     original, processed = len(upload.data), len(result.data)
     reduction = original - processed
     mime = OutputFormat(result.format).mime

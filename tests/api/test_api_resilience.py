@@ -176,3 +176,25 @@ def test_shutdown_does_not_wait_for_jobs_whose_requests_already_timed_out():
         assert "killed workers still running abandoned jobs" in svc.log_path.read_text()
     finally:
         svc.stop()
+
+
+def test_a_client_that_gives_up_leaves_the_queue(one_worker, slow_image):
+    svc = one_worker
+    with ThreadPoolExecutor(2) as ex:
+        running = ex.submit(post, svc.url, slow_image, SLOW_PARAMS)
+        wait_until(lambda: readiness(svc)["busy"] == 1, what="the slow job to start")
+        queued_next = ex.submit(post, svc.url, slow_image, SLOW_PARAMS)
+        wait_until(lambda: readiness(svc)["busy"] == 2, what="a job queued on the worker")
+        with pytest.raises(httpx.TimeoutException):  # third in line; its client stops waiting
+            post(svc.url, jpeg(64, 64), {"format": "png"}, timeout=1.0)
+        wait_until(lambda: readiness(svc)["waiting"] == 0 and readiness(svc)["admitted"] == 2, timeout=5,
+                   what="the abandoned request to leave the queue")
+        assert metric_labelled(svc, 'imageconv_rejections_total{reason="client_gone"}') == 1
+        assert running.result().status_code == 200 and queued_next.result().status_code == 200
+
+
+def metric_labelled(svc: Service, series: str) -> float:
+    for line in httpx.get(svc.url + "/metrics", timeout=5).text.splitlines():
+        if line.startswith(series + " "):
+            return float(line.rsplit(" ", 1)[1])
+    raise AssertionError(f"{series} not exported")
