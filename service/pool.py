@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import time
 from collections import deque
 from collections.abc import Callable
@@ -67,7 +68,8 @@ class _Slot:
 
     def __init__(self, context: multiprocessing.context.BaseContext, index: int) -> None:
         self.index = index
-        self.executor = ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=init_worker)
+        self.executor = ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=init_worker,
+                                            initargs=(os.getpid(),))
         self.outstanding: list[Future[Any]] = []  # submission order: the first is the running one
         self.dead = False
         self.crashed_head: Future[Any] | None = None

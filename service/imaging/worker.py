@@ -18,7 +18,7 @@ from .jobs import Converted, ConvertJob, Encoded, EncodeJob, LibvipsInfo, Prepar
 _ready = False
 
 
-def init_worker() -> None:
+def init_worker(service_pid: int | None = None) -> None:
     """Single-threaded libvips, no operation cache, only the loaders we accept."""
     global _ready
     os.environ["VIPS_CONCURRENCY"] = "1"
@@ -26,6 +26,8 @@ def init_worker() -> None:
     # process tree, must not kill jobs mid-flight; the parent drains, then shuts the pool down.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if service_pid is not None:
+        _exit_with(service_pid)
     import pyvips
 
     pyvips.concurrency_set(1)
@@ -37,6 +39,26 @@ def init_worker() -> None:
     for loader in ALLOWED_LOADERS:
         pyvips.operation_block_set(loader, False)
     _ready = True
+
+
+def _exit_with(service_pid: int) -> None:
+    """Exit when the service process is gone, however it went (SIGKILL, OOM). The forkserver and
+    every worker hold each other's pipes open, so no EOF would ever tell them: watch the pid."""
+    import threading
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() == 1 or not os.path.exists(f"/proc/{service_pid}"):
+                os._exit(0)
+            try:
+                os.kill(service_pid, 0)
+            except ProcessLookupError:
+                os._exit(0)
+            except PermissionError:
+                pass
+
+    threading.Thread(target=watch, name="exit-with-service", daemon=True).start()
 
 
 def _ensure_ready() -> None:

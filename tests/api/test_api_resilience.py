@@ -198,3 +198,22 @@ def metric_labelled(svc: Service, series: str) -> float:
         if line.startswith(series + " "):
             return float(line.rsplit(" ", 1)[1])
     raise AssertionError(f"{series} not exported")
+
+
+def test_a_service_killed_outright_leaves_no_worker_behind(slow_image):
+    svc = Service("sigkill", {"WORKERS": "1"}).start()
+    with ThreadPoolExecutor(1) as ex:
+        ex.submit(post, svc.url, slow_image, SLOW_PARAMS)
+        wait_until(lambda: readiness(svc)["busy"] == 1, what="the slow job to start")
+        helpers = svc.descendants()
+        svc.proc.kill()  # no drain, no pool shutdown: the OOM killer's way
+        svc.proc.wait(10)
+        wait_until(lambda: not any(Path(f"/proc/{pid}").exists() and "zombie" not in _state(pid) for pid in helpers),
+                   timeout=15, what="the forkserver and the busy worker to go with the service")
+
+
+def _state(pid: int) -> str:
+    try:
+        return "zombie" if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z" else "alive"
+    except OSError:
+        return "zombie"
