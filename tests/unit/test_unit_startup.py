@@ -1,0 +1,53 @@
+"""Start-up refuses a libvips without the encoders we promise, and reports what it found."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from service import app as app_module
+from service.imaging import worker
+from service.imaging.jobs import LibvipsInfo
+from service.settings import load_settings
+
+
+def test_libvips_info_names_a_missing_saver(monkeypatch):
+    monkeypatch.setitem(worker.REQUIRED_SAVERS, "fake", "notaformatsave_buffer")
+    info = worker.libvips_info()
+    assert info.missing_savers == ("notaformatsave_buffer",)
+    assert info.mozjpeg is True and info.version.count(".") == 2 and info.concurrency == 1
+
+
+def test_startup_fails_fast_when_an_encoder_is_missing(monkeypatch):
+    closed = []
+
+    class PoolWithoutAvif:
+        def __init__(self, size, max_waiting):
+            self.capacity = size
+
+        async def start(self):
+            return LibvipsInfo("8.18.7", ("heifsave_buffer",), True, 1, 0)
+
+        async def close(self):
+            closed.append(True)
+
+    monkeypatch.setattr(app_module, "WorkerPool", PoolWithoutAvif)
+    application = app_module.create_app(load_settings({"WORKERS": "1"}))
+
+    async def start() -> None:
+        async with application.lifespan():
+            pass
+
+    with pytest.raises(BaseException) as raised:
+        asyncio.run(start())
+    errors = _flatten(raised.value)
+    assert any(isinstance(e, app_module.StartupError) and "heifsave_buffer" in str(e) for e in errors), errors
+    assert closed == [True]
+
+
+def _flatten(exc: BaseException) -> list[BaseException]:
+    """Litestar runs the lifespan in a task group, which wraps the error in an ExceptionGroup."""
+    if isinstance(exc, BaseExceptionGroup):
+        return [leaf for inner in exc.exceptions for leaf in _flatten(inner)]
+    return [exc]
