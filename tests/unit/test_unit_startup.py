@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -39,8 +40,9 @@ def test_startup_fails_fast_when_an_encoder_is_missing(monkeypatch):
         async with application.lifespan():
             pass
 
-    with pytest.raises(BaseException) as raised:
-        asyncio.run(start())
+    # In its own thread: Playwright's sync API may have left an event loop on this one.
+    with pytest.raises(BaseException) as raised, ThreadPoolExecutor(1) as ex:
+        ex.submit(asyncio.run, start()).result()
     errors = _flatten(raised.value)
     assert any(isinstance(e, app_module.StartupError) and "heifsave_buffer" in str(e) for e in errors), errors
     assert closed == [True]
