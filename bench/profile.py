@@ -31,6 +31,7 @@ class Profile(msgspec.Struct, frozen=True):
     cpu_ms_per_image_server: float
     cpu_ms_per_image_workers: float
     cpu_ms_per_image_generator: float
+    concurrency: int
     top_self: list[Frame]
     top_service_frames: list[Frame]
 
@@ -77,12 +78,15 @@ def profile(cell: Cell, seconds: float = 8.0, concurrency: int = 4, image: str =
             import httpx
 
             url = str(httpx.URL(svc.url + "/api/convert", params=cell.params()))
+            # A request count that lasts about `seconds` at the rate a short burst shows.
+            burst = run_hey(url, body, "image/jpeg", 4 * concurrency, concurrency)
+            count = max(concurrency, int(burst.images_per_second * seconds) // concurrency * concurrency)
             pids = procs.tree(svc.proc.pid)
             server = [svc.proc.pid]
             workers = [p for p in pids if p != svc.proc.pid]
             before_server, before_workers = procs.cpu_seconds(server), procs.cpu_seconds(workers)
             result: list[LoadResult] = []
-            load = threading.Thread(target=lambda: result.append(run_hey(url, body, "image/jpeg", seconds, concurrency)))
+            load = threading.Thread(target=lambda: result.append(run_hey(url, body, "image/jpeg", count, concurrency)))
             load.start()
             subprocess.run([_py_spy(), "record", "-p", str(svc.proc.pid), "-d", str(int(seconds - 2)), "-r", "200",
                             "-f", "raw", "-o", str(out), "--nonblocking"], capture_output=True, check=False)
@@ -92,14 +96,14 @@ def profile(cell: Cell, seconds: float = 8.0, concurrency: int = 4, image: str =
             worker_ms = (procs.cpu_seconds(workers) - before_workers) / max(run.ok, 1) * 1000
             top_self, ours = summarize_raw(out.read_text() if out.exists() else "")
             return Profile(cell, run, round(server_ms, 2), round(worker_ms, 2),
-                           round(run.generator_cpu_seconds / max(run.ok, 1) * 1000, 2), top_self, ours)
+                           round(run.generator_cpu_seconds / max(run.ok, 1) * 1000, 2), concurrency, top_self, ours)
     finally:
         svc.stop()
 
 
 def render(p: Profile) -> str:
     lines = [
-        f"Profile of {p.cell.key}: {p.load.images_per_second:.1f} img/s at concurrency {4}, "
+        f"Profile of {p.cell.key}: {p.load.images_per_second:.1f} img/s at concurrency {p.concurrency}, "
         f"CPU per image: server process {p.cpu_ms_per_image_server} ms, libvips workers "
         f"{p.cpu_ms_per_image_workers} ms, load generator {p.cpu_ms_per_image_generator} ms.",
         "",

@@ -1,5 +1,6 @@
 """Side-by-side runs: for every repeat and every cell, the ceiling, the service and the peer
-measured back to back, so each ratio compares numbers taken under the same machine conditions."""
+measured back to back on the same number of images, so each ratio compares numbers taken under
+the same machine conditions; then the batch case."""
 
 from __future__ import annotations
 
@@ -12,39 +13,58 @@ import httpx
 import msgspec
 from tqdm import tqdm
 
-from .ceiling import Ceiling
+from service.cpu import usable_cpus
+
+from . import batch as batch_case
+from .batch import BatchRun
+from .ceiling import Ceiling, CeilingRun
 from .load import LoadResult, multipart_body, run_hey
-from .matrix import CORPUS, Cell, MatrixSpec, cells
+from .matrix import CORPUS, Cell, MatrixSpec, cells, images_per_measurement, rotation
+from .procs import Meter, Noise, cpu_seconds
 from .targets import PeerTarget, ServiceTarget, Target
+
+# A cell during which other programs used more than this many cores is measured again, once; at
+# most RETRY_SHARE of all cells are, so a machine busy with others for long cannot double the run.
+NOISE_LIMIT_CORES = 0.15
+RETRY_SHARE = 0.25
 
 
 class SystemRun(msgspec.Struct, frozen=True):
     load: LoadResult
-    cpu_seconds_per_image: float | None
+    cpu_seconds_per_image: float | None  # the whole stack (None when it runs elsewhere: --url)
+    server_cpu_seconds_per_image: float | None  # its HTTP side: uvicorn's process / PM2's daemon
     bytes_in: int
     bytes_out: int
+    noise: Noise
+
+
+class CeilingMeasure(msgspec.Struct, frozen=True):
+    run: CeilingRun
+    noise: Noise
 
 
 class CellRun(msgspec.Struct, frozen=True):
     cell: Cell
     repeat: int
-    seconds: float
-    ceiling_images_per_second: float | None
+    images: int
+    order: list[str]
+    ceiling: CeilingMeasure | None
     service: SystemRun | None
     peer: SystemRun | None
+    noisy_attempts: int  # earlier attempts thrown away because other programs used the CPU
 
 
-class BatchRun(msgspec.Struct, frozen=True):
-    repeat: int
-    batch_seconds: float
-    singles_service_seconds: float
-    singles_peer_seconds: float | None
-    outputs: int
+class Calibration(msgspec.Struct, frozen=True):
+    cell: Cell
+    seconds_per_image_one_core: float | None
+    images: int
 
 
 class Machine(msgspec.Struct, frozen=True):
     cpu: str
     cores: int
+    hypervisor: str
+    memory_gib: float
     python: str
     libvips: str
     kernel: str
@@ -56,10 +76,17 @@ class Results(msgspec.Struct, frozen=True):
     command: str
     spec: MatrixSpec
     machine: Machine
-    service_url: str
+    load_generator: str
+    noise_limit_cores: float
+    ceiling_processes: int | None
+    service_url: str | None
+    service_started_here: bool
     peer_url: str | None
+    peer_started_here: bool
+    peer_versions: str | None
     peak_rss_service_bytes: int | None
     peak_rss_peer_bytes: int | None
+    calibration: list[Calibration]
     cells: list[CellRun]
     batch: list[BatchRun]
 
@@ -67,144 +94,147 @@ class Results(msgspec.Struct, frozen=True):
 def machine() -> Machine:
     import pyvips
 
-    from service.cpu import usable_cpus
+    def field(path: str, key: str) -> str:
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(key):
+                return line.split(":", 1)[1].strip()
+        return "unknown"
 
-    model = "unknown"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            model = line.split(":", 1)[1].strip()
-            break
-    return Machine(model, usable_cpus(), platform.python_version(),
-                   f"{pyvips.version(0)}.{pyvips.version(1)}.{pyvips.version(2)}", platform.release())
-
-
-def window(spec: MatrixSpec, seconds_per_image: float, cores: int) -> float:
-    """Long enough for min_images at full parallelism, so slow cells are not a count of two."""
-    return round(min(spec.max_seconds, max(spec.seconds, spec.min_images * seconds_per_image / cores)), 1)
-
-
-def _time_one(cell: Cell, image: bytes) -> float:
-    """One conversion's time as a service worker does it (one libvips thread), to size windows."""
-    from service.imaging.options import parse_options
-    from service.imaging.pipeline import convert
-
-    started = time.perf_counter()
-    convert(image, parse_options(cell.params()))
-    return time.perf_counter() - started
-
-
-def single_image_seconds(cells_: list[Cell], image: bytes) -> dict[str, float]:
-    import concurrent.futures as cf
-    import multiprocessing
-
-    from service.imaging.worker import init_worker
-
-    with cf.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=init_worker) as ex:
-        return {c.key: ex.submit(_time_one, c, image).result() for c in cells_}
-
-
-def _measure(target: Target, url: str, body: Path, content_type: str, spec: MatrixSpec,
-             bytes_in: int, bytes_out: int, seconds: float) -> SystemRun:
-    cpu_before = target.cpu_seconds()
-    load = run_hey(url, body, content_type, seconds, spec.concurrency)
-    cpu = target.cpu_seconds() - cpu_before if target.started else None
-    per_image = cpu / load.ok if cpu is not None and load.ok else None
-    return SystemRun(load, per_image, bytes_in, bytes_out)
+    hypervisor = "none"
+    if "hypervisor" in field("/proc/cpuinfo", "flags"):
+        hypervisor = "yes (virtual machine)"
+    memory = int(field("/proc/meminfo", "MemTotal").split()[0]) / 2**20
+    return Machine(field("/proc/cpuinfo", "model name"), usable_cpus(), hypervisor, round(memory, 1),
+                   platform.python_version(), f"{pyvips.version(0)}.{pyvips.version(1)}.{pyvips.version(2)}",
+                   platform.release())
 
 
 def _output_bytes(url: str, content: bytes, content_type: str) -> int:
-    r = httpx.post(url, content=content, headers={"Content-Type": content_type}, timeout=120)
+    """One request outside any measurement: warms the codec and records the answer's size."""
+    r = httpx.post(url, content=content, headers={"Content-Type": content_type}, timeout=300)
     r.raise_for_status()
     return len(r.content)
 
 
-def _batch_case(service: Target, peer: Target | None, image: bytes, repeat: int) -> BatchRun:
-    """One 3x3 /api/batch against the nine single requests the original UI sent for the grid
-    (three at a time, as its page did), each repeat timed back to back."""
-    widths, qualities = (320, 800, 1600), (50, 75, 90)
-    files = {"image": ("photo.jpg", image, "image/jpeg")}
-    with httpx.Client(timeout=120) as client:
-        started = time.perf_counter()
-        r = client.post(f"{service.url}/api/batch", params={"widths": "320,800,1600", "qualities": "50,75,90",
-                                                             "format": "jpeg"}, files=files)
-        r.raise_for_status()
-        batch_seconds = time.perf_counter() - started
+def _http_rate(url: str, body: Path, content_type: str, concurrency: int) -> float:
+    """Without a ceiling to calibrate on (`bench service --url ...`): a short burst tells the rate."""
+    load = run_hey(url, body, content_type, concurrency, concurrency)
+    return load.images_per_second or 0.1
 
-        def singles(url: str, path: str) -> float:
-            import concurrent.futures as cf
 
-            grid = [(w, q) for w in widths for q in qualities]
-            t0 = time.perf_counter()
-            with cf.ThreadPoolExecutor(3) as ex:
-                for resp in ex.map(lambda wq: client.post(url + path, files=files, data={
-                        "width": str(wq[0]), "quality": str(wq[1]), "format": "jpeg"}), grid):
-                    resp.raise_for_status()
-            return time.perf_counter() - t0
-
-        service_singles = singles(service.url, "/api/process")
-        peer_singles = singles(peer.url, "/api/process") if peer else None
-    import io
-    import zipfile
-
-    outputs = len(zipfile.ZipFile(io.BytesIO(r.content)).namelist())
-    return BatchRun(repeat, batch_seconds, service_singles, peer_singles, outputs)
+def _measure_http(target: Target, url: str, body: Path, content_type: str, images: int, concurrency: int,
+                  bytes_in: int, bytes_out: int, extra_pids: list[int]) -> SystemRun:
+    server = target.server_pids()
+    meter = Meter(extra_pids)
+    cpu0 = target.cpu_seconds() if target.started else None
+    server0 = cpu_seconds(server) if target.started else None
+    load = run_hey(url, body, content_type, images, concurrency)
+    noise = meter.stop()
+    per_image = server_per_image = None
+    if cpu0 is not None and server0 is not None and load.ok:
+        per_image = (target.cpu_seconds() - cpu0) / load.ok
+        server_per_image = (cpu_seconds(server) - server0) / load.ok
+    return SystemRun(load, per_image, server_per_image, bytes_in, bytes_out, noise)
 
 
 def compare(spec: MatrixSpec, command: str, service_url: str | None = None, peer_url: str | None = None,
             with_ceiling: bool = True, with_peer: bool = True, with_service: bool = True,
-            batch_image: str = "TwoWings.jpg", progress: bool = True) -> Results:
+            progress: bool = True) -> Results:
     t0 = time.time()
     image = (CORPUS / spec.image).read_bytes()
+    batch_image = (CORPUS / spec.batch_image).read_bytes()
     matrix = cells(spec)
-    service = ServiceTarget(service_url) if with_service or service_url else None
+    service = ServiceTarget(service_url) if with_service else None
     peer = PeerTarget(peer_url) if with_peer and (peer_url or PeerTarget.available()) else None
     ceiling = Ceiling() if with_ceiling else None
+    workers = ceiling.processes if ceiling else usable_cpus()
+    peer_versions = peer.versions() if peer and peer.started else None
     runs: list[CellRun] = []
     batches: list[BatchRun] = []
+    calibration: list[Calibration] = []
     try:
         with tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp)
             raw = work / spec.image
             raw.write_bytes(image)
             bodies = {c.key: multipart_body(image, spec.image, c.params(), work) for c in matrix}
+            urls: dict[str, dict[str, tuple[str, Path, str]]] = {c.key: {} for c in matrix}
+            for c in matrix:
+                if service:
+                    urls[c.key]["service"] = (str(httpx.URL(service.url + "/api/convert", params=c.params())),
+                                              raw, "image/jpeg")
+                if peer:
+                    urls[c.key]["peer"] = (peer.url + "/api/process", *bodies[c.key])
+            systems = [name for name, on in (("ceiling", ceiling), ("service", service), ("peer", peer)) if on]
+            http_systems = {"service": service, "peer": peer}
+            batch_levels = spec.batch_concurrency if service else ()
+            batch_steps = sum(len(batch_case.modes_for(c, peer is not None)) for c in batch_levels)
+            bar = tqdm(total=len(matrix) * (1 + spec.repeats) + batch_steps * (1 + spec.repeats),
+                       disable=not progress, unit="step", dynamic_ncols=True)
+
+            # Calibrate (and warm up) every cell once: how many images one measurement converts,
+            # and how large each system's answer is.
+            images: dict[str, int] = {}
             sizes: dict[tuple[str, str], int] = {}
-            cores = machine().cores
-            single = single_image_seconds(matrix, image)
-            seconds = {c.key: window(spec, single[c.key], cores) for c in matrix}
-            steps = spec.repeats * len(matrix) + (spec.repeats if service else 0)
-            bar = tqdm(total=steps, disable=not progress, unit="cell", dynamic_ncols=True)
+            for cell in matrix:
+                bar.set_description(f"calibrate {cell.key}")
+                per_image = None
+                if ceiling:
+                    per_image = ceiling.calibrate(cell, image)
+                    rate = ceiling.processes / per_image
+                for name, target in http_systems.items():
+                    if target:
+                        url, body, ctype = urls[cell.key][name]
+                        sizes[(name, cell.key)] = _output_bytes(url, body.read_bytes(), ctype)
+                if not ceiling:
+                    name = "service" if service else "peer"
+                    rate = _http_rate(*urls[cell.key][name], spec.concurrency)
+                images[cell.key] = images_per_measurement(spec, rate, workers)
+                calibration.append(Calibration(cell, per_image, images[cell.key]))
+                bar.update()
+
+            extra = peer.pids() if peer else []
+            retries_left = int(RETRY_SHARE * len(matrix) * spec.repeats)
             for repeat in range(spec.repeats):
                 for cell in matrix:
                     bar.set_description(f"r{repeat + 1} {cell.key}")
-                    span = seconds[cell.key]
-                    ceiling_ips = ceiling.measure(cell, image, span, warmup_margin=max(1.0, 2 * single[cell.key])) if ceiling else None
-                    service_run = peer_run = None
-                    if service:
-                        url = str(httpx.URL(service.url + "/api/convert", params=cell.params()))
-                        if ("service", cell.key) not in sizes:
-                            sizes[("service", cell.key)] = _output_bytes(url, image, "image/jpeg")
-                        service_run = _measure(service, url, raw, "image/jpeg", spec, len(image),
-                                               sizes[("service", cell.key)], span)
-                    if peer:
-                        body, ctype = bodies[cell.key]
-                        if ("peer", cell.key) not in sizes:
-                            sizes[("peer", cell.key)] = _output_bytes(peer.url + "/api/process", body.read_bytes(), ctype)
-                        peer_run = _measure(peer, peer.url + "/api/process", body, ctype, spec, len(image),
-                                            sizes[("peer", cell.key)], span)
-                    runs.append(CellRun(cell, repeat, span, ceiling_ips, service_run, peer_run))
+                    order = rotation(systems, repeat)
+                    noisy = 0
+                    while True:
+                        out: dict[str, object] = {}
+                        for name in order:
+                            if name == "ceiling":
+                                meter = Meter(extra)
+                                measured = ceiling.measure(cell, image, images[cell.key])  # type: ignore[union-attr]
+                                out[name] = CeilingMeasure(measured, meter.stop())
+                            else:
+                                target = http_systems[name]
+                                url, body, ctype = urls[cell.key][name]
+                                out[name] = _measure_http(target, url, body, ctype, images[cell.key],  # type: ignore[arg-type]
+                                                          spec.concurrency, len(image), sizes[(name, cell.key)], extra)
+                        worst = max(o.noise.foreign_cores for o in out.values())  # type: ignore[attr-defined]
+                        if worst <= NOISE_LIMIT_CORES or noisy >= 1 or retries_left <= 0:
+                            break
+                        noisy += 1
+                        retries_left -= 1
+                        bar.set_description(f"r{repeat + 1} {cell.key} (again: {worst:.2f} foreign cores)")
+                    runs.append(CellRun(cell, repeat, images[cell.key], order, out.get("ceiling"),  # type: ignore[arg-type]
+                                        out.get("service"), out.get("peer"), noisy))  # type: ignore[arg-type]
                     bar.update()
-                if service:
-                    bar.set_description(f"r{repeat + 1} batch 3x3")
-                    batches.append(_batch_case(service, peer, (CORPUS / batch_image).read_bytes(), repeat))
-                    bar.update()
+
+            if service:
+                batches = _batch(spec, service, peer, batch_image, extra, bar)
             bar.close()
         return Results(
             started=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t0)), seconds=round(time.time() - t0, 1),
-            command=command, spec=spec, machine=machine(),
-            service_url=service.url if service else "", peer_url=peer.url if peer else None,
+            command=command, spec=spec, machine=machine(), load_generator="hey (Debian package), -n N -c C",
+            noise_limit_cores=NOISE_LIMIT_CORES, ceiling_processes=ceiling.processes if ceiling else None,
+            service_url=service.url if service else None, service_started_here=bool(service and service.started),
+            peer_url=peer.url if peer else None, peer_started_here=bool(peer and peer.started),
+            peer_versions=peer_versions,
             peak_rss_service_bytes=service.peak_rss() if service and service.started else None,
             peak_rss_peer_bytes=peer.peak_rss() if peer and peer.started else None,
-            cells=runs, batch=batches,
+            calibration=calibration, cells=runs, batch=batches,
         )
     finally:
         if ceiling:
@@ -213,3 +243,25 @@ def compare(spec: MatrixSpec, command: str, service_url: str | None = None, peer
             service.stop()
         if peer:
             peer.stop()
+
+
+def _batch(spec: MatrixSpec, service: Target, peer: Target | None, image: bytes, extra: list[int],
+           bar: tqdm) -> list[BatchRun]:
+    targets = {"service": service, "peer": peer}
+    runs: list[BatchRun] = []
+    levels = [(c, batch_case.modes_for(c, peer is not None)) for c in spec.batch_concurrency]
+    for concurrency, modes in levels:  # warm-up: one grid per mode, not recorded
+        for mode in modes:
+            bar.set_description(f"batch warm-up c{concurrency} {mode.kind} {mode.system}")
+            batch_case.measure(mode, targets[mode.system], image, spec.batch_image, 1, 1, -1, extra)  # type: ignore[arg-type]
+            bar.update()
+    for repeat in range(spec.repeats):
+        for concurrency, modes in levels:
+            for mode in rotation([m.name for m in modes], repeat):
+                m = next(x for x in modes if x.name == mode)
+                bar.set_description(f"r{repeat + 1} batch c{concurrency} {m.kind} {m.system}")
+                runs.append(batch_case.measure(m, targets[m.system], image, spec.batch_image,  # type: ignore[arg-type]
+                                               concurrency, spec.batch_grids, repeat, extra))
+                bar.update()
+    return runs
+

@@ -50,6 +50,10 @@ class Target:
     def pids(self) -> list[int]:
         return []
 
+    def server_pids(self) -> list[int]:
+        """The process(es) that speak HTTP, as opposed to the ones converting images."""
+        return []
+
     def cpu_seconds(self) -> float:
         return procs.cpu_seconds(self.pids())
 
@@ -76,7 +80,11 @@ class ServiceTarget(Target):
             wait_for(self.url + "/ready")
 
     def pids(self) -> list[int]:
+        """The server process, its forkserver and libvips workers."""
         return procs.tree(self.proc.pid) if self.proc else []
+
+    def server_pids(self) -> list[int]:
+        return [self.proc.pid] if self.proc else []
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -93,9 +101,11 @@ class PeerTarget(Target):
         super().__init__(url)
         self.home = CACHE / "pm2"
         self.dir = CACHE / "peer"
+        self._pids: list[int] | None = None
         if self.started:
             self._install()
             port = free_port()
+            self._pm2("kill")  # a daemon left by an interrupted run (ours: PM2_HOME is bench/.cache/pm2)
             self._pm2("start", "ecosystem.config.js", env={"PORT": str(port)})
             self.url = f"http://127.0.0.1:{port}"
             wait_for(self.url + "/health")
@@ -106,15 +116,29 @@ class PeerTarget(Target):
             PEER_SOURCE.is_dir() and shutil.which("npm") is not None)
 
     def _install(self) -> None:
-        if (self.dir / "node_modules" / "sharp").is_dir():
-            return
+        """Copy the peer's source (read-only in shared/) into bench/.cache/peer and `npm install`
+        it there from the registry, once; again only if its package.json changed."""
+        installed = (self.dir / "node_modules" / "sharp").is_dir()
         if not PEER_SOURCE.is_dir():
+            if installed:
+                return
             raise RuntimeError(f"the peer's source is not at {PEER_SOURCE}")
         self.dir.mkdir(parents=True, exist_ok=True)
+        changed = False
         for name in ("package.json", "server.js", "ecosystem.config.js"):
-            shutil.copy(PEER_SOURCE / name, self.dir / name)
-        subprocess.run(["npm", "install", "--no-audit", "--no-fund"], cwd=self.dir, check=True,
-                       stdout=subprocess.DEVNULL)
+            source, copy = PEER_SOURCE / name, self.dir / name
+            if not copy.exists() or copy.read_bytes() != source.read_bytes():
+                changed |= name == "package.json"
+                copy.write_bytes(source.read_bytes())
+        if changed or not installed:
+            subprocess.run(["npm", "install", "--no-audit", "--no-fund"], cwd=self.dir, check=True,
+                           stdout=subprocess.DEVNULL)
+
+    def versions(self) -> str:
+        """sharp's and its bundled libvips's versions, as installed."""
+        out = subprocess.run(["node", "-e", "const v=require('sharp').versions;console.log(`sharp ${v.sharp}, "
+                              "libvips ${v.vips}`)"], cwd=self.dir, capture_output=True, text=True, check=False)
+        return out.stdout.strip() or "unknown"
 
     def _pm2(self, *args: str, env: dict[str, str] | None = None) -> str:
         pm2 = self.dir / "node_modules" / ".bin" / "pm2"
@@ -123,16 +147,24 @@ class PeerTarget(Target):
         return result.stdout
 
     def pids(self) -> list[int]:
+        """The cluster workers and the PM2 daemon (asked once: `pm2 jlist` is a Node process of its
+        own, which must not run inside a measurement; asked again if a worker was replaced)."""
         if not self.started:
             return []
-        apps = json.loads(self._pm2("jlist"))
-        pids = [a["pid"] for a in apps if a.get("pid")]
-        # In cluster mode the PM2 daemon accepts every connection and hands it to a worker: its
-        # CPU is part of the stack's cost.
+        if self._pids is None or not all(Path(f"/proc/{pid}").exists() for pid in self._pids):
+            apps = json.loads(self._pm2("jlist"))
+            pids = [a["pid"] for a in apps if a.get("pid")]
+            # In cluster mode the PM2 daemon accepts every connection and hands it to a worker:
+            # its CPU is part of the stack's cost.
+            daemon = self.home / "pm2.pid"
+            if daemon.exists():
+                pids.append(int(daemon.read_text().strip()))
+            self._pids = pids
+        return self._pids
+
+    def server_pids(self) -> list[int]:
         daemon = self.home / "pm2.pid"
-        if daemon.exists():
-            pids.append(int(daemon.read_text().strip()))
-        return pids
+        return [int(daemon.read_text().strip())] if self.started and daemon.exists() else []
 
     def stop(self) -> None:
         if self.started:
