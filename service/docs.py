@@ -35,8 +35,9 @@ def _per_domain(spec: OptionSpec, text: list[str]) -> str:
 
 def _row(spec: OptionSpec) -> str:
     formats = "; ".join(_formats(d) for d in spec.domains)
-    accepts = _per_domain(spec, [d.describe() + (", repeated or comma separated" if spec.repeated else "")
-                                 for d in spec.domains])
+    accepts = _per_domain(
+        spec, [d.describe() + (", repeated or comma separated" if spec.repeated else "") for d in spec.domains]
+    )
     defaults = _per_domain(spec, [_show(d.default) if d.default is not None else "—" for d in spec.domains])
     name = f"`{spec.name}`" + (f" (`{spec.seed_name}`)" if spec.seed_name and spec.seed_name != spec.name else "")
     return f"| {name} | {_GROUPS[spec.group]} | {formats} | {accepts} | {defaults} | {spec.description} |"

@@ -13,7 +13,7 @@ from litestar.response import Stream
 from ..conversions import Batch, BatchOutput, BatchPlan, Engine, check_batch_size, dedupe, output_name
 from ..imaging.errors import OptionError
 from ..imaging.formats import OutputFormat
-from ..imaging.options import ConvertOptions, parse_options
+from ..imaging.options import ConvertOptions, parse_int, parse_options
 from .disposition import content_disposition
 from .inputs import Upload, list_values, read_upload
 from .zipstream import ZipStream
@@ -59,11 +59,8 @@ def _int_list(upload: Upload, name: str, single: str, lo: int, hi: int) -> tuple
         return (None,) if value is None else ()
     values: list[int] = []
     for item in raw:
-        try:
-            number = int(item)
-        except ValueError:
-            raise OptionError(name, f"a comma-separated list of integers between {lo} and {hi}", item) from None
-        if not lo <= number <= hi:
+        number = parse_int(item)  # ASCII digits only, as every number the service reads
+        if number is None or not lo <= number <= hi:
             raise OptionError(name, f"a comma-separated list of integers between {lo} and {hi}", item)
         values.append(number)
     return dedupe(values)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Request, Response, post
 
 from ..conversions import Engine, output_name
 from ..imaging.formats import OutputFormat
 from ..imaging.options import accepted_formats, parse_options
-from .disposition import content_disposition
 from .disconnect import unless_client_leaves
+from .disposition import content_disposition
 from .inputs import read_upload
 from .openapi import UPLOAD_ERRORS, route_doc
 
@@ -27,7 +29,7 @@ DESCRIPTION = (
     status_code=200,
     opt=route_doc(options="convert", success="image", errors=UPLOAD_ERRORS),
 )
-async def convert(request: Request) -> Response[bytes]:
+async def convert(request: Request[Any, Any, Any]) -> Response[bytes]:
     engine: Engine = request.app.state.engine
     upload = await read_upload(request)
     options = parse_options(

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import msgspec
-
 from litestar import Litestar
 from litestar.openapi.spec import (
     Components,
@@ -114,8 +113,6 @@ def document_routes(
     """Write every `route_doc` into the app's OpenAPI schema (call once, after the app is built).
     `by_path` documents POST routes whose handler does not carry a `route_doc` itself."""
     schema = app.openapi_schema
-    if schema.components is None:
-        schema.components = Components()
     schema.components.schemas.update(_error_schemas())
     for route in app.routes:
         if not isinstance(route, HTTPRoute) or schema.paths is None:

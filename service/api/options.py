@@ -6,6 +6,8 @@ preselects per format; `limits` are this deployment's configured limits. All fro
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 from litestar import Request, get
 
@@ -120,6 +122,6 @@ def options_document(settings: Settings) -> OptionsDocument:
     tags=["options"],
     sync_to_thread=False,
 )
-def list_options(request: Request) -> OptionsDocument:  # type: ignore[type-arg]
+def list_options(request: Request[Any, Any, Any]) -> OptionsDocument:
     settings: Settings = request.app.state.settings
     return options_document(settings)

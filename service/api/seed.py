@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import time
+from typing import Any
 
 import msgspec
 from litestar import Request, Response, post
@@ -16,8 +17,8 @@ from litestar import Request, Response, post
 from ..conversions import Engine
 from ..imaging.formats import OutputFormat
 from ..imaging.options import OPTION_BY_NAME, SEED_NAMES, ConvertOptions, parse_options
-from .errors import seed_error_handler
 from .disconnect import unless_client_leaves
+from .errors import seed_error_handler
 from .inputs import read_upload
 from .openapi import UPLOAD_ERRORS, route_doc
 
@@ -49,7 +50,7 @@ class PreviewResponse(msgspec.Struct):
 def _options(fields: dict[str, str], engine: Engine) -> ConvertOptions:
     # The original parsed with parseInt(...) || default: empty strings mean "not given".
     given = {k: v for k, v in fields.items() if v.strip() != ""}
-    params = {k: given[k] for k in ("width", "height", "quality") if k in given}
+    params: dict[str, str] = {k: given[k] for k in ("width", "height", "quality") if k in given}
     params["quality"] = params.get("quality", DEFAULT_QUALITY)
     params["format"] = given.get("format", "jpeg")
     jpeg = params["format"].lower() == "jpeg"
@@ -75,18 +76,22 @@ def _options(fields: dict[str, str], engine: Engine) -> ConvertOptions:
     status_code=200,
     opt=route_doc(options="seed", success="image", errors=UPLOAD_ERRORS, error_shape="seed"),
 )
-async def process(request: Request) -> Response[bytes]:
+async def process(request: Request[Any, Any, Any]) -> Response[bytes]:
     engine: Engine = request.app.state.engine
     upload = await read_upload(request)
     options = _options(upload.fields, engine)
     result = await unless_client_leaves(request, engine.convert(upload.data, options))
     fmt = OutputFormat(result.format)
     name = f"image_{result.width}x{result.height}_q{options.quality}_{int(time.time() * 1000)}.{fmt.value}"
-    return Response(result.data, media_type=fmt.mime, headers={
-        "Content-Disposition": f'attachment; filename="{name}"',
-        "X-Image-Width": str(result.width),
-        "X-Image-Height": str(result.height),
-    })
+    return Response(
+        result.data,
+        media_type=fmt.mime,
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "X-Image-Width": str(result.width),
+            "X-Image-Height": str(result.height),
+        },
+    )
 
 
 @post(
@@ -97,7 +102,7 @@ async def process(request: Request) -> Response[bytes]:
     status_code=200,
     opt=route_doc(options="seed", errors=UPLOAD_ERRORS, error_shape="seed"),
 )
-async def preview(request: Request) -> PreviewResponse:
+async def preview(request: Request[Any, Any, Any]) -> PreviewResponse:
     engine: Engine = request.app.state.engine
     upload = await read_upload(request)
     result = await unless_client_leaves(request, engine.convert(upload.data, _options(upload.fields, engine)))

@@ -62,7 +62,7 @@ class Domain:
     maximum: int | float | None = None
     choices: tuple[str, ...] = ()
     default: Value | None = None  # what the API uses when the option is omitted (None: nothing is sent)
-    ui: Value | None | _Unset = UNSET  # what the browser preselects, when it differs from `default`
+    ui: Value | _Unset | None = UNSET  # what the browser preselects, when it differs from `default`
     param: str | None = None  # the libvips saver parameter, None when a rule or the planner uses it
     to_vips: Mapping[Value, Value] | None = None  # our value -> libvips' value, when they differ
     dimension: bool = False  # bounded by the configured MAX_OUTPUT_DIMENSION too
@@ -126,7 +126,7 @@ def _int(
     *,
     default: int | None = None,
     param: str | None = None,
-    ui: int | None | _Unset = UNSET,
+    ui: int | _Unset | None = UNSET,
     choices: tuple[str, ...] = (),
     dimension: bool = False,
 ) -> Domain:
@@ -138,7 +138,7 @@ def _bool(
     *,
     default: bool | None = False,
     param: str | None = None,
-    ui: bool | None | _Unset = UNSET,
+    ui: bool | _Unset | None = UNSET,
     to_vips: Mapping[Value, Value] | None = None,
 ) -> Domain:
     return Domain("bool", formats, default=default, ui=ui, param=param, to_vips=to_vips)
@@ -150,7 +150,7 @@ def _choice(
     *,
     default: str | None = None,
     param: str | None = None,
-    ui: str | None | _Unset = UNSET,
+    ui: str | _Unset | None = UNSET,
     to_vips: Mapping[Value, Value] | None = None,
 ) -> Domain:
     return Domain("choice", formats, choices=choices, default=default, ui=ui, param=param, to_vips=to_vips)
@@ -162,77 +162,189 @@ _KEEP: dict[Value, Value] = {False: KEEP_NONE, True: KEEP_ALL}
 
 OPTIONS: tuple[OptionSpec, ...] = (
     # geometry: used by the resize planner (plan.py), not by an encoder
-    OptionSpec("width", "geometry", "Output width in pixels; height follows the aspect ratio when omitted.",
-               (_int(1, MAX_DIMENSION, dimension=True),), seed_name="width"),
-    OptionSpec("height", "geometry", "Output height in pixels; width follows the aspect ratio when omitted.",
-               (_int(1, MAX_DIMENSION, dimension=True),), seed_name="height"),
-    OptionSpec("fit", "geometry", "How the image fits width x height: inside (keep aspect, within the box), "
-               "cover (fill the box, crop the centre), contain (within the box, padded to it), "
-               "fill (stretch, ignore aspect), outside (keep aspect, at least the box).",
-               (_choice(FITS, default="inside"),)),
+    OptionSpec(
+        "width",
+        "geometry",
+        "Output width in pixels; height follows the aspect ratio when omitted.",
+        (_int(1, MAX_DIMENSION, dimension=True),),
+        seed_name="width",
+    ),
+    OptionSpec(
+        "height",
+        "geometry",
+        "Output height in pixels; width follows the aspect ratio when omitted.",
+        (_int(1, MAX_DIMENSION, dimension=True),),
+        seed_name="height",
+    ),
+    OptionSpec(
+        "fit",
+        "geometry",
+        "How the image fits width x height: inside (keep aspect, within the box), "
+        "cover (fill the box, crop the centre), contain (within the box, padded to it), "
+        "fill (stretch, ignore aspect), outside (keep aspect, at least the box).",
+        (_choice(FITS, default="inside"),),
+    ),
     OptionSpec("enlarge", "geometry", "Allow the output to be larger than the input.", (_bool(),)),
     # output
-    OptionSpec("format", "output", "Output format; auto picks AVIF, WebP or JPEG from the Accept header "
-               "(PNG for images with alpha when neither AVIF nor WebP is accepted).",
-               (_choice(FORMAT_CHOICES, default="jpeg"),), seed_name="format"),
-    OptionSpec("quality", "output", "Encoder quality; each format has its own default. For PNG it turns on "
-               "palette quantisation at that quality; for TIFF it applies to jpeg compression.",
-               (_int(1, 100, _J | _W | _T, default=80, param="Q"),
-                _int(1, 100, _A, default=50, param="Q"),
-                _int(1, 100, _P, default=100, param="Q")), seed_name="quality"),
-    OptionSpec("keep_metadata", "output", "Keep EXIF/XMP/IPTC/ICC metadata (otherwise stripped; the image is "
-               "always converted to sRGB and rotated upright).", (_bool(param="keep", to_vips=_KEEP),)),
+    OptionSpec(
+        "format",
+        "output",
+        "Output format; auto picks AVIF, WebP or JPEG from the Accept header "
+        "(PNG for images with alpha when neither AVIF nor WebP is accepted).",
+        (_choice(FORMAT_CHOICES, default="jpeg"),),
+        seed_name="format",
+    ),
+    OptionSpec(
+        "quality",
+        "output",
+        "Encoder quality; each format has its own default. For PNG it turns on "
+        "palette quantisation at that quality; for TIFF it applies to jpeg compression.",
+        (
+            _int(1, 100, _J | _W | _T, default=80, param="Q"),
+            _int(1, 100, _A, default=50, param="Q"),
+            _int(1, 100, _P, default=100, param="Q"),
+        ),
+        seed_name="quality",
+    ),
+    OptionSpec(
+        "keep_metadata",
+        "output",
+        "Keep EXIF/XMP/IPTC/ICC metadata (otherwise stripped; the image is "
+        "always converted to sRGB and rotated upright).",
+        (_bool(param="keep", to_vips=_KEEP),),
+    ),
     # JPEG (mozjpeg). The UI preselects what the original page had checked: every mozjpeg option and
     # sharp's `mozjpeg` preset (quant table 3), 4:2:0; the API keeps libvips' defaults when omitted.
-    OptionSpec("progressive", "encoder", "JPEG: progressive (interlaced) scan order.",
-               (_bool(_J, param="interlace", ui=True),), seed_name="progressive"),
-    OptionSpec("optimize_scans", "encoder", "JPEG: split DCT coefficients into separate scans (implies progressive).",
-               (_bool(_J, param="optimize_scans", ui=True),), seed_name="optimizeScans"),
-    OptionSpec("trellis_quant", "encoder", "JPEG: trellis quantisation (mozjpeg; smaller, slower).",
-               (_bool(_J, param="trellis_quant", ui=True),), seed_name="trellisQuantisation"),
-    OptionSpec("overshoot_deringing", "encoder", "JPEG: overshoot deringing (mozjpeg) for black text on white.",
-               (_bool(_J, param="overshoot_deringing", ui=True),), seed_name="overshootDeringing"),
-    OptionSpec("optimize_coding", "encoder", "JPEG: compute optimal Huffman tables.",
-               (_bool(_J, default=True, param="optimize_coding"),), seed_name="optimizeCoding"),
-    OptionSpec("quant_table", "encoder", "JPEG: mozjpeg quantisation table (3 is sharp's mozjpeg preset).",
-               (_int(0, 8, _J, default=0, param="quant_table", ui=3),)),
-    OptionSpec("chroma_subsampling", "encoder", "JPEG/AVIF chroma subsampling: auto (4:2:0 below quality 90), "
-               "4:2:0 or 4:4:4. JPEG defaults to 4:2:0 as the original service did.",
-               (_choice(SUBSAMPLING, _J, default="4:2:0", param="subsample_mode", to_vips=_SUBSAMPLE),
-                _choice(SUBSAMPLING, _A, default="auto", param="subsample_mode", to_vips=_SUBSAMPLE))),
+    OptionSpec(
+        "progressive",
+        "encoder",
+        "JPEG: progressive (interlaced) scan order.",
+        (_bool(_J, param="interlace", ui=True),),
+        seed_name="progressive",
+    ),
+    OptionSpec(
+        "optimize_scans",
+        "encoder",
+        "JPEG: split DCT coefficients into separate scans (implies progressive).",
+        (_bool(_J, param="optimize_scans", ui=True),),
+        seed_name="optimizeScans",
+    ),
+    OptionSpec(
+        "trellis_quant",
+        "encoder",
+        "JPEG: trellis quantisation (mozjpeg; smaller, slower).",
+        (_bool(_J, param="trellis_quant", ui=True),),
+        seed_name="trellisQuantisation",
+    ),
+    OptionSpec(
+        "overshoot_deringing",
+        "encoder",
+        "JPEG: overshoot deringing (mozjpeg) for black text on white.",
+        (_bool(_J, param="overshoot_deringing", ui=True),),
+        seed_name="overshootDeringing",
+    ),
+    OptionSpec(
+        "optimize_coding",
+        "encoder",
+        "JPEG: compute optimal Huffman tables.",
+        (_bool(_J, default=True, param="optimize_coding"),),
+        seed_name="optimizeCoding",
+    ),
+    OptionSpec(
+        "quant_table",
+        "encoder",
+        "JPEG: mozjpeg quantisation table (3 is sharp's mozjpeg preset).",
+        (_int(0, 8, _J, default=0, param="quant_table", ui=3),),
+    ),
+    OptionSpec(
+        "chroma_subsampling",
+        "encoder",
+        "JPEG/AVIF chroma subsampling: auto (4:2:0 below quality 90), "
+        "4:2:0 or 4:4:4. JPEG defaults to 4:2:0 as the original service did.",
+        (
+            _choice(SUBSAMPLING, _J, default="4:2:0", param="subsample_mode", to_vips=_SUBSAMPLE),
+            _choice(SUBSAMPLING, _A, default="auto", param="subsample_mode", to_vips=_SUBSAMPLE),
+        ),
+    ),
     # PNG and TIFF share the name `compression` with different domains, like effort and lossless
-    OptionSpec("compression", "encoder", "PNG: zlib level. TIFF: compression scheme.",
-               (_int(0, 9, _P, default=6, param="compression"),
-                _choice(("none", "lzw", "deflate", "jpeg", "zstd"), _T, default="lzw", param="compression"))),
-    OptionSpec("palette", "encoder", "PNG: quantise to an 8-bit palette (libimagequant).",
-               (_bool(_P, param="palette"),)),
+    OptionSpec(
+        "compression",
+        "encoder",
+        "PNG: zlib level. TIFF: compression scheme.",
+        (
+            _int(0, 9, _P, default=6, param="compression"),
+            _choice(("none", "lzw", "deflate", "jpeg", "zstd"), _T, default="lzw", param="compression"),
+        ),
+    ),
+    OptionSpec(
+        "palette", "encoder", "PNG: quantise to an 8-bit palette (libimagequant).", (_bool(_P, param="palette"),)
+    ),
     OptionSpec("colors", "encoder", "PNG: palette size (implies palette).", (_int(2, 256, _P, ui=256),)),
-    OptionSpec("effort", "encoder", "CPU effort: for PNG of palette quantisation, for WebP and AVIF of compression.",
-               (_int(1, 10, _P, default=7, param="effort"),
-                _int(0, 6, _W, default=4, param="effort"),
-                _int(0, 9, _A, default=4, param="effort"))),
+    OptionSpec(
+        "effort",
+        "encoder",
+        "CPU effort: for PNG of palette quantisation, for WebP and AVIF of compression.",
+        (
+            _int(1, 10, _P, default=7, param="effort"),
+            _int(0, 6, _W, default=4, param="effort"),
+            _int(0, 9, _A, default=4, param="effort"),
+        ),
+    ),
     OptionSpec("lossless", "encoder", "WebP/AVIF: lossless compression.", (_bool(_W | _A, param="lossless"),)),
-    OptionSpec("near_lossless", "encoder", "WebP: near-lossless preprocessing (uses quality).",
-               (_bool(_W, param="near_lossless"),)),
-    OptionSpec("alpha_quality", "encoder", "WebP: alpha plane quality.",
-               (_int(0, 100, _W, default=100, param="alpha_q"),)),
-    OptionSpec("smart_subsample", "encoder", "WebP: high quality chroma subsampling.",
-               (_bool(_W, param="smart_subsample"),)),
-    OptionSpec("bitdepth", "encoder", "AVIF: bits per sample (when omitted: 8 for 8-bit images, 12 for 16-bit).",
-               (_int(8, 12, _A, choices=("8", "10", "12"), param="bitdepth", ui=8),)),
-    OptionSpec("predictor", "encoder", "TIFF: compression predictor (horizontal by default with lzw, deflate "
-               "and zstd).", (_choice(("none", "horizontal", "float"), _T, param="predictor"),)),
+    OptionSpec(
+        "near_lossless",
+        "encoder",
+        "WebP: near-lossless preprocessing (uses quality).",
+        (_bool(_W, param="near_lossless"),),
+    ),
+    OptionSpec(
+        "alpha_quality", "encoder", "WebP: alpha plane quality.", (_int(0, 100, _W, default=100, param="alpha_q"),)
+    ),
+    OptionSpec(
+        "smart_subsample", "encoder", "WebP: high quality chroma subsampling.", (_bool(_W, param="smart_subsample"),)
+    ),
+    OptionSpec(
+        "bitdepth",
+        "encoder",
+        "AVIF: bits per sample (when omitted: 8 for 8-bit images, 12 for 16-bit).",
+        (_int(8, 12, _A, choices=("8", "10", "12"), param="bitdepth", ui=8),),
+    ),
+    OptionSpec(
+        "predictor",
+        "encoder",
+        "TIFF: compression predictor (horizontal by default with lzw, deflate and zstd).",
+        (_choice(("none", "horizontal", "float"), _T, param="predictor"),),
+    ),
     OptionSpec("tile", "encoder", "TIFF: write a tiled TIFF.", (_bool(_T, param="tile"),)),
     OptionSpec("pyramid", "encoder", "TIFF: write a pyramidal TIFF (implies tile).", (_bool(_T, param="pyramid"),)),
     # batch: the grid of one upload (POST /api/batch and jobs); not part of ConvertOptions
-    OptionSpec("widths", "batch", "Output widths, comma separated or repeated (default: width).",
-               (_int(1, MAX_DIMENSION, dimension=True),), repeated=True),
-    OptionSpec("qualities", "batch", "Qualities, comma separated or repeated (default: quality).",
-               (_int(1, 100, default=None),), repeated=True),
-    OptionSpec("formats", "batch", "Output formats, comma separated or repeated (default: format).",
-               (_choice(tuple(f.value for f in OutputFormat)),), repeated=True),
-    OptionSpec("response", "batch", "zip: a ZIP streamed as outputs finish; json: a manifest with data URLs.",
-               (_choice(("zip", "json"), default="zip"),)),
+    OptionSpec(
+        "widths",
+        "batch",
+        "Output widths, comma separated or repeated (default: width).",
+        (_int(1, MAX_DIMENSION, dimension=True),),
+        repeated=True,
+    ),
+    OptionSpec(
+        "qualities",
+        "batch",
+        "Qualities, comma separated or repeated (default: quality).",
+        (_int(1, 100, default=None),),
+        repeated=True,
+    ),
+    OptionSpec(
+        "formats",
+        "batch",
+        "Output formats, comma separated or repeated (default: format).",
+        (_choice(tuple(f.value for f in OutputFormat)),),
+        repeated=True,
+    ),
+    OptionSpec(
+        "response",
+        "batch",
+        "zip: a ZIP streamed as outputs finish; json: a manifest with data URLs.",
+        (_choice(("zip", "json"), default="zip"),),
+    ),
 )
 OPTION_BY_NAME: dict[str, OptionSpec] = {spec.name: spec for spec in OPTIONS}
 CONVERT_OPTIONS: tuple[OptionSpec, ...] = tuple(spec for spec in OPTIONS if spec.in_convert_options)

@@ -15,10 +15,12 @@ import pyvips
 
 from . import encoders
 from .errors import ErrorKind, ImageError
-from .jobs import Converted, Limits
 from .formats import ALLOWED_LOADERS, OutputFormat, sniff_refused_type
+from .jobs import Converted, Limits
 from .options import ConvertOptions
 from .plan import ResizePlan, plan_resize, upright_size
+
+DEFAULT_LIMITS = Limits()
 
 
 class Source(msgspec.Struct, frozen=True):
@@ -37,7 +39,7 @@ def _loader_of(data: bytes) -> str | None:
     name = pyvips.vips_lib.vips_foreign_find_load_buffer(data, len(data))
     if name == pyvips.ffi.NULL:
         return None
-    loader = pyvips.ffi.string(name).decode()
+    loader: str = pyvips.ffi.string(name).decode()
     return loader.removesuffix("Buffer")
 
 
@@ -69,7 +71,9 @@ def probe(data: bytes, limits: Limits) -> Source:
             interlaced=bool(header.get("interlaced")) if "interlaced" in fields else False,
         )
     except pyvips.Error as exc:
-        raise ImageError(ErrorKind.UNPROCESSABLE, f"The image header is corrupt: {_vips_reason(exc)}", "image") from None
+        raise ImageError(
+            ErrorKind.UNPROCESSABLE, f"The image header is corrupt: {_vips_reason(exc)}", "image"
+        ) from None
     pixels = source.width * source.height
     if pixels > limits.max_input_pixels:
         raise ImageError(
@@ -116,7 +120,9 @@ def load(data: bytes, source: Source, plan: ResizePlan) -> pyvips.Image:
         return to_srgb(image).copy_memory()  # decode now, so decode and encode are timed apart
     except pyvips.Error as exc:
         raise ImageError(
-            ErrorKind.UNPROCESSABLE, f"The image could not be decoded (truncated or corrupt?): {_vips_reason(exc)}", "image"
+            ErrorKind.UNPROCESSABLE,
+            f"The image could not be decoded (truncated or corrupt?): {_vips_reason(exc)}",
+            "image",
         ) from None
 
 
@@ -134,8 +140,9 @@ def pad_to_canvas(image: pyvips.Image, plan: ResizePlan) -> pyvips.Image:
         return image
     if not image.hasalpha():
         image = image.bandjoin(255)
-    return image.gravity("centre", plan.canvas_width, plan.canvas_height, extend="background",
-                         background=[0] * image.bands)
+    return image.gravity(
+        "centre", plan.canvas_width, plan.canvas_height, extend="background", background=[0] * image.bands
+    )
 
 
 def flatten_for(image: pyvips.Image, fmt: OutputFormat) -> pyvips.Image:
@@ -149,9 +156,12 @@ def encode(image: pyvips.Image, fmt: OutputFormat, options: ConvertOptions) -> b
     saver, params = encoders.saver_call(fmt, options)
     image = flatten_for(image, fmt)
     try:
-        return getattr(image, saver)(**params)
+        data: bytes = getattr(image, saver)(**params)
+        return data
     except pyvips.Error as exc:
-        raise ImageError(ErrorKind.UNPROCESSABLE, f"The {fmt.value} encoder refused these options: {_vips_reason(exc)}") from None
+        raise ImageError(
+            ErrorKind.UNPROCESSABLE, f"The {fmt.value} encoder refused these options: {_vips_reason(exc)}"
+        ) from None
 
 
 class Decoded(msgspec.Struct, frozen=True):
@@ -160,7 +170,7 @@ class Decoded(msgspec.Struct, frozen=True):
     seconds: float
 
 
-def decode(data: bytes, options: ConvertOptions, limits: Limits = Limits()) -> Decoded:
+def decode(data: bytes, options: ConvertOptions, limits: Limits = DEFAULT_LIMITS) -> Decoded:
     """Every step before the encoder: header checks, planning, shrink-on-load, sRGB, canvas."""
     source = probe(data, limits)
     plan = plan_resize(source.width, source.height, options)
@@ -170,7 +180,7 @@ def decode(data: bytes, options: ConvertOptions, limits: Limits = Limits()) -> D
     return Decoded(image, source, time.perf_counter() - started)
 
 
-def convert(data: bytes, options: ConvertOptions, limits: Limits = Limits()) -> Converted:
+def convert(data: bytes, options: ConvertOptions, limits: Limits = DEFAULT_LIMITS) -> Converted:
     decoded = decode(data, options, limits)
     fmt = choose_format(options, decoded.source)
     started = time.perf_counter()
