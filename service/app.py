@@ -94,6 +94,6 @@ def create_app(settings: Settings) -> Litestar:
     )
     # batch.py belongs to the jobs work; its documentation is attached here rather than by its decorator.
     batch_doc = RouteDoc(options="batch", upload=True, success="zip_or_json", errors=UPLOAD_ERRORS,
-                         json_model=batch.BatchManifest)
+                         json_model=batch.BatchManifest, operation_id="batch")
     document_routes(app, max_dimension=settings.max_output_dimension, by_path={"/api/batch": batch_doc})
     return app

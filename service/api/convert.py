@@ -27,7 +27,7 @@ DESCRIPTION = (
     description=DESCRIPTION,
     tags=["convert"],
     status_code=200,
-    opt=route_doc(options="convert", success="image", errors=UPLOAD_ERRORS),
+    opt=route_doc(options="convert", success="image", errors=UPLOAD_ERRORS, operation_id="convert"),
 )
 async def convert(request: Request[Any, Any, Any]) -> Response[bytes]:
     engine: Engine = request.app.state.engine

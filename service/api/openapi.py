@@ -83,6 +83,7 @@ class RouteDoc:
     errors: tuple[int, ...] = ()
     error_shape: ErrorShape = "json"
     json_model: type | None = None  # the JSON success body, when Litestar cannot see it in the return type
+    operation_id: str | None = None  # names the generated client's function (else Litestar's ApiXxxYyy)
 
 
 def route_doc(
@@ -93,6 +94,7 @@ def route_doc(
     errors: Iterable[int] = (),
     error_shape: ErrorShape = "json",
     json_model: type | None = None,
+    operation_id: str | None = None,
 ) -> dict[str, RouteDoc]:
     """The `opt=` of a route handler: what `document_routes` writes into its OpenAPI operation.
     `upload` defaults to true when the route reads options (they come with the image)."""
@@ -103,6 +105,7 @@ def route_doc(
         errors=tuple(sorted(set(errors))),
         error_shape=error_shape,
         json_model=json_model,
+        operation_id=operation_id,
     )
     return {OPT_KEY: doc}
 
@@ -135,6 +138,8 @@ def document_routes(
 
 
 def _apply(operation: Operation, doc: RouteDoc, max_dimension: int) -> None:
+    if doc.operation_id:
+        operation.operation_id = doc.operation_id
     specs = _specs(doc.options)
     if doc.options != "seed":
         operation.parameters = [option_parameter(spec, max_dimension) for spec in specs]

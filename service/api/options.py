@@ -120,6 +120,7 @@ def options_document(settings: Settings) -> OptionsDocument:
     "/api/options",
     summary="Every option, its domain and defaults per format, and this deployment's limits",
     tags=["options"],
+    operation_id="options",
     sync_to_thread=False,
 )
 def list_options(request: Request[Any, Any, Any]) -> OptionsDocument:

@@ -74,7 +74,7 @@ def _options(fields: dict[str, str], engine: Engine) -> ConvertOptions:
     tags=["compatibility"],
     exception_handlers={Exception: seed_error_handler},
     status_code=200,
-    opt=route_doc(options="seed", success="image", errors=UPLOAD_ERRORS, error_shape="seed"),
+    opt=route_doc(options="seed", success="image", errors=UPLOAD_ERRORS, error_shape="seed", operation_id="process"),
 )
 async def process(request: Request[Any, Any, Any]) -> Response[bytes]:
     engine: Engine = request.app.state.engine
@@ -100,7 +100,7 @@ async def process(request: Request[Any, Any, Any]) -> Response[bytes]:
     tags=["compatibility"],
     exception_handlers={Exception: seed_error_handler},
     status_code=200,
-    opt=route_doc(options="seed", errors=UPLOAD_ERRORS, error_shape="seed"),
+    opt=route_doc(options="seed", errors=UPLOAD_ERRORS, error_shape="seed", operation_id="preview"),
 )
 async def preview(request: Request[Any, Any, Any]) -> PreviewResponse:
     engine: Engine = request.app.state.engine

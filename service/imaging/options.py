@@ -413,8 +413,8 @@ _check_struct_matches_table()
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
 # ASCII only: int() and float() would also take '٣٠٠', '１００' and '3_00'.
-_INTEGER = re.compile(r"[+-]?[0-9]+")
-_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+_INTEGER = re.compile(r"[+-]?[0-9]{1,18}")  # longer is out of every range (and int() refuses >4300 digits)
+_NUMBER = re.compile(r"[+-]?(?:[0-9]{1,18}(?:\.[0-9]{0,18})?|\.[0-9]{1,18})")
 _BLANKS = " \t\r\n"
 
 
