@@ -161,8 +161,10 @@ def _add_json_model(components: Components, operation: Operation, model: type) -
     (ref,), defs = msgspec.json.schema_components([model], ref_template="#/components/schemas/{name}")
     for name, definition in defs.items():
         components.schemas.setdefault(name, _to_schema(definition))
-    for response in (operation.responses or {}).values():
-        if isinstance(response, OpenAPIResponse) and response.content and "application/json" in response.content:
+    for status, response in (operation.responses or {}).items():
+        if not status.startswith("2") or not isinstance(response, OpenAPIResponse) or not response.content:
+            continue
+        if "application/json" in response.content:
             response.content["application/json"] = OpenAPIMediaType(schema=_to_ref_or_schema(ref))
 
 
