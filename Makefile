@@ -57,7 +57,7 @@ test: $(VENV)/.test-deps system-tools lint
 LINT_FILES ?= service/docs.py service/imaging/options.py service/imaging/encoders.py \
 	service/imaging/formats.py service/imaging/plan.py service/imaging/pipeline.py service/imaging/errors.py \
 	service/api/seed.py service/api/inputs.py service/api/zipstream.py service/api/convert.py \
-	service/api/openapi.py service/api/options.py service/api/docs_ui.py \
+	service/api/openapi.py service/api/options.py service/api/docs_ui.py service/api/errors.py \
 	tests/unit/test_options.py tests/unit/test_plan.py tests/unit/test_pipeline.py tests/unit/test_zipstream.py \
 	tests/unit/test_errors.py tests/unit/test_settings.py tests/unit/test_inputs.py tests/unit/test_encoders.py \
 	tests/unit/test_docs.py tests/api/test_api_openapi.py tests/api/test_api_options.py tests/api/test_api_multipart.py \

@@ -7,6 +7,7 @@ and counts them by reason in the rejections metric.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import msgspec
 from litestar import Request, Response
@@ -76,20 +77,27 @@ def classify(exc: Exception) -> Failure:
         return Failure(503, "unavailable", str(exc), "overload", retry_after=1)
     if isinstance(exc, HTTPException):
         status = exc.status_code
-        reason = "too_large" if status == 413 else ("bad_input" if 400 <= status < 500 and status not in (404, 405) else None)
+        client_fault = 400 <= status < 500 and status not in (404, 405)
+        label: str | None = "too_large" if status == 413 else ("bad_input" if client_fault else None)
         message = str(exc.detail)
-        field = None
+        field: str | None = None
         if status == 413:
             message = "The upload is larger than the configured limit (MAX_UPLOAD_BYTES)"
             field = "image"
-        return Failure(status, _http_code(status), message, reason, field)
+        return Failure(status, _http_code(status), message, label, field)
     log.exception("unexpected error", exc_info=exc)
     return Failure(500, "internal_error", "Internal error; it has been logged", None)
 
 
 def _http_code(status: int) -> str:
-    return {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
-            415: "unsupported_media", 429: "too_many_requests"}.get(status, "http_error")
+    return {
+        400: "bad_request",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "payload_too_large",
+        415: "unsupported_media",
+        429: "too_many_requests",
+    }.get(status, "http_error")
 
 
 def _headers(failure: Failure) -> dict[str, str]:
@@ -101,7 +109,7 @@ def _count(failure: Failure) -> None:
         metrics.REJECTIONS.labels(failure.reason).inc()
 
 
-def json_error_handler(_: Request, exc: Exception) -> Response[ErrorResponse]:
+def json_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[ErrorResponse]:
     failure = classify(exc)
     _count(failure)
     body = ErrorBody(failure.status, failure.code, failure.message, failure.field, failure.allowed, failure.received)
@@ -113,7 +121,7 @@ class SeedError(msgspec.Struct):
     error: str
 
 
-def seed_error_handler(_: Request, exc: Exception) -> Response[SeedError]:
+def seed_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[SeedError]:
     """The original service's error shape, with a truthful status instead of its blanket 500."""
     failure = classify(exc)
     _count(failure)
