@@ -60,7 +60,7 @@ LINT_FILES ?= service/docs.py service/imaging/options.py service/imaging/encoder
 	service/api/openapi.py service/api/options.py service/api/docs_ui.py service/api/errors.py \
 	tests/unit/test_options.py tests/unit/test_plan.py tests/unit/test_pipeline.py tests/unit/test_zipstream.py \
 	tests/unit/test_errors.py tests/unit/test_settings.py tests/unit/test_inputs.py tests/unit/test_encoders.py \
-	tests/unit/test_docs.py tests/api/test_api_openapi.py tests/api/test_api_options.py tests/api/test_api_multipart.py \
+	tests/unit/test_docs.py tests/unit/test_openapi.py tests/api/test_api_openapi.py tests/api/test_api_options.py tests/api/test_api_multipart.py \
 	tests/e2e/test_e2e_schema.py
 MYPY_FILES ?= $(filter service/%,$(LINT_FILES)) service/settings.py
 

@@ -7,7 +7,11 @@ is built, `document_routes` writes typed parameters (ranges, enums, defaults), t
 4xx/5xx the route can answer, all from `imaging/options.py`.
 
     @post("/api/jobs", status_code=202, opt=route_doc(options="batch", errors=UPLOAD_ERRORS + (507,)))
-    async def submit(request: Request) -> JobStatus: ...
+    async def submit(request: Request[Any, Any, Any]) -> JobStatus: ...
+
+    @get("/api/jobs/{job_id:str}/archive", opt=route_doc(success="zip", errors=(404,)))
+
+`create_app` calls `document_routes` once; a new route needs only its `opt=`.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from ..imaging.formats import OutputFormat
 from ..imaging.options import BATCH_OPTIONS, CONVERT_OPTIONS, MAX_DIMENSION, Domain, OptionSpec
 
 OptionSet = Literal["none", "convert", "batch", "seed"]
-Success = Literal["keep", "image", "zip_or_json"]
+Success = Literal["keep", "image", "zip", "zip_or_json"]
 ErrorShape = Literal["json", "seed"]
 
 OPT_KEY = "openapi_route_doc"
@@ -128,7 +132,7 @@ def document_routes(
             if doc is None and by_path and "POST" in handler.http_methods:
                 doc = by_path.get(route.path_format or "/")
             if not isinstance(doc, RouteDoc):
-                continue
+                doc = RouteDoc()  # still: Litestar's own error responses become ours
             for method in handler.http_methods:
                 operation = getattr(item, method.lower(), None)
                 if isinstance(operation, Operation):
@@ -141,8 +145,11 @@ def _apply(operation: Operation, doc: RouteDoc, max_dimension: int) -> None:
     if doc.operation_id:
         operation.operation_id = doc.operation_id
     specs = _specs(doc.options)
-    if doc.options != "seed":
-        operation.parameters = [option_parameter(spec, max_dimension) for spec in specs]
+    if doc.options != "seed" and specs:
+        existing = list(operation.parameters or [])
+        taken = {p.name for p in existing if isinstance(p, Parameter)}
+        existing += [option_parameter(spec, max_dimension) for spec in specs if spec.name not in taken]
+        operation.parameters = existing
     if doc.upload:
         operation.request_body = _upload_body(specs, doc.options, max_dimension)
     responses = dict(operation.responses or {})
@@ -151,7 +158,12 @@ def _apply(operation: Operation, doc: RouteDoc, max_dimension: int) -> None:
         responses[ok] = _image_response()
     elif doc.success == "zip_or_json":
         responses[ok] = _zip_or_json(responses.get(ok))
-    for status in doc.errors:
+    elif doc.success == "zip":
+        responses[ok] = _zip_or_json(None)
+    # Every error leaves through our handlers (api/errors.py), in our shape: Litestar's own
+    # validation-error schema for a 400 would describe a body the service never sends.
+    litestar_errors = {int(code) for code in responses if code[:1] in ("4", "5")}
+    for status in sorted(litestar_errors | set(doc.errors)):
         responses[str(status)] = _error_response(status, doc.error_shape)
     operation.responses = responses
 
@@ -336,11 +348,14 @@ def _image_response() -> OpenAPIResponse:
 
 
 def _zip_or_json(existing: OpenAPIResponse | Reference | None) -> OpenAPIResponse:
+    """A ZIP, and the JSON body Litestar found (if any) for the same success status."""
     content: dict[str, OpenAPIMediaType] = {"application/zip": OpenAPIMediaType(schema=_binary())}
     if isinstance(existing, OpenAPIResponse) and existing.content:
         json = existing.content.get("application/json")
         if json is not None:
             content["application/json"] = json
+    if len(content) == 1:
+        return OpenAPIResponse(description="A ZIP archive of the outputs", content=content)
     return OpenAPIResponse(
         description="A ZIP streamed as outputs finish (default), or with response=json a JSON manifest",
         content=content,

@@ -349,6 +349,7 @@ OPTIONS: tuple[OptionSpec, ...] = (
 OPTION_BY_NAME: dict[str, OptionSpec] = {spec.name: spec for spec in OPTIONS}
 CONVERT_OPTIONS: tuple[OptionSpec, ...] = tuple(spec for spec in OPTIONS if spec.in_convert_options)
 BATCH_OPTIONS: tuple[OptionSpec, ...] = tuple(spec for spec in OPTIONS if spec.group == "batch")
+BATCH_NAMES: tuple[str, ...] = tuple(spec.name for spec in BATCH_OPTIONS)  # `extra=` of parse_options
 SEED_NAMES: dict[str, str] = {spec.seed_name: spec.name for spec in OPTIONS if spec.seed_name}
 
 # What format=auto may choose; TIFF is never picked for a browser.
