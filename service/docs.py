@@ -33,11 +33,15 @@ def _per_domain(spec: OptionSpec, text: list[str]) -> str:
     return "; ".join(f"{_formats(d)}: {t}" for d, t in zip(spec.domains, text, strict=True))
 
 
+def _accepts(spec: OptionSpec, domain: Domain) -> str:
+    text = domain.describe() + (", repeated or comma separated" if spec.repeated else "")
+    when = domain.describe_when()
+    return f"{text} ({when})" if when else text
+
+
 def _row(spec: OptionSpec) -> str:
     formats = "; ".join(_formats(d) for d in spec.domains)
-    accepts = _per_domain(
-        spec, [d.describe() + (", repeated or comma separated" if spec.repeated else "") for d in spec.domains]
-    )
+    accepts = _per_domain(spec, [_accepts(spec, d) for d in spec.domains])
     defaults = _per_domain(spec, [_show(d.default) if d.default is not None else "—" for d in spec.domains])
     name = f"`{spec.name}`" + (f" (`{spec.seed_name}`)" if spec.seed_name and spec.seed_name != spec.name else "")
     return f"| {name} | {_GROUPS[spec.group]} | {formats} | {accepts} | {defaults} | {spec.description} |"

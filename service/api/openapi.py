@@ -267,6 +267,8 @@ def option_description(spec: OptionSpec, max_dimension: int = MAX_DIMENSION) -> 
             else "/".join(f.value for f in OutputFormat if f in domain.formats)
         )
         text = f"{formats}: {domain.describe(max_dimension)}"
+        if domain.when:
+            text += f" ({domain.describe_when()})"
         if domain.default is not None:
             text += f", default {_show(domain.default)}"
         parts.append(text)

@@ -32,6 +32,8 @@ class DomainInfo(msgspec.Struct, frozen=True):
     maximum: int | float | None
     choices: list[str | int] | None
     default: Value | None
+    # applies only when any one of these holds: {option: [values]} (an omitted option has its default)
+    when: list[dict[str, list[Value]]] | None = None
 
 
 class OptionInfo(msgspec.Struct, frozen=True):
@@ -69,6 +71,7 @@ def _domain(domain: Domain, max_dimension: int) -> DomainInfo:
         maximum=None if domain.kind in ("bool", "choice") else domain.upper(max_dimension),
         choices=choices,
         default=domain.default,
+        when=[{name: list(values) for name, values in c.items()} for c in domain.when] or None,
     )
 
 

@@ -31,6 +31,7 @@ Kind = Literal["int", "number", "bool", "choice"]
 Group = Literal["geometry", "output", "encoder", "batch"]
 Value = bool | int | float | str
 Fit = Literal["inside", "cover", "contain", "fill", "outside"]
+Condition = Mapping[str, tuple[Value, ...]]
 
 FITS: tuple[str, ...] = ("inside", "cover", "contain", "fill", "outside")
 FORMAT_CHOICES: tuple[str, ...] = (*(f.value for f in OutputFormat), "auto")
@@ -41,6 +42,10 @@ KEEP_ALL = 31  # exif | xmp | iptc | icc | other
 
 _ALL = frozenset(OutputFormat)
 _J, _P, _W, _A, _T = (frozenset({f}) for f in OutputFormat)
+
+
+def _text(value: Value) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 class _Unset(Enum):
@@ -66,6 +71,10 @@ class Domain:
     param: str | None = None  # the libvips saver parameter, None when a rule or the planner uses it
     to_vips: Mapping[Value, Value] | None = None  # our value -> libvips' value, when they differ
     dimension: bool = False  # bounded by the configured MAX_OUTPUT_DIMENSION too
+    # When the option means something: any one of these conditions, each "every named option has one
+    # of these values" (an omitted option counts as its default). Empty: always. For the UI, which
+    # shows and sends only options that apply; the API accepts them regardless.
+    when: tuple[Condition, ...] = ()
 
     @property
     def ui_default(self) -> Value | None:
@@ -83,6 +92,14 @@ class Domain:
             return "one of " + ", ".join(self.choices)
         noun = "an integer" if self.kind == "int" else "a number"
         return f"{noun} between {self.minimum:g} and {self.upper(max_dimension):g}"
+
+    def describe_when(self) -> str:
+        """The conditions as text, e.g. "when lossless=false or near_lossless=true"; "" when none."""
+        alternatives = [
+            " and ".join(f"{name}={'/'.join(_text(v) for v in values)}" for name, values in condition.items())
+            for condition in self.when
+        ]
+        return "when " + " or ".join(alternatives) if alternatives else ""
 
     def vips_value(self, value: Value) -> Value:
         return value if self.to_vips is None else self.to_vips[value]
@@ -129,8 +146,9 @@ def _int(
     ui: int | _Unset | None = UNSET,
     choices: tuple[str, ...] = (),
     dimension: bool = False,
+    when: tuple[Condition, ...] = (),
 ) -> Domain:
-    return Domain("int", formats, lo, hi, choices, default, ui, param, dimension=dimension)
+    return Domain("int", formats, lo, hi, choices, default, ui, param, dimension=dimension, when=when)
 
 
 def _bool(
@@ -140,8 +158,9 @@ def _bool(
     param: str | None = None,
     ui: bool | _Unset | None = UNSET,
     to_vips: Mapping[Value, Value] | None = None,
+    when: tuple[Condition, ...] = (),
 ) -> Domain:
-    return Domain("bool", formats, default=default, ui=ui, param=param, to_vips=to_vips)
+    return Domain("bool", formats, default=default, ui=ui, param=param, to_vips=to_vips, when=when)
 
 
 def _choice(
@@ -152,8 +171,9 @@ def _choice(
     param: str | None = None,
     ui: str | _Unset | None = UNSET,
     to_vips: Mapping[Value, Value] | None = None,
+    when: tuple[Condition, ...] = (),
 ) -> Domain:
-    return Domain("choice", formats, choices=choices, default=default, ui=ui, param=param, to_vips=to_vips)
+    return Domain("choice", formats, choices=choices, default=default, ui=ui, param=param, to_vips=to_vips, when=when)
 
 
 SUBSAMPLING = ("auto", "4:2:0", "4:4:4")
@@ -200,9 +220,11 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "Encoder quality; each format has its own default. For PNG it turns on "
         "palette quantisation at that quality; for TIFF it applies to jpeg compression.",
         (
-            _int(1, 100, _J | _W | _T, default=80, param="Q"),
-            _int(1, 100, _A, default=50, param="Q"),
-            _int(1, 100, _P, default=100, param="Q"),
+            _int(1, 100, _J, default=80, param="Q"),
+            _int(1, 100, _W, default=80, param="Q", when=({"lossless": (False,)}, {"near_lossless": (True,)})),
+            _int(1, 100, _T, default=80, param="Q", when=({"compression": ("jpeg",)},)),
+            _int(1, 100, _A, default=50, param="Q", when=({"lossless": (False,)},)),
+            _int(1, 100, _P, default=100, param="Q", when=({"palette": (True,)},)),
         ),
         seed_name="quality",
     ),
@@ -226,7 +248,7 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "optimize_scans",
         "encoder",
         "JPEG: split DCT coefficients into separate scans (implies progressive).",
-        (_bool(_J, param="optimize_scans", ui=True),),
+        (_bool(_J, param="optimize_scans", ui=True, when=({"progressive": (True,)},)),),
         seed_name="optimizeScans",
     ),
     OptionSpec(
@@ -263,7 +285,14 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "4:2:0 or 4:4:4. JPEG defaults to 4:2:0 as the original service did.",
         (
             _choice(SUBSAMPLING, _J, default="4:2:0", param="subsample_mode", to_vips=_SUBSAMPLE),
-            _choice(SUBSAMPLING, _A, default="auto", param="subsample_mode", to_vips=_SUBSAMPLE),
+            _choice(
+                SUBSAMPLING,
+                _A,
+                default="auto",
+                param="subsample_mode",
+                to_vips=_SUBSAMPLE,
+                when=({"lossless": (False,)},),
+            ),
         ),
     ),
     # PNG and TIFF share the name `compression` with different domains, like effort and lossless
@@ -279,13 +308,18 @@ OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec(
         "palette", "encoder", "PNG: quantise to an 8-bit palette (libimagequant).", (_bool(_P, param="palette"),)
     ),
-    OptionSpec("colors", "encoder", "PNG: palette size (implies palette).", (_int(2, 256, _P, ui=256),)),
+    OptionSpec(
+        "colors",
+        "encoder",
+        "PNG: palette size (implies palette).",
+        (_int(2, 256, _P, ui=256, when=({"palette": (True,)},)),),
+    ),
     OptionSpec(
         "effort",
         "encoder",
         "CPU effort: for PNG of palette quantisation, for WebP and AVIF of compression.",
         (
-            _int(1, 10, _P, default=7, param="effort"),
+            _int(1, 10, _P, default=7, param="effort", when=({"palette": (True,)},)),
             _int(0, 6, _W, default=4, param="effort"),
             _int(0, 9, _A, default=4, param="effort"),
         ),
@@ -295,13 +329,16 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "near_lossless",
         "encoder",
         "WebP: near-lossless preprocessing (uses quality).",
-        (_bool(_W, param="near_lossless"),),
+        (_bool(_W, param="near_lossless", when=({"lossless": (True,)},)),),
     ),
     OptionSpec(
         "alpha_quality", "encoder", "WebP: alpha plane quality.", (_int(0, 100, _W, default=100, param="alpha_q"),)
     ),
     OptionSpec(
-        "smart_subsample", "encoder", "WebP: high quality chroma subsampling.", (_bool(_W, param="smart_subsample"),)
+        "smart_subsample",
+        "encoder",
+        "WebP: high quality chroma subsampling.",
+        (_bool(_W, param="smart_subsample", when=({"lossless": (False,)},)),),
     ),
     OptionSpec(
         "bitdepth",
@@ -313,7 +350,15 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "predictor",
         "encoder",
         "TIFF: compression predictor (horizontal by default with lzw, deflate and zstd).",
-        (_choice(("none", "horizontal", "float"), _T, param="predictor"),),
+        (
+            _choice(
+                ("none", "horizontal", "float"),
+                _T,
+                param="predictor",
+                ui="horizontal",
+                when=({"compression": ("lzw", "deflate", "zstd")},),
+            ),
+        ),
     ),
     OptionSpec("tile", "encoder", "TIFF: write a tiled TIFF.", (_bool(_T, param="tile"),)),
     OptionSpec("pyramid", "encoder", "TIFF: write a pyramidal TIFF (implies tile).", (_bool(_T, param="pyramid"),)),

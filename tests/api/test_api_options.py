@@ -26,13 +26,16 @@ def test_document_shape_follows_the_contract(document):
     assert quality["group"] == "output" and quality["description"]
     by_format = {f: d for d in quality["domains"] for f in d["formats"]}
     assert by_format["jpeg"] == {
-        "formats": ["jpeg", "webp", "tiff"],
+        "formats": ["jpeg"],
         "type": "int",
         "minimum": 1,
         "maximum": 100,
         "choices": None,
         "default": 80,
+        "when": None,
     }
+    assert by_format["png"]["when"] == [{"palette": [True]}]  # the UI shows it only with a palette
+    assert by_format["webp"]["when"] == [{"lossless": [False]}, {"near_lossless": [True]}]
     assert by_format["avif"]["default"] == 50
     effort = next(o for o in document["options"] if o["name"] == "effort")
     assert {d["formats"][0]: (d["minimum"], d["maximum"]) for d in effort["domains"]} == {

@@ -191,3 +191,20 @@ def test_accept_parsing(header, expected):
 def test_auto_format_accepts_options_of_any_candidate_format():
     o = parse_options({"format": "auto", "effort": "3"}, accepted=["webp"])
     assert (o.format, o.effort, o.accepted) == ("auto", 3, ("webp",))
+
+
+def test_conditions_name_real_options_and_values_they_accept():
+    for spec in OPTIONS:
+        for domain in spec.domains:
+            for condition in domain.when:
+                for name, values in condition.items():
+                    other = OPTION_BY_NAME[name]
+                    for fmt in domain.formats:
+                        other_domain = other.domain_for(fmt)
+                        assert other_domain is not None, (spec.name, name, fmt)
+                        for value in values:
+                            text = str(value).lower() if isinstance(value, bool) else str(value)
+                            assert parse_value(name, other_domain, text) == value
+    webp_quality = OPTION_BY_NAME["quality"].domain_for(OutputFormat.WEBP)
+    assert webp_quality is not None
+    assert webp_quality.describe_when() == "when lossless=false or near_lossless=true"
