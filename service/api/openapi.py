@@ -88,6 +88,7 @@ class RouteDoc:
     error_shape: ErrorShape = "json"
     json_model: type | None = None  # the JSON success body, when Litestar cannot see it in the return type
     operation_id: str | None = None  # names the generated client's function (else Litestar's ApiXxxYyy)
+    exclude: tuple[str, ...] = ()  # options of the set this route does not read (jobs: "response")
 
 
 def route_doc(
@@ -99,6 +100,7 @@ def route_doc(
     error_shape: ErrorShape = "json",
     json_model: type | None = None,
     operation_id: str | None = None,
+    exclude: Iterable[str] = (),
 ) -> dict[str, RouteDoc]:
     """The `opt=` of a route handler: what `document_routes` writes into its OpenAPI operation.
     `upload` defaults to true when the route reads options (they come with the image)."""
@@ -110,6 +112,7 @@ def route_doc(
         error_shape=error_shape,
         json_model=json_model,
         operation_id=operation_id,
+        exclude=tuple(exclude),
     )
     return {OPT_KEY: doc}
 
@@ -144,7 +147,7 @@ def document_routes(
 def _apply(operation: Operation, doc: RouteDoc, max_dimension: int) -> None:
     if doc.operation_id:
         operation.operation_id = doc.operation_id
-    specs = _specs(doc.options)
+    specs = tuple(spec for spec in _specs(doc.options) if spec.name not in doc.exclude)
     if doc.options != "seed" and specs:
         existing = list(operation.parameters or [])
         taken = {p.name for p in existing if isinstance(p, Parameter)}
@@ -296,6 +299,8 @@ def _form_properties(specs: Sequence[OptionSpec], options: OptionSet, max_dimens
     for spec in specs:
         name = spec.seed_name if options == "seed" and spec.seed_name else spec.name
         schema = option_schema(spec, max_dimension)
+        if options == "seed" and spec.name == "format" and schema.enum:
+            schema.enum = [v for v in schema.enum if v != "auto"]  # not in the original's contract
         schema.description = option_description(spec, max_dimension)
         props[name] = schema
     if options == "seed":

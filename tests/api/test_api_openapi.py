@@ -74,6 +74,7 @@ def test_request_bodies_are_raw_images_or_multipart(schema):
             assert set(body["content"]) == {"multipart/form-data"}
             assert {"optimizeScans", "trellisQuantisation", "mozjpeg", "width"} <= set(form["properties"])
             assert "trellis_quant" not in form["properties"]
+            assert "auto" not in form["properties"]["format"]["enum"]
         else:
             assert {"image/jpeg", "image/png", "application/octet-stream"} <= set(body["content"])
             assert "trellis_quant" in form["properties"]
