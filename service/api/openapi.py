@@ -38,7 +38,7 @@ from litestar.openapi.spec import (
 from litestar.routes import HTTPRoute
 
 from ..imaging.formats import OutputFormat
-from ..imaging.options import BATCH_OPTIONS, CONVERT_OPTIONS, MAX_DIMENSION, Domain, OptionSpec
+from ..imaging.options import BATCH_OPTIONS, CONVERT_OPTIONS, MAX_DIMENSION, SEED_PRESETS, Domain, OptionSpec
 
 OptionSet = Literal["none", "convert", "batch", "seed"]
 Success = Literal["keep", "image", "zip", "zip_or_json"]
@@ -58,14 +58,6 @@ RAW_IMAGE_TYPES: tuple[str, ...] = (
     "image/gif",
     "application/octet-stream",
 )
-# Sent by the original service's clients; not in our option table because it sets several options.
-SEED_ONLY_FIELDS: dict[str, tuple[Schema, str]] = {
-    "mozjpeg": (
-        Schema(type=OpenAPIType.BOOLEAN, default=False),
-        "JPEG: sharp's mozjpeg preset (trellis quantisation, overshoot deringing, optimised scans, quant table 3).",
-    ),
-}
-
 _STATUS_TEXT = {
     400: "Unknown option, value out of range or of the wrong type, or an option that does not apply to the format",
     404: "Not found",
@@ -304,8 +296,8 @@ def _form_properties(specs: Sequence[OptionSpec], options: OptionSet, max_dimens
         schema.description = option_description(spec, max_dimension)
         props[name] = schema
     if options == "seed":
-        for name, (schema, description) in SEED_ONLY_FIELDS.items():
-            props[name] = Schema(type=schema.type, default=schema.default, description=description)
+        for preset in SEED_PRESETS:
+            props[preset.name] = Schema(type=OpenAPIType.BOOLEAN, default=False, description=preset.description)
     return props
 
 

@@ -16,22 +16,15 @@ from litestar import Request, Response, post
 
 from ..conversions import Engine
 from ..imaging.formats import OutputFormat
-from ..imaging.options import OPTION_BY_NAME, SEED_NAMES, ConvertOptions, parse_options
+from ..imaging.options import OPTION_BY_NAME, SEED_NAMES, SEED_PRESETS, ConvertOptions, parse_options
 from .disconnect import unless_client_leaves
 from .errors import seed_error_handler
 from .inputs import read_upload
 from .openapi import UPLOAD_ERRORS, route_doc
 
-# sharp's `mozjpeg: true` preset, which the original's page offered as one checkbox.
-MOZJPEG_PRESET: dict[str, str] = {
-    "trellis_quant": "true",
-    "overshoot_deringing": "true",
-    "optimize_scans": "true",
-    "quant_table": "3",
-}
 # The original's field names (camelCase JPEG flags) -> ours, from the option table.
 _JPEG_FLAGS = {seed: ours for seed, ours in SEED_NAMES.items() if OPTION_BY_NAME[ours].group == "encoder"}
-_FIELDS = frozenset({*SEED_NAMES, "mozjpeg"})
+_FIELDS = frozenset({*SEED_NAMES, *(preset.name for preset in SEED_PRESETS)})
 DEFAULT_QUALITY = "80"  # the original: parseInt(quality) || 80, for every format
 
 
@@ -58,8 +51,9 @@ def _options(fields: dict[str, str], engine: Engine) -> ConvertOptions:
         for seed_name, ours in _JPEG_FLAGS.items():
             if seed_name in given:
                 params[ours] = given[seed_name]
-        if given.get("mozjpeg", "false").lower() == "true":
-            params.update(MOZJPEG_PRESET)
+        for preset in SEED_PRESETS:
+            if given.get(preset.name, "false").lower() == "true":
+                params.update(preset.values)
     for name in given:
         if name not in _FIELDS:
             params[name] = given[name]  # let the parser name the unknown field

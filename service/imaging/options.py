@@ -397,6 +397,24 @@ BATCH_OPTIONS: tuple[OptionSpec, ...] = tuple(spec for spec in OPTIONS if spec.g
 BATCH_NAMES: tuple[str, ...] = tuple(spec.name for spec in BATCH_OPTIONS)  # `extra=` of parse_options
 SEED_NAMES: dict[str, str] = {spec.seed_name: spec.name for spec in OPTIONS if spec.seed_name}
 
+
+@dataclass(frozen=True)
+class SeedPreset:
+    """A checkbox of the original service that sets several of our options (JPEG only)."""
+
+    name: str
+    description: str
+    values: Mapping[str, str]
+
+
+SEED_PRESETS: tuple[SeedPreset, ...] = (
+    SeedPreset(
+        "mozjpeg",
+        "JPEG: sharp's mozjpeg preset (trellis quantisation, overshoot deringing, optimised scans, quant table 3).",
+        {"trellis_quant": "true", "overshoot_deringing": "true", "optimize_scans": "true", "quant_table": "3"},
+    ),
+)
+
 # What format=auto may choose; TIFF is never picked for a browser.
 AUTO_CANDIDATES = frozenset({OutputFormat.AVIF, OutputFormat.WEBP, OutputFormat.JPEG, OutputFormat.PNG})
 
