@@ -582,6 +582,16 @@ def parse_list(name: str, raw_values: Iterable[str], *, max_dimension: int = MAX
     return tuple(dict.fromkeys(items))
 
 
+def parse_int_list(name: str, raw_values: Iterable[str], *, max_dimension: int = MAX_DIMENSION) -> tuple[int, ...]:
+    """`widths` or `qualities` as integers, each checked by the option's domain (see parse_list)."""
+    return tuple(int(v) for v in parse_list(name, raw_values, max_dimension=max_dimension))
+
+
+def parse_format_list(raw_values: Iterable[str]) -> tuple[OutputFormat, ...]:
+    """`formats` as OutputFormats (see parse_list)."""
+    return tuple(OutputFormat(str(v)) for v in parse_list("formats", raw_values))
+
+
 def accepted_formats(accept_header: str | None) -> tuple[str, ...]:
     """Formats an Accept header allows among those `auto` can choose (AVIF, WebP), q=0 excluded."""
     if not accept_header:

@@ -13,7 +13,9 @@ from service.imaging.options import (
     OPTIONS,
     ConvertOptions,
     accepted_formats,
+    parse_format_list,
     parse_int,
+    parse_int_list,
     parse_list,
     parse_options,
     parse_value,
@@ -172,6 +174,10 @@ def test_parse_list_checks_every_item_and_drops_duplicates():
     assert err.value.field == "widths" and err.value.received == "٣٠٠"
     with pytest.raises(OptionError):
         parse_list("widths", ["5000"], max_dimension=4000)
+    assert parse_int_list("qualities", ["50,75", "50"]) == (50, 75)
+    assert parse_format_list(["webp", "avif,webp"]) == (OutputFormat.WEBP, OutputFormat.AVIF)
+    with pytest.raises(OptionError):
+        parse_format_list(["gif"])
 
 
 @pytest.mark.parametrize(
