@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from litestar import Litestar, Request, Response, get
+from litestar import Litestar, Response, get
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
@@ -15,8 +15,8 @@ from litestar.static_files import create_static_files_router
 from .api import batch, convert, docs_ui, health, options, seed
 from .api.errors import json_error_handler
 from .api.middleware import AccessMiddleware
-from .conversions import Engine
 from .api.openapi import UPLOAD_ERRORS, RouteDoc, document_routes
+from .conversions import Engine
 from .pool import WorkerPool
 from .settings import Settings
 
@@ -95,5 +95,10 @@ def create_app(settings: Settings) -> Litestar:
     # batch.py belongs to the jobs work; its documentation is attached here rather than by its decorator.
     batch_doc = RouteDoc(options="batch", upload=True, success="zip_or_json", errors=UPLOAD_ERRORS,
                          json_model=batch.BatchManifest, operation_id="batch")
-    document_routes(app, max_dimension=settings.max_output_dimension, by_path={"/api/batch": batch_doc})
+    by_path = {
+        "/api/batch": batch_doc,
+        "/ready": RouteDoc(errors=(503,), error_shape="success", descriptions={503: "Saturated, starting or draining"}),
+        "/metrics": RouteDoc(success="text"),  # Prometheus text format
+    }
+    document_routes(app, max_dimension=settings.max_output_dimension, by_path=by_path)
     return app

@@ -41,8 +41,8 @@ from ..imaging.formats import OutputFormat
 from ..imaging.options import BATCH_OPTIONS, CONVERT_OPTIONS, MAX_DIMENSION, SEED_PRESETS, Domain, OptionSpec
 
 OptionSet = Literal["none", "convert", "batch", "seed"]
-Success = Literal["keep", "image", "zip", "zip_or_json"]
-ErrorShape = Literal["json", "seed"]
+Success = Literal["keep", "image", "zip", "zip_or_json", "text"]
+ErrorShape = Literal["json", "seed", "success"]  # success: the error answers the success body (/ready)
 
 OPT_KEY = "openapi_route_doc"
 # What a route that reads an upload and runs a conversion can answer besides success.
@@ -81,6 +81,7 @@ class RouteDoc:
     json_model: type | None = None  # the JSON success body, when Litestar cannot see it in the return type
     operation_id: str | None = None  # names the generated client's function (else Litestar's ApiXxxYyy)
     exclude: tuple[str, ...] = ()  # options of the set this route does not read (jobs: "response")
+    descriptions: Mapping[int, str] | None = None  # what an error status means here, when not the usual
 
 
 def route_doc(
@@ -113,7 +114,7 @@ def document_routes(
     app: Litestar, *, max_dimension: int = MAX_DIMENSION, by_path: Mapping[str, RouteDoc] | None = None
 ) -> None:
     """Write every `route_doc` into the app's OpenAPI schema (call once, after the app is built).
-    `by_path` documents POST routes whose handler does not carry a `route_doc` itself."""
+    `by_path` documents routes whose handler does not carry a `route_doc` itself."""
     schema = app.openapi_schema
     schema.components.schemas.update(_error_schemas())
     for route in app.routes:
@@ -124,7 +125,7 @@ def document_routes(
             continue
         for handler in route.route_handlers:
             doc = handler.opt.get(OPT_KEY)
-            if doc is None and by_path and "POST" in handler.http_methods:
+            if doc is None and by_path:
                 doc = by_path.get(route.path_format or "/")
             if not isinstance(doc, RouteDoc):
                 doc = RouteDoc()  # still: Litestar's own error responses become ours
@@ -155,11 +156,20 @@ def _apply(operation: Operation, doc: RouteDoc, max_dimension: int) -> None:
         responses[ok] = _zip_or_json(responses.get(ok))
     elif doc.success == "zip":
         responses[ok] = _zip_or_json(None)
+    elif doc.success == "text":
+        text = OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))
+        responses[ok] = OpenAPIResponse(description="Plain text", content={"text/plain": text})
     # Every error leaves through our handlers (api/errors.py), in our shape: Litestar's own
     # validation-error schema for a 400 would describe a body the service never sends.
     litestar_errors = {int(code) for code in responses if code[:1] in ("4", "5")}
     for status in sorted(litestar_errors | set(doc.errors)):
-        responses[str(status)] = _error_response(status, doc.error_shape)
+        response = _error_response(status, doc.error_shape)
+        success = responses.get(ok)
+        if doc.error_shape == "success" and isinstance(success, OpenAPIResponse):
+            response.content, response.headers = success.content, None
+        if doc.descriptions and status in doc.descriptions:
+            response.description = doc.descriptions[status]
+        responses[str(status)] = response
     operation.responses = responses
 
 

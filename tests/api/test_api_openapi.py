@@ -189,3 +189,10 @@ def test_a_generated_client_reads_the_options_document(generated_client, service
     document = options.sync(client=generated_client.Client(base_url=service.url, timeout=60))
     assert document.limits.max_output_dimension == 16383
     assert [f.name for f in document.formats][:2] == ["jpeg", "png"]
+
+
+def test_operations_routes_say_what_they_really_answer(schema):
+    metrics = schema["paths"]["/metrics"]["get"]["responses"]["200"]["content"]
+    assert set(metrics) == {"text/plain"}
+    ready = schema["paths"]["/ready"]["get"]["responses"]
+    assert ready["503"]["content"] == ready["200"]["content"]  # the same Readiness body, status 503
