@@ -603,10 +603,7 @@ def accepted_formats(accept_header: str | None) -> tuple[str, ...]:
         for param in params.split(";"):
             key, _, val = param.strip().partition("=")
             if key == "q":
-                try:
-                    q = float(val)
-                except ValueError:
-                    q = 0.0
+                q = float(val) if _NUMBER.fullmatch(val.strip(_BLANKS)) else 0.0  # no "nan", no "１"
         if q <= 0:
             continue
         media = media.strip().lower()

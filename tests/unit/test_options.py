@@ -187,6 +187,7 @@ def test_parse_list_checks_every_item_and_drops_duplicates():
         ("*/*", ()),
         ("image/avif,image/webp", ("avif", "webp")),
         ("image/webp;q=0.9, image/avif;q=0", ("webp",)),
+        ("image/avif;q=nan, image/webp;q=１", ()),
         ("IMAGE/AVIF", ("avif",)),
     ],
 )
