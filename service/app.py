@@ -97,7 +97,7 @@ def create_app(settings: Settings) -> Litestar:
                          json_model=batch.BatchManifest, operation_id="batch")
     by_path = {
         "/api/batch": batch_doc,
-        "/ready": RouteDoc(errors=(503,), error_shape="success", descriptions={503: "Saturated, starting or draining"}),
+        "/ready": RouteDoc(errors=(503,), error_shape="success", descriptions={503: "Not ready (the status field says why)"}),
         "/metrics": RouteDoc(success="text"),  # Prometheus text format
     }
     document_routes(app, max_dimension=settings.max_output_dimension, by_path=by_path)
