@@ -82,7 +82,7 @@ EXPOSE 8000
 # ECS ignores this (the task definition has its own check); it serves `docker run` and compose.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=3).status == 200 else 1)"]
-# tini forwards SIGTERM to PM2, which stops the service gracefully (kill_timeout 100 s);
+# tini forwards SIGTERM to PM2, which stops the service gracefully (kill_timeout 110 s);
 # pm2/runtime.js is pm2-runtime with a clean drain reported as exit status 0.
 ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["node", "pm2/runtime.js", "pm2/ecosystem.config.js"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 
 from deployfiles import (
     CONTAINER,
@@ -184,3 +185,75 @@ def test_the_boundary_allows_what_the_stack_s_roles_are_granted():
             for statement in policy["PolicyDocument"]["Statement"]:
                 for action in _actions(statement):
                     assert action in ceiling, f"{name}: {action} is outside the permissions boundary"
+
+
+# ---------------------------------------------------------------- the infrastructure run, for real
+# The "Create or update the stack" script run by bash against a stand-in `aws` that answers as an
+# account in a given state would, and records every call.
+FAKE_AWS = r"""#!/bin/bash
+echo "$*" >> "$AWS_CALLS"
+case "$*" in
+  "cloudformation describe-stacks --stack-name imageconv")
+    [ "$STACK_EXISTS" = yes ] && exit 0
+    echo "An error occurred (ValidationError): Stack with id imageconv does not exist" >&2; exit 254 ;;
+  "cloudformation describe-stacks --stack-name imageconv --query"*) echo imageconv-Cluster-abc ;;
+  "ecs describe-services"*)
+    [ "$ECS" = down ] && { echo "An error occurred (ThrottlingException)" >&2; exit 254; }
+    echo "arn:aws:ecs:eu-west-1:123456789012:task-definition/imageconv-service:7" ;;
+  "ecs describe-task-definition"*) echo "123456789012.dkr.ecr.eu-west-1.amazonaws.com/imageconv-repo:$RUNNING_TAG" ;;
+  "ecr describe-images"*) [ "$IN_ECR" = yes ] || { echo "ImageNotFoundException" >&2; exit 254; } ;;
+  "cloudformation deploy"*) ;;
+  *) echo "unexpected call: $*" >&2; exit 99 ;;
+esac
+"""
+
+
+def _infrastructure_run(tmp_path, **state: str) -> tuple[int, list[str], str]:
+    step = next(s for s in steps("deploy-infrastructure.yml") if s.get("name") == "Create or update the stack")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "aws").write_text(FAKE_AWS)
+    (bin_dir / "aws").chmod(0o755)
+    calls = tmp_path / "calls"
+    calls.touch()
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "AWS_CALLS": str(calls), "STACK": "imageconv",
+           "TEMPLATE": "cloudformation/service.yaml", "PARAMETERS": str(ROOT / "cloudformation" / "parameters.json"),
+           "GITHUB_REPOSITORY": "owner/repo", "VPC_ID": "vpc-1", "SUBNET_IDS": "subnet-1,subnet-2",
+           "PERMISSIONS_BOUNDARY_ARN": "", "CFN_SERVICE_ROLE_ARN": "arn:aws:iam::123456789012:role/imageconv-cloudformation",
+           "STACK_EXISTS": "yes", "ECS": "up", "RUNNING_TAG": "0123abcd", "IN_ECR": "yes", **state}
+    r = subprocess.run(["bash", "-c", step["run"]], cwd=tmp_path, env={**env, "HOME": str(tmp_path)},
+                       capture_output=True, text=True, timeout=60)
+    return r.returncode, calls.read_text().splitlines(), r.stdout + r.stderr
+
+
+def _deployed_image_tag(calls: list[str]) -> str | None:
+    deploys = [c for c in calls if c.startswith("cloudformation deploy")]
+    if not deploys:
+        return None
+    (deploy,) = deploys
+    return re.search(r"ImageTag=(\S*)", deploy).group(1)
+
+
+def test_an_update_keeps_the_running_image(tmp_path):
+    code, calls, out = _infrastructure_run(tmp_path)
+    assert code == 0, out
+    assert _deployed_image_tag(calls) == "0123abcd"
+    assert "--role-arn arn:aws:iam::123456789012:role/imageconv-cloudformation" in calls[-1]
+
+
+def test_a_failed_look_up_stops_the_run_instead_of_scaling_to_zero(tmp_path):
+    code, calls, out = _infrastructure_run(tmp_path, ECS="down")
+    assert code != 0 and _deployed_image_tag(calls) is None, out
+
+
+def test_a_running_image_missing_from_ecr_stops_the_run(tmp_path):
+    code, calls, out = _infrastructure_run(tmp_path, IN_ECR="no")
+    assert code != 0 and _deployed_image_tag(calls) is None, out
+    assert "ECR no longer has" in out
+
+
+def test_only_a_stack_that_never_ran_an_image_gets_an_empty_tag(tmp_path):
+    for name, state in (("first-create", {"STACK_EXISTS": "no"}), ("never-deployed", {"RUNNING_TAG": "no-image-yet"})):
+        (tmp_path / name).mkdir()
+        code, calls, out = _infrastructure_run(tmp_path / name, **state)
+        assert code == 0 and _deployed_image_tag(calls) == "", (name, out)
