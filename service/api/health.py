@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import msgspec
 from litestar import Request, Response, get
@@ -28,12 +29,17 @@ class Readiness(msgspec.Struct):
 
 @get("/health", summary="Liveness: the process answers", tags=["operations"], sync_to_thread=False)
 def health() -> Health:
-    return Health("ok", dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds"))
+    return Health("ok", dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"))
 
 
-@get("/ready", summary="Readiness for the load balancer: 200 while the pool has workers and the process is not "
-     "draining (saturated included), 503 while starting or draining", tags=["operations"], sync_to_thread=False)
-def ready(request: Request) -> Response[Readiness]:
+@get(
+    "/ready",
+    summary="Readiness for the load balancer: 200 while the pool has workers and the process is not "
+    "draining (saturated included), 503 while starting or draining",
+    tags=["operations"],
+    sync_to_thread=False,
+)
+def ready(request: Request[Any, Any, Any]) -> Response[Readiness]:
     # Saturation never fails this check: the load balancer would take a full task out of service
     # (and ECS replace it) exactly when capacity is short. A full queue already answers 503 +
     # Retry-After per request, and saturation drives autoscaling through /metrics instead.
@@ -46,13 +52,19 @@ def ready(request: Request) -> Response[Readiness]:
         status = "saturated"
     else:
         status = "ready"
-    body = Readiness(status, pool.size, pool.busy, pool.waiting, pool.admitted, pool.capacity,
-                     round(pool.saturation, 3))
+    body = Readiness(
+        status, pool.size, pool.busy, pool.waiting, pool.admitted, pool.capacity, round(pool.saturation, 3)
+    )
     return Response(body, status_code=200 if status in ("ready", "saturated") else 503)
 
 
-@get("/metrics", summary="Prometheus metrics (text exposition format)", tags=["operations"],
-     sync_to_thread=False, include_in_schema=True)
+@get(
+    "/metrics",
+    summary="Prometheus metrics (text exposition format)",
+    tags=["operations"],
+    sync_to_thread=False,
+    include_in_schema=True,
+)
 def prometheus() -> Response[bytes]:
     payload, content_type = metrics.exposition()
     return Response(payload, media_type=content_type)

@@ -39,15 +39,22 @@ IMAGE = "localhost/imageconv:image-test"
 UID = 10001
 # podman on a kernel with hybrid cgroups: runc (crun refuses them) and no systemd.
 PODMAN = ["podman", "--runtime", "runc", "--cgroup-manager", "cgroupfs"]
-FORMATS = {"jpeg": "jpegload_buffer", "png": "pngload_buffer", "webp": "webpload_buffer",
-           "avif": "heifload_buffer", "tiff": "tiffload_buffer"}
+FORMATS = {
+    "jpeg": "jpegload_buffer",
+    "png": "pngload_buffer",
+    "webp": "webpload_buffer",
+    "avif": "heifload_buffer",
+    "tiff": "tiffload_buffer",
+}
 
 
 def step(message: str) -> None:
     print(f"==> {message}", flush=True)
 
 
-def run(args: Sequence[str], *, check: bool = True, timeout: float = 3600, **kw: Any) -> subprocess.CompletedProcess[str]:
+def run(
+    args: Sequence[str], *, check: bool = True, timeout: float = 3600, **kw: Any
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(list(args), check=check, timeout=timeout, text=True, **kw)
 
 
@@ -63,8 +70,10 @@ def free_port() -> int:
 
 # ---------------------------------------------------------------- engines
 def docker_works() -> bool:
-    return bool(shutil.which("docker")) and run(["docker", "info"], check=False, capture_output=True,
-                                                timeout=30).returncode == 0
+    return (
+        bool(shutil.which("docker"))
+        and run(["docker", "info"], check=False, capture_output=True, timeout=30).returncode == 0
+    )
 
 
 def base_images() -> list[str]:
@@ -86,8 +95,17 @@ def debootstrap_base(name: str) -> None:
     with tempfile.TemporaryDirectory(prefix="imagetest-rootfs-") as tmp:
         rootfs = Path(tmp) / "rootfs"
         step(f"debootstrap {suite.group(1)} (a stand-in for {name}; takes a few minutes)")
-        run(["debootstrap", "--variant=minbase", "--include=python3,python3-venv,ca-certificates",
-             suite.group(1), str(rootfs), "http://deb.debian.org/debian"], capture_output=True)
+        run(
+            [
+                "debootstrap",
+                "--variant=minbase",
+                "--include=python3,python3-venv,ca-certificates",
+                suite.group(1),
+                str(rootfs),
+                "http://deb.debian.org/debian",
+            ],
+            capture_output=True,
+        )
         (rootfs / "usr/local/bin/python").symlink_to("/usr/bin/python3")
         # This machine may reach the mirrors through a TLS-intercepting proxy: trust what it trusts,
         # or pip inside the build fails its certificate check.
@@ -97,12 +115,24 @@ def debootstrap_base(name: str) -> None:
         shutil.rmtree(rootfs / "var/lib/apt/lists", ignore_errors=True)
         (rootfs / "var/lib/apt/lists/partial").mkdir(parents=True)
         tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
-        run([*PODMAN, "import",
-             "--change", "ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin",
-             "--change", "ENV LANG=C.UTF-8",
-             "--change", "ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt",
-             "--change", 'CMD ["python3"]', "-", f"docker.io/library/{name}"],
-            stdin=tar.stdout, capture_output=True)
+        run(
+            [
+                *PODMAN,
+                "import",
+                "--change",
+                "ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin",
+                "--change",
+                "ENV LANG=C.UTF-8",
+                "--change",
+                "ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt",
+                "--change",
+                'CMD ["python3"]',
+                "-",
+                f"docker.io/library/{name}",
+            ],
+            stdin=tar.stdout,
+            capture_output=True,
+        )
         tar.wait()
 
 
@@ -158,8 +188,9 @@ def slow_jpeg() -> bytes:
     # Seconds of AVIF work on one core: long enough to be in flight when SIGTERM comes, well inside
     # the 90 s drain even on a busy machine.
     noise = pyvips.Image.gaussnoise(1400, 1400, mean=128, sigma=60).cast("uchar")
-    return bytes(noise.bandjoin([noise.rot90(), noise.rot180()]).copy(interpretation="srgb")
-                 .write_to_buffer(".jpg[Q=90]"))
+    return bytes(
+        noise.bandjoin([noise.rot90(), noise.rot180()]).copy(interpretation="srgb").write_to_buffer(".jpg[Q=90]")
+    )
 
 
 def wait_for(predicate: Callable[[], bool], what: str, timeout: float = 120) -> None:
@@ -209,8 +240,13 @@ def check_container(engine: Engine, name: str, base: str, logs: Callable[[], str
     step("one conversion per format")
     source = sample_jpeg()
     for fmt, expected_loader in FORMATS.items():
-        r = httpx.post(f"{base}/api/convert", params={"format": fmt, "width": 320}, content=source,
-                       headers={"Content-Type": "image/jpeg"}, timeout=120)
+        r = httpx.post(
+            f"{base}/api/convert",
+            params={"format": fmt, "width": 320},
+            content=source,
+            headers={"Content-Type": "image/jpeg"},
+            timeout=120,
+        )
         assert r.status_code == 200, (fmt, r.status_code, r.text[:300])
         image = pyvips.Image.new_from_buffer(r.content, "")
         loader = image.get("vips-loader")
@@ -243,8 +279,13 @@ def check_sigterm(engine: Engine, name: str, base: str) -> None:
 
     def convert() -> None:
         try:
-            r = httpx.post(f"{base}/api/convert", params={"format": "avif", "effort": 3, "quality": 60},
-                           content=body, headers={"Content-Type": "image/jpeg"}, timeout=300)
+            r = httpx.post(
+                f"{base}/api/convert",
+                params={"format": "avif", "effort": 3, "quality": 60},
+                content=body,
+                headers={"Content-Type": "image/jpeg"},
+                timeout=300,
+            )
             result["status"] = r.status_code
             result["bytes"] = len(r.content)
             if r.status_code == 200:
@@ -285,8 +326,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     # A long deadline for the slow request on a busy machine; the pre-stop delay as the stack sets it.
-    env = {"WORKERS": "2", "REQUEST_DEADLINE_SECONDS": "240", "SHUTDOWN_TIMEOUT_SECONDS": "90",
-           "PRESTOP_SECONDS": "2", "STORAGE_DIR": "/data/jobs"}
+    env = {
+        "WORKERS": "2",
+        "REQUEST_DEADLINE_SECONDS": "240",
+        "SHUTDOWN_TIMEOUT_SECONDS": "90",
+        "PRESTOP_SECONDS": "2",
+        "STORAGE_DIR": "/data/jobs",
+    }
     engine.run_container(name, port, env)
 
     def logs() -> str:

@@ -76,8 +76,9 @@ def test_runs_non_root_with_jemalloc_under_tini_and_pm2():
 def _locked(path: str) -> dict[str, str]:
     """{name: version} of a hash-locked requirements file; every pin carries hashes."""
     text = (ROOT / path).read_text()
-    entries = re.findall(r"^([A-Za-z0-9_.-]+)==([^\s;]+)(?: ;[^\\\n]*)?((?: \\\n\s+--hash=sha256:[0-9a-f]{64})+)",
-                         text, re.M)
+    entries = re.findall(
+        r"^([A-Za-z0-9_.-]+)==([^\s;]+)(?: ;[^\\\n]*)?((?: \\\n\s+--hash=sha256:[0-9a-f]{64})+)", text, re.M
+    )
     pins = re.findall(r"^[A-Za-z0-9_.-]+==", text, re.M)
     assert entries and len(entries) == len(pins), f"{path}: every pin needs its hashes"
     return {name.lower().replace("_", "-"): version for name, version, _ in entries}
@@ -103,7 +104,11 @@ def test_node_is_a_supported_lts_from_a_hash_lock_and_pm2_from_its_lock_file():
     assert major % 2 == 0 and major >= 22, f"Node {major}: an LTS line still supported (18 and 20 are past end of life)"
     lock = json.loads((ROOT / "pm2" / "package-lock.json").read_text())
     package = json.loads((ROOT / "pm2" / "package.json").read_text())
-    assert lock["packages"][""]["dependencies"] == package["dependencies"] == {"pm2": lock["packages"]["node_modules/pm2"]["version"]}
+    assert (
+        lock["packages"][""]["dependencies"]
+        == package["dependencies"]
+        == {"pm2": lock["packages"]["node_modules/pm2"]["version"]}
+    )
     assert all("integrity" in p for name, p in lock["packages"].items() if name), "npm ci verifies every package"
     installs = " ".join(dockerfile("RUN"))
     assert "--require-hashes" in installs and "npm-cli.js ci --omit=dev" in " ".join(installs.split())
@@ -124,16 +129,20 @@ def test_pm2_stops_the_service_with_sigterm():
 
 
 def test_dockerignore_lets_through_exactly_what_the_dockerfile_copies():
-    rules = [r.strip() for r in (ROOT / ".dockerignore").read_text().splitlines()
-             if r.strip() and not r.startswith("#")]
+    rules = [
+        r.strip() for r in (ROOT / ".dockerignore").read_text().splitlines() if r.strip() and not r.startswith("#")
+    ]
 
     def ignored(path: str) -> bool:
         result = False
         for rule in rules:
             negate = rule.startswith("!")
             pattern = rule.lstrip("!").rstrip("/")
-            if fnmatch.fnmatch(path, pattern) or path.startswith(pattern + "/") or (
-                    pattern.startswith("**/") and fnmatch.fnmatch(path.rsplit("/", 1)[-1], pattern[3:])):
+            if (
+                fnmatch.fnmatch(path, pattern)
+                or path.startswith(pattern + "/")
+                or (pattern.startswith("**/") and fnmatch.fnmatch(path.rsplit("/", 1)[-1], pattern[3:]))
+            ):
                 result = not negate
         return result
 
@@ -142,8 +151,14 @@ def test_dockerignore_lets_through_exactly_what_the_dockerfile_copies():
     for path in copied:
         assert not ignored(path), f"{path} is copied but .dockerignore leaves it out"
         assert (ROOT / path).exists(), path
-    for path in ("tests/deploy/deployfiles.py", ".venv/bin/python", "bench/__init__.py", ".git/HEAD",
-                 "service/__pycache__/app.cpython-311.pyc", "docs/contract.md"):
+    for path in (
+        "tests/deploy/deployfiles.py",
+        ".venv/bin/python",
+        "bench/__init__.py",
+        ".git/HEAD",
+        "service/__pycache__/app.cpython-311.pyc",
+        "docs/contract.md",
+    ):
         assert ignored(path), f"{path} would be sent to the build"
 
 
@@ -197,8 +212,15 @@ def test_the_command_pm2_starts_serves_the_checked_paths_and_drains_through_a_do
     assert app["script"] == "python"
     port = _free_port()
     image_env = {k: v for k, v in dockerfile_env().items() if k in ("PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE")}
-    env = {**os.environ, **image_env, "HOST": "127.0.0.1", "PORT": str(port), "WORKERS": "1",
-           "REQUEST_DEADLINE_SECONDS": "300", "SHUTDOWN_TIMEOUT_SECONDS": "120"}
+    env = {
+        **os.environ,
+        **image_env,
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "WORKERS": "1",
+        "REQUEST_DEADLINE_SECONDS": "300",
+        "SHUTDOWN_TIMEOUT_SECONDS": "120",
+    }
     log = (tmp_path / "service.log").open("wb")
     proc = subprocess.Popen([sys.executable, *app["args"]], cwd=ROOT, env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
@@ -219,8 +241,13 @@ def test_the_command_pm2_starts_serves_the_checked_paths_and_drains_through_a_do
 
         def convert() -> None:
             try:
-                r = httpx.post(f"{base}/api/convert", params={"format": "avif", "effort": 2, "quality": 50},
-                               content=_slow_image(), headers={"Content-Type": "image/jpeg"}, timeout=300)
+                r = httpx.post(
+                    f"{base}/api/convert",
+                    params={"format": "avif", "effort": 2, "quality": 50},
+                    content=_slow_image(),
+                    headers={"Content-Type": "image/jpeg"},
+                    timeout=300,
+                )
                 result["status"] = r.status_code
             except httpx.HTTPError as exc:
                 result["error"] = repr(exc)
@@ -272,8 +299,9 @@ def _run_runtime_js(tmp_path, *, crash: bool, signal_it: bool) -> int:
     (fake / "Runtime4Docker.js").write_text(FAKE_PM2_RUNTIME)
     sh.copy(ROOT / "pm2" / "runtime.js", tmp_path / "runtime.js")
     env = {"PATH": os.environ["PATH"], **({"FAKE_CRASH": "1"} if crash else {})}
-    proc = subprocess.Popen(["node", "runtime.js", "ecosystem.config.js"], cwd=tmp_path, env=env,
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        ["node", "runtime.js", "ecosystem.config.js"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout is not None and proc.stdout.readline().strip() == "started"
     if signal_it:
         proc.send_signal(signal.SIGTERM)
@@ -295,8 +323,15 @@ def test_sigterm_keeps_serving_for_prestop_seconds_with_readiness_down_then_exit
     during PRESTOP_SECONDS readiness says draining (503) but liveness and conversions still
     answer; then the service drains and exits 0."""
     port = _free_port()
-    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "WORKERS": "1", "PRESTOP_SECONDS": "6",
-           "SHUTDOWN_TIMEOUT_SECONDS": "30", "STORAGE_DIR": str(tmp_path / "jobs")}
+    env = {
+        **os.environ,
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "WORKERS": "1",
+        "PRESTOP_SECONDS": "6",
+        "SHUTDOWN_TIMEOUT_SECONDS": "30",
+        "STORAGE_DIR": str(tmp_path / "jobs"),
+    }
     log = (tmp_path / "service.log").open("wb")
     proc = subprocess.Popen([sys.executable, "-m", "service"], cwd=ROOT, env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
@@ -320,8 +355,13 @@ def test_sigterm_keeps_serving_for_prestop_seconds_with_readiness_down_then_exit
         assert ready.status_code == 503 and ready.json()["status"] == "draining"
         assert httpx.get(f"{base}/health", timeout=5).status_code == 200
         # A new connection, after the signal: still served.
-        r = httpx.post(f"{base}/api/convert", params={"format": "webp"}, content=small,
-                       headers={"Content-Type": "image/png"}, timeout=30)
+        r = httpx.post(
+            f"{base}/api/convert",
+            params={"format": "webp"},
+            content=small,
+            headers={"Content-Type": "image/png"},
+            timeout=30,
+        )
         assert r.status_code == 200
         assert time.monotonic() - signalled < 6, "the checks above ran inside the pre-stop window"
         assert proc.wait(60) == 0

@@ -60,8 +60,13 @@ def _rules() -> list[dict[str, Any]]:
 
 def test_the_kit_covers_saturation_rejections_restarts_and_latency():
     alerts = {r["alert"]: r for r in _rules() if "alert" in r}
-    assert {"ImageconvSaturated", "ImageconvCapacityRejections", "ImageconvWorkerRestarts",
-            "ImageconvSlowConversions", "ImageconvDown"} <= set(alerts)
+    assert {
+        "ImageconvSaturated",
+        "ImageconvCapacityRejections",
+        "ImageconvWorkerRestarts",
+        "ImageconvSlowConversions",
+        "ImageconvDown",
+    } <= set(alerts)
     for alert in alerts.values():
         assert alert["labels"]["severity"] in ("warning", "critical")
         assert alert["annotations"]["summary"] and alert["annotations"]["description"]
@@ -108,8 +113,9 @@ def _image(size: int) -> bytes:
     import pyvips
 
     noise = pyvips.Image.gaussnoise(size, size, mean=128, sigma=60).cast("uchar")
-    return bytes(noise.bandjoin([noise.rot90(), noise.rot180()]).copy(interpretation="srgb")
-                 .write_to_buffer(".jpg[Q=90]"))
+    return bytes(
+        noise.bandjoin([noise.rot90(), noise.rot180()]).copy(interpretation="srgb").write_to_buffer(".jpg[Q=90]")
+    )
 
 
 def test_real_prometheus_sees_saturation_and_the_alerts_turn_pending(tmp_path):
@@ -119,8 +125,16 @@ def test_real_prometheus_sees_saturation_and_the_alerts_turn_pending(tmp_path):
     pending (their `for:` has not passed), and the worker-restart alert stays silent."""
     prometheus = tool("prometheus")
     svc_port, prom_port = _free_port(), _free_port()
-    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(svc_port), "WORKERS": "1", "QUEUE_PER_WORKER": "1",
-           "REQUEST_DEADLINE_SECONDS": "240", "SHUTDOWN_TIMEOUT_SECONDS": "5", "STORAGE_DIR": str(tmp_path / "jobs")}
+    env = {
+        **os.environ,
+        "HOST": "127.0.0.1",
+        "PORT": str(svc_port),
+        "WORKERS": "1",
+        "QUEUE_PER_WORKER": "1",
+        "REQUEST_DEADLINE_SECONDS": "240",
+        "SHUTDOWN_TIMEOUT_SECONDS": "5",
+        "STORAGE_DIR": str(tmp_path / "jobs"),
+    }
     svc_log, prom_log = tmp_path / "service.log", tmp_path / "prometheus.log"
     config = yaml.safe_load((OPS / "prometheus" / "prometheus.yml").read_text())
     config["global"].update(scrape_interval="1s", evaluation_interval="1s", scrape_timeout="1s")
@@ -133,9 +147,19 @@ def test_real_prometheus_sees_saturation_and_the_alerts_turn_pending(tmp_path):
     procs: list[subprocess.Popen[bytes]] = []
     with svc_log.open("wb") as slog, prom_log.open("wb") as plog:
         procs.append(subprocess.Popen([sys.executable, "-m", "service"], cwd=ROOT, env=env, stdout=slog, stderr=slog))
-        procs.append(subprocess.Popen(
-            [prometheus, f"--config.file={tmp_path / 'prometheus.yml'}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-             f"--web.listen-address=127.0.0.1:{prom_port}", "--log.level=warn"], stdout=plog, stderr=plog))
+        procs.append(
+            subprocess.Popen(
+                [
+                    prometheus,
+                    f"--config.file={tmp_path / 'prometheus.yml'}",
+                    f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+                    f"--web.listen-address=127.0.0.1:{prom_port}",
+                    "--log.level=warn",
+                ],
+                stdout=plog,
+                stderr=plog,
+            )
+        )
         svc, prom = f"http://127.0.0.1:{svc_port}", f"http://127.0.0.1:{prom_port}"
 
         def query(expr: str) -> list[dict[str, Any]]:
@@ -153,8 +177,13 @@ def test_real_prometheus_sees_saturation_and_the_alerts_turn_pending(tmp_path):
         def convert() -> None:
             # Ended by the service stopping once the alerts are seen: no need to wait for the AVIF.
             with contextlib.suppress(httpx.HTTPError):
-                httpx.post(f"{svc}/api/convert", params={"format": "avif", "effort": 4}, content=slow,
-                           headers={"Content-Type": "image/jpeg"}, timeout=300)
+                httpx.post(
+                    f"{svc}/api/convert",
+                    params={"format": "avif", "effort": 4},
+                    content=slow,
+                    headers={"Content-Type": "image/jpeg"},
+                    timeout=300,
+                )
 
         threads = [threading.Thread(target=convert, daemon=True) for _ in range(2)]
         try:
@@ -168,25 +197,50 @@ def test_real_prometheus_sees_saturation_and_the_alerts_turn_pending(tmp_path):
             ready = httpx.get(f"{svc}/ready", timeout=5)
             assert ready.status_code == 200 and ready.json()["status"] == "saturated"
 
-            saturation = _wait("the saturation rule to read 2", lambda: [
-                s for s in query('imageconv:pool_saturation_ratio:avg{job="imageconv"}') if float(s["value"][1]) >= 1.99],
-                60, prom_log)
+            saturation = _wait(
+                "the saturation rule to read 2",
+                lambda: [
+                    s
+                    for s in query('imageconv:pool_saturation_ratio:avg{job="imageconv"}')
+                    if float(s["value"][1]) >= 1.99
+                ],
+                60,
+                prom_log,
+            )
             assert saturation[0]["metric"] == {"__name__": "imageconv:pool_saturation_ratio:avg", "job": "imageconv"}
 
             # Refusals in a few rounds, so the counters grow between scrapes.
             refused = []
             for _ in range(4):
                 for _ in range(3):
-                    r = httpx.post(f"{svc}/api/convert", params={"format": "png"}, content=small,
-                                   headers={"Content-Type": "image/jpeg"}, timeout=30)
+                    r = httpx.post(
+                        f"{svc}/api/convert",
+                        params={"format": "png"},
+                        content=small,
+                        headers={"Content-Type": "image/jpeg"},
+                        timeout=30,
+                    )
                     refused.append((r.status_code, r.json()["error"]["code"]))
                 time.sleep(1.5)
             assert set(refused) == {(503, "overloaded")}, refused
-            _wait("the capacity share to pass 5%", lambda: [
-                s for s in query('imageconv:capacity_rejection_ratio:rate5m{job="imageconv"}') if float(s["value"][1]) > 0.05],
-                60, prom_log)
-            states = _wait("both alerts to go pending", lambda: (lambda a: a if {
-                "ImageconvSaturated", "ImageconvCapacityRejections"} <= set(a) else None)(alerts()), 60, prom_log)
+            _wait(
+                "the capacity share to pass 5%",
+                lambda: [
+                    s
+                    for s in query('imageconv:capacity_rejection_ratio:rate5m{job="imageconv"}')
+                    if float(s["value"][1]) > 0.05
+                ],
+                60,
+                prom_log,
+            )
+            states = _wait(
+                "both alerts to go pending",
+                lambda: (lambda a: a if {"ImageconvSaturated", "ImageconvCapacityRejections"} <= set(a) else None)(
+                    alerts()
+                ),
+                60,
+                prom_log,
+            )
             assert states["ImageconvSaturated"] == states["ImageconvCapacityRejections"] == "pending", states
             assert "ImageconvWorkerRestarts" not in states and "ImageconvDown" not in states, states
         finally:

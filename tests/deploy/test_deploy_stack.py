@@ -77,8 +77,14 @@ def test_task_environment_names_are_variables_the_service_reads():
     if unknown:
         pytest.skip(f"the service does not read {sorted(unknown)} yet (other branches of the wave)")
     # Pool size and limits are set from stack parameters, so they can be tuned per deployment.
-    for name in ("WORKERS", "QUEUE_PER_WORKER", "REQUEST_DEADLINE_SECONDS", "MAX_UPLOAD_BYTES",
-                 "MAX_INPUT_PIXELS", "MAX_BATCH_OUTPUTS"):
+    for name in (
+        "WORKERS",
+        "QUEUE_PER_WORKER",
+        "REQUEST_DEADLINE_SECONDS",
+        "MAX_UPLOAD_BYTES",
+        "MAX_INPUT_PIXELS",
+        "MAX_BATCH_OUTPUTS",
+    ):
         assert set(environment()[name]) == {"Ref"}, name
 
 
@@ -125,15 +131,23 @@ def test_a_backlog_of_job_items_scales_out():
     config = resource("JobBacklogScaling")["TargetTrackingScalingPolicyConfiguration"]
     queries = {q["Id"]: q for q in config["CustomizedMetricSpecification"]["Metrics"]}
     (returned,) = [q for q in queries.values() if q.get("ReturnData")]
-    pending = next(q["MetricStat"] for q in queries.values() if "MetricStat" in q
-                   and q["MetricStat"]["Metric"]["MetricName"] == name)
-    tasks = next(q for q in queries.values() if "MetricStat" in q
-                 and q["MetricStat"]["Metric"]["MetricName"] == "RunningTaskCount")
+    pending = next(
+        q["MetricStat"]
+        for q in queries.values()
+        if "MetricStat" in q and q["MetricStat"]["Metric"]["MetricName"] == name
+    )
+    tasks = next(
+        q
+        for q in queries.values()
+        if "MetricStat" in q and q["MetricStat"]["Metric"]["MetricName"] == "RunningTaskCount"
+    )
     # Per running task, so that adding tasks lowers it (target tracking needs that).
     pending_id = next(i for i, q in queries.items() if q.get("MetricStat") is pending)
     assert f"{pending_id} / {tasks['Id']}" in returned["Expression"]
     # Published by the agent, in the policy's namespace, with the dimensions the policy asks for.
-    saturation = resource("SaturationScaling")["TargetTrackingScalingPolicyConfiguration"]["CustomizedMetricSpecification"]
+    saturation = resource("SaturationScaling")["TargetTrackingScalingPolicyConfiguration"][
+        "CustomizedMetricSpecification"
+    ]
     assert pending["Metric"]["Namespace"] == saturation["Namespace"]
     assert pending["Metric"]["Dimensions"] == saturation["Dimensions"] == tasks["MetricStat"]["Metric"]["Dimensions"]
     cw_config = environment("cloudwatch-agent")["CW_CONFIG_CONTENT"]["Fn::Sub"]
@@ -176,8 +190,10 @@ def test_timeouts_fit_api_gateway_and_ecs():
 
 # ---------------------------------------------------------------- capacity
 def test_no_capacity_strategy_mixes_fargate_and_auto_scaling_group_providers():
-    strategies = [*branches(resource("Service")["CapacityProviderStrategy"]),
-                  resource("ClusterCapacity")["DefaultCapacityProviderStrategy"]]
+    strategies = [
+        *branches(resource("Service")["CapacityProviderStrategy"]),
+        resource("ClusterCapacity")["DefaultCapacityProviderStrategy"],
+    ]
     for strategy in strategies:
         providers = [item["CapacityProvider"] for item in strategy]
         fargate = [p for p in providers if isinstance(p, str) and p in FARGATE]
@@ -254,11 +270,17 @@ def test_first_deployment_starts_no_task_until_an_image_exists():
 
 # ---------------------------------------------------------------- network, storage, API, trust
 def test_security_groups_admit_only_the_previous_hop():
-    for rule, source in (("NlbFromVpcLink", "VpcLinkSecurityGroup"), ("TaskFromNlb", "NlbSecurityGroup"),
-                         ("EfsFromTasks", "TaskSecurityGroup")):
+    for rule, source in (
+        ("NlbFromVpcLink", "VpcLinkSecurityGroup"),
+        ("TaskFromNlb", "NlbSecurityGroup"),
+        ("EfsFromTasks", "TaskSecurityGroup"),
+    ):
         assert resource(rule)["SourceSecurityGroupId"] == {"Fn::GetAtt": [source, "GroupId"]}, rule
-    ingress_rules = [name for name, r in template()["Resources"].items()
-                     if isinstance(r, dict) and r.get("Type") == "AWS::EC2::SecurityGroupIngress"]
+    ingress_rules = [
+        name
+        for name, r in template()["Resources"].items()
+        if isinstance(r, dict) and r.get("Type") == "AWS::EC2::SecurityGroupIngress"
+    ]
     assert sorted(ingress_rules) == ["EfsFromTasks", "NlbFromVpcLink", "TaskFromNlb"]
     for name, r in template()["Resources"].items():
         if isinstance(r, dict) and r.get("Type") == "AWS::EC2::SecurityGroup":
@@ -276,6 +298,7 @@ def test_efs_is_mounted_at_storage_dir_and_kept():
     # The access point's user is the image's user, so files on EFS are the service's.
     posix = resource("AccessPoint")["PosixUser"]
     from deployfiles import dockerfile
+
     (user,) = dockerfile("USER")
     assert f"{posix['Uid']}:{posix['Gid']}" == user
     fs = template()["Resources"]["FileSystem"]
@@ -288,16 +311,21 @@ def test_efs_policy_enforces_tls_and_iam_and_the_task_role_holds_only_client_acc
     assert deny["Principal"] == {"AWS": "*"} and deny["Action"] == "*"
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     allows = [s for s in statements if s["Effect"] == "Allow"]
-    assert allows and all(s["Principal"] == {"AWS": {"Fn::GetAtt": ["TaskRole", "Arn"]}} for s in allows), \
+    assert allows and all(s["Principal"] == {"AWS": {"Fn::GetAtt": ["TaskRole", "Arn"]}} for s in allows), (
         "only the task role: anonymous and other principals are refused"
-    assert {a for s in allows for a in s["Action"]} == {"elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"}
+    )
+    assert {a for s in allows for a in s["Action"]} == {
+        "elasticfilesystem:ClientMount",
+        "elasticfilesystem:ClientWrite",
+    }
     # The task role: exactly mount + write, on this file system, through this access point.
     (statement,) = resource("TaskEfsAccess")["PolicyDocument"]["Statement"]
     assert resource("TaskEfsAccess")["RoleName"] == {"Ref": "TaskRole"}
     assert sorted(statement["Action"]) == ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"]
     assert statement["Resource"] == {"Fn::GetAtt": ["FileSystem", "Arn"]}
-    assert statement["Condition"] == {"StringEquals": {"elasticfilesystem:AccessPointArn":
-                                                       {"Fn::GetAtt": ["AccessPoint", "Arn"]}}}
+    assert statement["Condition"] == {
+        "StringEquals": {"elasticfilesystem:AccessPointArn": {"Fn::GetAtt": ["AccessPoint", "Arn"]}}
+    }
     everything = json.dumps(template()["Resources"])
     assert "ClientRootAccess" not in everything
     # No other role or policy of the stack grants EFS client access.
@@ -312,7 +340,9 @@ def test_api_keys_come_from_a_secret_only_the_execution_role_reads():
     generated = resource("ApiKeysSecret")["GenerateSecretString"]
     assert generated["PasswordLength"] >= 32 and generated["ExcludePunctuation"] is True  # no comma in a key
     grants = [s for p in resource("ExecutionRole")["Policies"] for s in p["PolicyDocument"]["Statement"]]
-    assert grants == [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": {"Ref": "ApiKeysSecret"}}]
+    assert grants == [
+        {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": {"Ref": "ApiKeysSecret"}}
+    ]
     assert "secretsmanager" not in json.dumps(resource("TaskRole")), "the running service needs no secret access"
     assert "x-api-key" in resource("HttpApi")["CorsConfiguration"]["AllowHeaders"]
 
@@ -322,7 +352,8 @@ def test_every_role_carries_the_permissions_boundary_when_given():
     assert roles
     for name in roles:
         assert resource(name)["PermissionsBoundary"] == {
-            "Fn::If": ["HasBoundary", {"Ref": "PermissionsBoundaryArn"}, {"Ref": "AWS::NoValue"}]}, name
+            "Fn::If": ["HasBoundary", {"Ref": "PermissionsBoundaryArn"}, {"Ref": "AWS::NoValue"}]
+        }, name
 
 
 def test_a_failed_first_create_can_roll_back():
@@ -366,12 +397,14 @@ def test_the_running_image_is_never_expired():
     # deploy.yml tags every image it deploys deployed-*; a rule keeping the latest of those comes
     # before any count rule over all images, and ECR never lets a lower rule expire an image a
     # higher rule matched. So the running image (and the one before it) cannot be expired.
-    rules = sorted(json.loads(resource("Repository")["LifecyclePolicy"]["LifecyclePolicyText"])["rules"],
-                   key=lambda r: r["rulePriority"])
+    rules = sorted(
+        json.loads(resource("Repository")["LifecyclePolicy"]["LifecyclePolicyText"])["rules"],
+        key=lambda r: r["rulePriority"],
+    )
     deployed = next(i for i, r in enumerate(rules) if r["selection"].get("tagPrefixList") == ["deployed-"])
     assert rules[deployed]["selection"]["countType"] == "imageCountMoreThan"
     assert rules[deployed]["selection"]["countNumber"] >= 2, "the running image and the previous one"
-    for later in rules[deployed + 1:]:
+    for later in rules[deployed + 1 :]:
         assert later["selection"]["tagStatus"] in ("any", "tagged")
     for earlier in rules[:deployed]:
         assert earlier["selection"]["tagStatus"] == "untagged"
@@ -394,10 +427,12 @@ def test_deploy_role_trusts_only_the_production_environment_of_this_repository()
     # An environment of its own: the infrastructure role trusts another, so neither workflow can
     # assume the other's role (docs/iam/github-oidc-trust-policy.json).
     assert claims["token.actions.githubusercontent.com:sub"] == {
-        "Fn::Sub": "repo:${GitHubRepository}:environment:production"}
+        "Fn::Sub": "repo:${GitHubRepository}:environment:production"
+    }
     assert claims["token.actions.githubusercontent.com:aud"] == "sts.amazonaws.com"
 
 
 def test_outputs_name_what_the_workflows_and_docs_need():
-    assert {"ApiUrl", "LoadBalancerDns", "ClusterName", "ServiceName", "RepositoryUri",
-            "DeployRoleArn"} <= set(template()["Outputs"])
+    assert {"ApiUrl", "LoadBalancerDns", "ClusterName", "ServiceName", "RepositoryUri", "DeployRoleArn"} <= set(
+        template()["Outputs"]
+    )

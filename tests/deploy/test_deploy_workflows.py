@@ -73,10 +73,13 @@ def test_each_role_has_its_own_oidc_subject():
     assert subjects == {"AWS_DEPLOY_ROLE_ARN": "production", "AWS_INFRA_ROLE_ARN": "infrastructure"}
     (statement,) = resource("DeployRole")["AssumeRolePolicyDocument"]["Statement"]
     assert statement["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"]["Fn::Sub"].endswith(
-        ":environment:production")
+        ":environment:production"
+    )
     trust = json.loads((IAM / "github-oidc-trust-policy.json").read_text())["Statement"][0]
-    assert trust["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"] == \
-        "repo:GITHUB_REPOSITORY:environment:infrastructure"
+    assert (
+        trust["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"]
+        == "repo:GITHUB_REPOSITORY:environment:infrastructure"
+    )
 
 
 def test_aws_credentials_come_from_oidc_roles_only():
@@ -94,15 +97,21 @@ def test_infrastructure_workflow_takes_no_inputs_and_passes_only_parameters_the_
     # CKV_GHA_7: whoever starts a run must not be able to change what it deploys.
     assert "workflow_dispatch" in data["on"] and not (data["on"]["workflow_dispatch"] or {}).get("inputs")
     script = _scripts("deploy-infrastructure.yml")
-    assert "aws cloudformation deploy" in script and "cloudformation/service.yaml" in (
-        WORKFLOWS / "deploy-infrastructure.yml").read_text()
+    assert (
+        "aws cloudformation deploy" in script
+        and "cloudformation/service.yaml" in (WORKFLOWS / "deploy-infrastructure.yml").read_text()
+    )
     assert "CAPABILITY_IAM" in script and "CAPABILITY_AUTO_EXPAND" in script  # IAM roles, LanguageExtensions
     assert '--role-arn "$CFN_SERVICE_ROLE_ARN"' in script, "the stack is changed by the CloudFormation service role"
-    from_file = {k for k in json.loads((ROOT / "cloudformation" / "parameters.json").read_text()) if not k.startswith("//")}
+    from_file = {
+        k for k in json.loads((ROOT / "cloudformation" / "parameters.json").read_text()) if not k.startswith("//")
+    }
     named = set(re.findall(r'"([A-Z]\w+)=\$', script)) | from_file
     assert named <= set(template()["Parameters"]), named - set(template()["Parameters"])
     required = {k for k, v in template()["Parameters"].items() if "Default" not in v}
     assert required <= named, required - named
+
+
 def test_deploy_role_policy_file_matches_the_role_the_stack_creates():
     def actions(statements: list[dict]) -> set[str]:
         out: set[str] = set()
@@ -128,8 +137,11 @@ def test_the_github_infrastructure_role_can_only_pass_the_cloudformation_service
     statements = _statements("deploy-infrastructure-policy.json")
     actions = {a for s in statements for a in _actions(s)}
     assert not any(a.startswith(("iam:Create", "iam:Put", "iam:Attach", "iam:Delete")) for a in actions)
-    assert not any(a.split(":")[1].startswith(("Delete", "Create", "Put", "Modify", "Update")) for a in actions
-                   if not a.startswith("cloudformation:")), "changes go through CloudFormation only"
+    assert not any(
+        a.split(":")[1].startswith(("Delete", "Create", "Put", "Modify", "Update"))
+        for a in actions
+        if not a.startswith("cloudformation:")
+    ), "changes go through CloudFormation only"
     (passing,) = [s for s in statements if "iam:PassRole" in _actions(s)]
     assert passing["Resource"].endswith(":role/STACK_NAME-cloudformation")
     assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}}
@@ -137,7 +149,8 @@ def test_the_github_infrastructure_role_can_only_pass_the_cloudformation_service
         assert not any(a == "*" or a.endswith(":*") for a in _actions(statement)), statement["Sid"]
         if statement["Resource"] == "*":
             assert "Condition" in statement or all(
-                a.split(":")[1].startswith(("Validate", "GetTemplateSummary")) for a in _actions(statement)), statement["Sid"]
+                a.split(":")[1].startswith(("Validate", "GetTemplateSummary")) for a in _actions(statement)
+            ), statement["Sid"]
 
 
 def test_the_cloudformation_service_role_creates_roles_only_within_the_boundary_and_deletes_only_its_own():
@@ -155,21 +168,35 @@ def test_the_cloudformation_service_role_creates_roles_only_within_the_boundary_
     # Every delete is limited to resources this stack made (their aws:cloudformation:stack-name tag)
     # or to ARNs of this stack; API Gateway ARNs cannot carry the tag, so they are scoped by region.
     for statement in allowed:
-        deletes = [a for a in _actions(statement) if a.split(":")[1].startswith(("Delete", "Deregister", "Remove"))
-                   and not a.startswith("apigateway:")]
+        deletes = [
+            a
+            for a in _actions(statement)
+            if a.split(":")[1].startswith(("Delete", "Deregister", "Remove")) and not a.startswith("apigateway:")
+        ]
         if deletes and statement["Resource"] == "*":
-            assert statement["Condition"]["StringEquals"]["aws:ResourceTag/aws:cloudformation:stack-name"] == \
-                "STACK_NAME", (statement["Sid"], deletes)
+            assert (
+                statement["Condition"]["StringEquals"]["aws:ResourceTag/aws:cloudformation:stack-name"] == "STACK_NAME"
+            ), (statement["Sid"], deletes)
     # What CloudFormation's handlers call besides the obvious (a first deployment failed without them).
     granted = {a for s in allowed for a in _actions(s)}
-    needed = {"autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeScalingActivities",
-              "ecs:DescribeServiceDeployments", "iam:UpdateAssumeRolePolicy", "elasticfilesystem:PutFileSystemPolicy",
-              "secretsmanager:CreateSecret", "secretsmanager:GetRandomPassword", "autoscaling:SetInstanceProtection"}
+    needed = {
+        "autoscaling:DescribeAutoScalingGroups",
+        "autoscaling:DescribeScalingActivities",
+        "ecs:DescribeServiceDeployments",
+        "iam:UpdateAssumeRolePolicy",
+        "elasticfilesystem:PutFileSystemPolicy",
+        "secretsmanager:CreateSecret",
+        "secretsmanager:GetRandomPassword",
+        "autoscaling:SetInstanceProtection",
+    }
     assert needed <= granted, needed - granted
     # Only the managed policies the stack attaches.
     (attach,) = [s for s in statements if s["Effect"] == "Deny" and "iam:AttachRolePolicy" in _actions(s)]
-    used = {arn["Fn::Sub"].replace("${AWS::Partition}", "aws") for name in ("InstanceRole", "ExecutionRole")
-            for arn in resource(name)["ManagedPolicyArns"]}
+    used = {
+        arn["Fn::Sub"].replace("${AWS::Partition}", "aws")
+        for name in ("InstanceRole", "ExecutionRole")
+        for arn in resource(name)["ManagedPolicyArns"]
+    }
     assert set(attach["Condition"]["ArnNotEquals"]["iam:PolicyARN"]) == used
     trust = _statements("cloudformation-service-role-trust-policy.json")[0]
     assert trust["Principal"] == {"Service": "cloudformation.amazonaws.com"}
@@ -216,13 +243,31 @@ def _infrastructure_run(tmp_path, **state: str) -> tuple[int, list[str], str]:
     (bin_dir / "aws").chmod(0o755)
     calls = tmp_path / "calls"
     calls.touch()
-    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "AWS_CALLS": str(calls), "STACK": "imageconv",
-           "TEMPLATE": "cloudformation/service.yaml", "PARAMETERS": str(ROOT / "cloudformation" / "parameters.json"),
-           "GITHUB_REPOSITORY": "owner/repo", "VPC_ID": "vpc-1", "SUBNET_IDS": "subnet-1,subnet-2",
-           "PERMISSIONS_BOUNDARY_ARN": "", "CFN_SERVICE_ROLE_ARN": "arn:aws:iam::123456789012:role/imageconv-cloudformation",
-           "STACK_EXISTS": "yes", "ECS": "up", "RUNNING_TAG": "0123abcd", "IN_ECR": "yes", **state}
-    r = subprocess.run(["bash", "-c", step["run"]], cwd=tmp_path, env={**env, "HOME": str(tmp_path)},
-                       capture_output=True, text=True, timeout=60)
+    env = {
+        "PATH": f"{bin_dir}:/usr/bin:/bin",
+        "AWS_CALLS": str(calls),
+        "STACK": "imageconv",
+        "TEMPLATE": "cloudformation/service.yaml",
+        "PARAMETERS": str(ROOT / "cloudformation" / "parameters.json"),
+        "GITHUB_REPOSITORY": "owner/repo",
+        "VPC_ID": "vpc-1",
+        "SUBNET_IDS": "subnet-1,subnet-2",
+        "PERMISSIONS_BOUNDARY_ARN": "",
+        "CFN_SERVICE_ROLE_ARN": "arn:aws:iam::123456789012:role/imageconv-cloudformation",
+        "STACK_EXISTS": "yes",
+        "ECS": "up",
+        "RUNNING_TAG": "0123abcd",
+        "IN_ECR": "yes",
+        **state,
+    }
+    r = subprocess.run(
+        ["bash", "-c", step["run"]],
+        cwd=tmp_path,
+        env={**env, "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     return r.returncode, calls.read_text().splitlines(), r.stdout + r.stderr
 
 
