@@ -156,7 +156,22 @@ class Engine:
             run(["docker", "build", "-t", IMAGE, str(ROOT)])
         else:
             ensure_bases()
-            run(["buildah", "bud", "--isolation", "chroot", "--pull=never", "--layers", "-t", IMAGE, str(ROOT)])
+            # Docker format: OCI images drop HEALTHCHECK.
+            run(
+                [
+                    "buildah",
+                    "bud",
+                    "--format",
+                    "docker",
+                    "--isolation",
+                    "chroot",
+                    "--pull=never",
+                    "--layers",
+                    "-t",
+                    IMAGE,
+                    str(ROOT),
+                ]
+            )
 
     def run_container(self, name: str, port: int, env: dict[str, str]) -> None:
         args = [*self.cli, "run", "-d", "--name", name, "--ulimit", "nofile=20000:20000"]

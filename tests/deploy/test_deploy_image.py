@@ -370,3 +370,10 @@ def test_sigterm_keeps_serving_for_prestop_seconds_with_readiness_down_then_exit
         if proc.poll() is None:
             proc.kill()
         log.close()
+
+
+def test_the_server_installs_its_own_signal_handlers():
+    # uvicorn's private `_captured_signals` (re-raised after shutdown) is not relied on: the
+    # service installs its handlers through uvicorn's capture_signals hook instead.
+    source = (ROOT / "service" / "__main__.py").read_text()
+    assert "_captured_signals" not in source and "def capture_signals" in source

@@ -436,3 +436,15 @@ def test_outputs_name_what_the_workflows_and_docs_need():
     assert {"ApiUrl", "LoadBalancerDns", "ClusterName", "ServiceName", "RepositoryUri", "DeployRoleArn"} <= set(
         template()["Outputs"]
     )
+
+
+def test_subnets_are_one_per_zone_and_the_docs_say_what_endpoints_instead_of_nat_need():
+    description = " ".join(template()["Parameters"]["SubnetIds"]["Description"].split())
+    assert "exactly one per Availability Zone" in description
+    docs = " ".join((ROOT / "docs" / "deploy.md").read_text().split())
+    assert "exactly one per Availability Zone" in docs and "at least two AZs" in docs
+    # Without these the ECS agent on the instances cannot register or report, and the agent
+    # sidecar's image (public.ecr.aws) has no endpoint at all.
+    for endpoint in ("`ecs`", "`ecs-agent`", "`ecs-telemetry`", "`secretsmanager`", "`monitoring`", "`s3`"):
+        assert endpoint in docs, endpoint
+    assert "public.ecr.aws" in docs and "CloudWatchAgentImage" in docs
