@@ -1,6 +1,6 @@
 """`make image-test`: build the real image, run it, and check what only a running container shows.
 
-    python tests/deploy/imagetest.py [--engine docker|podman] [--keep-image]
+    python tests/deploy/imagetest.py [--engine docker|podman] [--skip-build]
 
 Engine: docker when its daemon answers, else buildah (build) + podman (run). Without a registry
 to pull the Dockerfile's base image from (a machine that reaches only package mirrors), the base
@@ -271,6 +271,9 @@ def check_container(engine: Engine, name: str, base: str, logs: Callable[[], str
     step("every process non-root, with jemalloc")
     user = out([*engine.cli, "inspect", "--format", "{{.Config.User}}", name])
     assert user.split(":")[0] == str(UID), user
+    # The image keeps its HEALTHCHECK (for `docker run`; ECS has its own in the task definition).
+    healthcheck = out([*engine.cli, "image", "inspect", "--format", "{{json .Config.Healthcheck}}", IMAGE])
+    assert "127.0.0.1:8000/health" in healthcheck, healthcheck
     processes = json.loads(engine.exec(name, "python", "-c", PROCESS_SCAN))
     for p in processes:
         print(f"    pid {p['pid']:>4} uid {p['uid']} jemalloc={p['jemalloc']}  {p['cmd'][:90]}")
@@ -284,7 +287,7 @@ def check_container(engine: Engine, name: str, base: str, logs: Callable[[], str
     print(f"    files under PM2_HOME: {files}")
     written = {path: size for path, size in files.items() if path.endswith(".log") or path.startswith("logs/")}
     assert not written, f"PM2 wrote log files inside the container: {written}"
-    assert '"/api/convert"' in logs() or "/api/convert" in logs(), "request log lines are missing from stdout"
+    assert '"route":"/api/convert"' in logs(), "the service's request log lines are missing from stdout"
 
 
 def check_sigterm(engine: Engine, name: str, base: str) -> None:
