@@ -32,6 +32,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_batch_outputs: int = 60
     shutdown_timeout_seconds: float = 90.0
     log_level: str = "info"
+    prestop_seconds: float = 0.0
 
     @property
     def max_waiting(self) -> int:
@@ -121,6 +122,9 @@ VARIABLES: tuple[Variable, ...] = (
              _float_range(0, 3600)),
     Variable("LOG_LEVEL", "log_level", "info", "debug, info, warning or error.",
              _choice("debug", "info", "warning", "error")),
+    Variable("PRESTOP_SECONDS", "prestop_seconds", "0",
+             "On SIGTERM, keep serving new requests this long (readiness already 503) while the load balancer "
+             "deregisters the task; then drain. The stack sets 10.", _float_range(0, 60)),
 )
 
 
