@@ -26,6 +26,9 @@ class Converted(msgspec.Struct, frozen=True):
     input_height: int
     decode_seconds: float
     encode_seconds: float
+    quality: int | None = None  # the encoder quality used (found by the search with max_bytes/min_score)
+    score: float | None = None  # quality score, when asked for or searched for
+    attempts: int = 1  # encodes made (more than one only when searching a target)
 
 
 class LibvipsInfo(msgspec.Struct, frozen=True):
@@ -90,3 +93,5 @@ class Encoded(msgspec.Struct, frozen=True):
     format: str
     quality: int | None
     encode_seconds: float
+    score: float | None = None
+    attempts: int = 1

@@ -174,12 +174,14 @@ def decode(data: bytes, options: ConvertOptions, limits: Limits = Limits()) -> D
 
 
 def convert(data: bytes, options: ConvertOptions, limits: Limits = Limits()) -> Converted:
+    from .targets import encode_for  # it encodes through this module: imported here, not in a cycle
+
     decoded = decode(data, options, limits)
     fmt = choose_format(options, decoded.source)
     started = time.perf_counter()
-    out = encode(decoded.image, fmt, options)
+    outcome = encode_for(decoded.image, fmt, options)
     return Converted(
-        data=out,
+        data=outcome.data,
         width=decoded.image.width,
         height=decoded.image.height,
         format=fmt.value,
@@ -188,6 +190,9 @@ def convert(data: bytes, options: ConvertOptions, limits: Limits = Limits()) -> 
         input_height=decoded.source.height,
         decode_seconds=decoded.seconds,
         encode_seconds=time.perf_counter() - started,
+        quality=outcome.quality,
+        score=outcome.score,
+        attempts=outcome.attempts,
     )
 
 
