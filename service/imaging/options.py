@@ -122,6 +122,9 @@ OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec("max_bytes", "The highest quality (up to `quality`, else the format's default) whose output fits "
                "this many bytes; 422 max_bytes_unreachable when even quality 1 does not. Needs a lossy encoding "
                "(palette PNG, TIFF with compression=jpeg).", (_int(1, 2_000_000_000),)),
+    OptionSpec("fast_shrink", "JPEG input: decode at the largest DCT scale that leaves a resize of at least 1.5 "
+               "(default true; 15-40% less decode CPU, see BENCHMARKS.md); false keeps libvips' factor of 2 "
+               "(marginally sharper on fine texture).", (_bool(),)),
     OptionSpec("min_score", "The smallest output (lowest quality, up to `quality`, else 100) whose quality score "
                "reaches this; 422 min_score_unreachable when none does. Needs a lossy encoding.",
                (Domain("number", _ALL, 0.0, 1.0),)),
@@ -168,6 +171,7 @@ class ConvertOptions(msgspec.Struct, frozen=True, kw_only=True):
     score: bool = False
     max_bytes: int | None = None
     min_score: float | None = None
+    fast_shrink: bool | None = None
 
 
 def _coerce(spec: OptionSpec, domain: Domain, raw: str) -> int | float | bool | str:
