@@ -56,14 +56,20 @@ def upload(target_bytes: int) -> bytes:
     return best
 
 
-def series(client: httpx.Client, pid: int, data: bytes, multipart: bool, n: int) -> float:
+def series(clients: list[httpx.Client], pids: list[int], data: bytes, multipart: bool, n: int) -> list[float]:
+    """CPU seconds per request of each server, requests alternating between them one at a time so
+    that whatever else the machine does falls on all of them alike."""
     params = {"width": "320", "format": "jpeg"}
-    for _ in range(3):  # warm the connection and the code paths
-        _send(client, data, multipart, params)
-    before = cpu_seconds(pid)
+    for client in clients:
+        for _ in range(3):  # warm the connection and the code paths
+            _send(client, data, multipart, params)
+    # Each server's counters move only with its own work, so one reading before and one after the
+    # whole series is exact to a clock tick (10 ms) over n requests.
+    before = [cpu_seconds(pid) for pid in pids]
     for _ in range(n):
-        _send(client, data, multipart, params)
-    return (cpu_seconds(pid) - before) / n
+        for client in clients:
+            _send(client, data, multipart, params)
+    return [(cpu_seconds(pid) - b) / n for pid, b in zip(pids, before, strict=True)]
 
 
 def _send(client: httpx.Client, data: bytes, multipart: bool, params: dict[str, str]) -> None:
@@ -72,6 +78,27 @@ def _send(client: httpx.Client, data: bytes, multipart: bool, params: dict[str, 
     else:
         r = client.post("/api/convert", params=params, content=data, headers={"Content-Type": "image/jpeg"})
     r.raise_for_status()
+
+
+def start_server(checkout: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "WORKERS": "2", "LOG_LEVEL": "warning"}
+    log = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the server; closed with the process)
+    # `python -m service` from the checkout's directory imports that checkout's code first.
+    server = subprocess.Popen([sys.executable, "-m", "service"], cwd=checkout, env=env, stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(url + "/ready", timeout=1).status_code == 200:
+                return server, url
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline or server.poll() is not None:
+            log.seek(0)
+            server.kill()
+            raise SystemExit(f"service in {checkout} did not start: " + log.read().decode(errors="replace")[-2000:])
+        time.sleep(0.1)
 
 
 def top_frames(collapsed: Path, top: int = 15) -> list[tuple[float, str]]:
@@ -92,61 +119,59 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--requests", type=int, default=60)
     parser.add_argument("--upload-bytes", type=int, default=1_400_000)
     parser.add_argument("--profile", type=Path, default=None, help="directory for py-spy's collapsed stacks")
+    parser.add_argument(
+        "--baseline", type=Path, default=None, help="another checkout (e.g. a worktree of main) to measure side by side"
+    )
     args = parser.parse_args(argv)
 
     data = upload(args.upload_bytes)
-    port = _free_port()
-    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "WORKERS": "2", "LOG_LEVEL": "warning"}
-    log = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the server; closed with the process)
-    server = subprocess.Popen([sys.executable, "-m", "service"], cwd=ROOT, env=env, stdout=log, stderr=log)
+    checkouts = [ROOT] + ([args.baseline.resolve()] if args.baseline else [])
+    servers: list[subprocess.Popen[bytes]] = []
     spy: subprocess.Popen[bytes] | None = None
     try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(url + "/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                log.seek(0)
-                raise SystemExit("service did not start: " + log.read().decode(errors="replace")[-2000:])
-            time.sleep(0.1)
+        urls = []
+        for checkout in checkouts:
+            server, url = start_server(checkout)
+            servers.append(server)
+            urls.append(url)
         if args.profile is not None:
             args.profile.mkdir(parents=True, exist_ok=True)
             py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
             out = args.profile / "server.collapsed"
-            spy = subprocess.Popen(
-                [
-                    py_spy,
-                    "record",
-                    "--pid",
-                    str(server.pid),
-                    "--format",
-                    "raw",
-                    "--rate",
-                    "250",
-                    "--output",
-                    str(out),
-                    "--nonblocking",
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+            command = [
+                py_spy,
+                "record",
+                "--pid",
+                str(servers[0].pid),
+                "--format",
+                "raw",
+                "--rate",
+                "250",
+                "--output",
+                str(out),
+                "--nonblocking",
+            ]
+            spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(1.0)
-        with httpx.Client(base_url=url, timeout=60) as client:
-            raw = series(client, server.pid, data, False, args.requests)
-            multi = series(client, server.pid, data, True, args.requests)
-        print(f"upload {len(data)} bytes, {args.requests} sequential requests each, server pid only:")
-        print(f"  raw body:  {raw * 1000:.2f} ms CPU per request")
-        print(f"  multipart: {multi * 1000:.2f} ms CPU per request")
+        clients = [httpx.Client(base_url=url, timeout=60) for url in urls]
+        try:
+            pids = [s.pid for s in servers]
+            raw = series(clients, pids, data, False, args.requests)
+            multi = series(clients, pids, data, True, args.requests)
+        finally:
+            for client in clients:
+                client.close()
+        print(f"upload {len(data)} bytes, {args.requests} sequential requests each, server pid only (ms CPU/request):")
+        for i, checkout in enumerate(checkouts):
+            print(f"  {checkout.name:>16}: raw body {raw[i] * 1000:.2f}, multipart {multi[i] * 1000:.2f}")
     finally:
         if spy is not None:
             spy.send_signal(signal.SIGINT)
             spy.wait(timeout=30)
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=60)
+        for server in servers:
+            server.send_signal(signal.SIGTERM)
+        for server in servers:
+            server.wait(timeout=60)
     if args.profile is not None:
         print("busiest frames in the server process (own time share):")
         for share, frame in top_frames(args.profile / "server.collapsed"):

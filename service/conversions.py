@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import msgspec
 
-from . import metrics
+from . import metrics, transfer
 from .imaging.errors import OptionError, TargetUnreachable
 from .imaging.jobs import Converted, ConvertJob, Encoded, EncodeJob, Limits, Prepared, PrepareJob
 from .imaging.formats import OutputFormat
@@ -34,9 +34,10 @@ class Engine:
         return Limits(self.settings.max_input_pixels, self.settings.max_input_pixels)
 
     async def convert(self, data: bytes, options: ConvertOptions) -> Converted:
-        with self.pool.admit(), count_search(options):
+        with self.pool.admit(), count_search(options), transfer.shared(data) as blob:
             deadline = self.deadline_from_now()
-            result = await self.pool.run(run_convert, ConvertJob(data, options, self.limits, deadline), deadline)
+            job = ConvertJob(b"" if blob else data, options, self.limits, deadline, blob)
+            result = await self.pool.run(run_convert, job, deadline)
         metrics.record_conversion(result.input_type, result.format, len(data), len(result.data),
                                   result.decode_seconds, result.encode_seconds)
         metrics.record_search(options.max_bytes, options.min_score, result.format, result.attempts)

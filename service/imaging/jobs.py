@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import msgspec
 
+from ..transfer import Blob
 from .options import ConvertOptions
 
 
@@ -40,10 +41,11 @@ class LibvipsInfo(msgspec.Struct, frozen=True):
 
 
 class ConvertJob(msgspec.Struct, frozen=True):
-    data: bytes
+    data: bytes  # empty when the upload travels in shared memory (blob)
     options: ConvertOptions
     limits: Limits
     deadline: float  # time.time() after which the job must not start
+    blob: Blob | None = None
 
 
 class PrepareJob(msgspec.Struct, frozen=True):

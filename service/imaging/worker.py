@@ -94,9 +94,10 @@ def _check_deadline(deadline: float) -> None:
 def run_convert(job: ConvertJob) -> Converted:
     _check_deadline(job.deadline)
     _ensure_ready()
+    from ..transfer import take
     from .pipeline import convert
 
-    return convert(job.data, job.options, job.limits)
+    return convert(take(job.blob) if job.blob is not None else job.data, job.options, job.limits)
 
 
 def run_prepare(job: PrepareJob) -> Prepared:
