@@ -78,9 +78,10 @@ def _monotone(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
     return kept
 
 
-def measure_effort(images: list[Path], widths: list[int]) -> None:
+def measure_effort(images: list[Path], widths: list[int], formats: list[str], detail: bool) -> None:
     print("## effort: CPU per encode and bytes at equal score, relative to today's default effort\n")
-    for fmt, efforts in EFFORTS.items():
+    for fmt in formats:
+        efforts = EFFORTS[fmt]
         rows: dict[int, list[tuple[float, float]]] = {e: [] for e in efforts}  # (cpu ratio, bytes ratio)
         absolute: dict[int, list[tuple[float, float, float]]] = {e: [] for e in efforts}  # cpu s, bytes, score
         for path in images:
@@ -112,6 +113,13 @@ def measure_effort(images: list[Path], widths: list[int]) -> None:
                     cpu_ratio = at_default[effort][0] / at_default[TODAY[fmt]][0]
                     if ratios:
                         rows[effort].append((cpu_ratio, statistics.mean(ratios)))
+                        if detail:
+                            print(
+                                f"  {fmt} {path.name} w{width} effort {effort}: CPU {cpu_ratio:.2f}x, bytes at "
+                                f"equal score {statistics.mean(ratios) - 1:+.1%} over scores "
+                                f"{', '.join(f'{t:.4f}' for t in targets)}",
+                                file=sys.stderr,
+                            )
                     absolute[effort].append(at_default[effort])
                 print(f"  measured {fmt} {path.name} w{width}", file=sys.stderr)
         print(f"### {fmt} (today's default effort {TODAY[fmt]}; quality {DEFAULT_QUALITY[fmt]})\n")
@@ -177,6 +185,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--images", default="", help="comma-separated file names (default: every JPEG in the corpus)")
     parser.add_argument("--widths", default="")
+    parser.add_argument("--formats", default="avif,webp", help="effort: formats to measure")
+    parser.add_argument("--detail", action="store_true", help="effort: every image and width on stderr")
     parser.add_argument(
         "--headroom",
         type=float,
@@ -188,7 +198,8 @@ def main(argv: list[str] | None = None) -> None:
     images = [args.corpus / n for n in names] if names else sorted(args.corpus.glob("*.jpg"))
     pyvips.cache_set_max(0)
     if args.what == "effort":
-        measure_effort(images, [int(w) for w in (args.widths or "320,1200").split(",")])
+        widths = [int(w) for w in (args.widths or "320,1200").split(",")]
+        measure_effort(images, widths, args.formats.split(","), args.detail)
     else:
         measure_shrink(images, [int(w) for w in (args.widths or "320,800,1200,1600").split(",")], args.headroom)
 

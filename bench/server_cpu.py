@@ -150,6 +150,7 @@ def main(argv: list[str] | None = None) -> None:
                 "--output",
                 str(out),
                 "--nonblocking",
+                "--gil",  # samples only while Python code holds the GIL: CPU, not waiting
             ]
             spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(1.0)
