@@ -105,7 +105,7 @@ OPTIONS: tuple[OptionSpec, ...] = (
                (_int(0, 9, _P), _choice(("none", "lzw", "deflate", "jpeg", "zstd"), _T))),
     OptionSpec("palette", "PNG: quantise to an 8-bit palette (libimagequant).", (_bool(_P),)),
     OptionSpec("colors", "PNG: palette size 2-256 (implies palette).", (_int(2, 256, _P),)),
-    OptionSpec("effort", "CPU effort: PNG 1-10 (palette quantisation), WebP 0-6 (default 4), AVIF 0-9 (default 4).",
+    OptionSpec("effort", "CPU effort: PNG 1-10 (palette quantisation), WebP 0-6 (default 4), AVIF 0-9 (default 3).",
                (_int(1, 10, _P), _int(0, 6, _W), _int(0, 9, _A))),
     OptionSpec("lossless", "WebP/AVIF: lossless compression.", (_bool(_W | _A),)),
     OptionSpec("near_lossless", "WebP: near-lossless preprocessing (uses quality).", (_bool(_W),)),
