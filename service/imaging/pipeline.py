@@ -186,7 +186,7 @@ class Decoded(msgspec.Struct, frozen=True):
     image: pyvips.Image
     source: Source
     seconds: float
-    fast_shrink: bool = False  # decoded by the fast JPEG path: the score needs its own reference
+    fast_shrink: bool = False  # decoded by the fast JPEG path (never when scoring)
 
 
 def decode(data: bytes, options: ConvertOptions, limits: Limits = Limits()) -> Decoded:
@@ -195,7 +195,11 @@ def decode(data: bytes, options: ConvertOptions, limits: Limits = Limits()) -> D
     plan = plan_resize(source.width, source.height, options)
     check_plan(plan, limits)
     started = time.perf_counter()
-    shrink = jpeg_shrink(source, plan) if options.fast_shrink is not False and source.input_type == "jpeg" else 1
+    # A score compares against the high-quality decode, so scoring decodes that way: the pixels
+    # encoded are then the score's reference, in convert, batch and job items alike.
+    scoring = options.score or options.min_score is not None
+    fast = options.fast_shrink is not False and not scoring and source.input_type == "jpeg"
+    shrink = jpeg_shrink(source, plan) if fast else 1
     # Only where it decodes smaller than libvips' own shrink-on-load would: otherwise the same work.
     if shrink <= jpeg_shrink(source, plan, headroom=2.0):
         shrink = 1
@@ -208,12 +212,8 @@ def convert(data: bytes, options: ConvertOptions, limits: Limits = Limits()) -> 
 
     decoded = decode(data, options, limits)
     fmt = choose_format(options, decoded.source)
-    reference = None
-    if decoded.fast_shrink and (options.score or options.min_score is not None):
-        # The score compares against the high-quality path, never against the fast decode itself.
-        reference = decode(data, msgspec.structs.replace(options, fast_shrink=False), limits).image
     started = time.perf_counter()
-    outcome = encode_for(decoded.image, fmt, options, reference)
+    outcome = encode_for(decoded.image, fmt, options)
     return Converted(
         data=outcome.data,
         width=decoded.image.width,
