@@ -37,7 +37,7 @@ def _loader_of(data: bytes) -> str | None:
     name = pyvips.vips_lib.vips_foreign_find_load_buffer(data, len(data))
     if name == pyvips.ffi.NULL:
         return None
-    loader = pyvips.ffi.string(name).decode()
+    loader: str = pyvips.ffi.string(name).decode()
     return loader.removesuffix("Buffer")
 
 
@@ -177,7 +177,8 @@ def encode(image: pyvips.Image, fmt: OutputFormat, options: ConvertOptions) -> b
     saver, params = encoders.saver_call(fmt, options)
     image = flatten_for(image, fmt, params.get("compression"))
     try:
-        return getattr(image, saver)(**params)
+        data: bytes = getattr(image, saver)(**params)
+        return data
     except pyvips.Error as exc:
         raise ImageError(ErrorKind.UNPROCESSABLE, f"The {fmt.value} encoder refused these options: {_vips_reason(exc)}") from None
 
