@@ -189,7 +189,13 @@ def measure_shrink(images: list[Path], widths: list[int], headroom: float) -> No
             sys.stdout.flush()
 
 
-SEARCHED = {"jpeg": {}, "webp": {}, "avif": {}, "png": {"palette": True}, "tiff": {"compression": "jpeg"}}
+SEARCHED: dict[str, dict[str, bool | str]] = {
+    "jpeg": {},
+    "webp": {},
+    "avif": {},
+    "png": {"palette": True},
+    "tiff": {"compression": "jpeg"},
+}
 
 
 def measure_search(images: list[Path], widths: list[int]) -> None:
