@@ -123,7 +123,7 @@ OPTIONS: tuple[OptionSpec, ...] = (
                "this many bytes; 422 max_bytes_unreachable when even quality 1 does not. Needs a lossy encoding "
                "(palette PNG, TIFF with compression=jpeg).", (_int(1, 2_000_000_000),)),
     OptionSpec("fast_shrink", "JPEG input: decode at the largest DCT scale that leaves a resize of at least 1.5 "
-               "(default true; 15-40% less decode CPU, see BENCHMARKS.md); false keeps libvips' factor of 2 "
+               "(default true; 8-29% less decode CPU, see BENCHMARKS.md); false keeps libvips' factor of 2 "
                "(marginally sharper on fine texture). Off when scoring: the score's reference is that decode.",
                (_bool(),)),
     OptionSpec("min_score", "The smallest output (lowest quality, up to `quality`, else 100) whose quality score "
