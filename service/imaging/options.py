@@ -90,8 +90,9 @@ class Domain:
             return "a boolean (true/false)"
         if self.choices:
             return "one of " + ", ".join(self.choices)
-        noun = "an integer" if self.kind == "int" else "a number"
-        return f"{noun} between {self.minimum:g} and {self.upper(max_dimension):g}"
+        if self.kind == "int":
+            return f"an integer between {self.minimum} and {self.upper(max_dimension)}"
+        return f"a number between {self.minimum:g} and {self.upper(max_dimension):g}"
 
     def describe_when(self) -> str:
         """The conditions as text, e.g. "when lossless=false or near_lossless=true"; "" when none."""
@@ -321,7 +322,7 @@ OPTIONS: tuple[OptionSpec, ...] = (
         (
             _int(1, 10, _P, default=7, param="effort", when=({"palette": (True,)},)),
             _int(0, 6, _W, default=4, param="effort"),
-            _int(0, 9, _A, default=4, param="effort"),
+            _int(0, 9, _A, default=3, param="effort"),  # libaom speed 6: see DEFAULT_AVIF_EFFORT in BENCHMARKS.md
         ),
     ),
     OptionSpec("lossless", "encoder", "WebP/AVIF: lossless compression.", (_bool(_W | _A, param="lossless"),)),
@@ -362,6 +363,37 @@ OPTIONS: tuple[OptionSpec, ...] = (
     ),
     OptionSpec("tile", "encoder", "TIFF: write a tiled TIFF.", (_bool(_T, param="tile"),)),
     OptionSpec("pyramid", "encoder", "TIFF: write a pyramidal TIFF (implies tile).", (_bool(_T, param="pyramid"),)),
+    # targets (service/imaging/targets.py) and the quality score (service/imaging/quality.py)
+    OptionSpec(
+        "score",
+        "output",
+        "Also measure the output's quality score: SSIM on luminance (0..1) against the same input at the same "
+        "size before encoding; convert answers it in X-Quality-Score, batch and jobs in each output's score.",
+        (_bool(),),
+    ),
+    OptionSpec(
+        "max_bytes",
+        "output",
+        "The highest quality (up to quality, else the format's default) whose output fits this many bytes; "
+        "422 max_bytes_unreachable when even quality 1 does not. Needs a lossy encoding (palette PNG, TIFF with "
+        "compression=jpeg).",
+        (_int(1, 2_000_000_000),),
+    ),
+    OptionSpec(
+        "min_score",
+        "output",
+        "The smallest output (lowest quality, up to quality, else 100) whose quality score reaches this; "
+        "422 min_score_unreachable when none does. Needs a lossy encoding.",
+        (Domain("number", _ALL, 0.0, 1.0),),
+    ),
+    OptionSpec(
+        "fast_shrink",
+        "geometry",
+        "JPEG input: decode at the largest DCT scale that leaves a resize of at least 1.5 (8-29% less decode "
+        "CPU, see BENCHMARKS.md); false keeps libvips' factor of 2 (marginally sharper on fine texture). Off "
+        "when scoring: the score's reference is that decode.",
+        (_bool(default=True),),
+    ),
     # batch: the grid of one upload (POST /api/batch and jobs); not part of ConvertOptions
     OptionSpec(
         "widths",
@@ -449,6 +481,10 @@ class ConvertOptions(msgspec.Struct, frozen=True, kw_only=True):
     predictor: str | None = None
     tile: bool | None = None
     pyramid: bool | None = None
+    score: bool = False
+    max_bytes: int | None = None
+    min_score: float | None = None
+    fast_shrink: bool | None = None  # None: the default (true)
     accepted: tuple[str, ...] = ()  # not an option: formats the Accept header allows, for format=auto
 
     def value(self, name: str) -> Value | None:

@@ -105,18 +105,43 @@ def check_plan(plan: ResizePlan, limits: Limits) -> None:
         )
 
 
-def load(data: bytes, source: Source, plan: ResizePlan) -> pyvips.Image:
+# The resize left after a fast JPEG shrink-on-load: libvips' thumbnail keeps 2 (3840 -> 1200 decodes
+# at full size, -> 320 at 1/4), sharp's fastShrinkOnLoad and Pillow's draft keep 1. Measured with
+# `python -m bench.defaults shrink` (BENCHMARKS.md): at 1.2 (1920 -> 800 from a 1/2 decode) a
+# grass texture loses 0.03 of score at q75, at 1.5 and more at most 0.006 and on most photos under
+# 0.002, for 8-29% less decode CPU.
+FAST_SHRINK_HEADROOM = 1.5
+
+
+def jpeg_shrink(source: Source, plan: ResizePlan, headroom: float = FAST_SHRINK_HEADROOM) -> int:
+    """The largest JPEG DCT scale (1/8, 1/4, 1/2) that leaves at least `headroom` of resize to the
+    planned size in both directions."""
+    factor = max(plan.width / source.width, plan.height / source.height)  # cover scales by the larger
+    for shrink in (8, 4, 2):
+        if shrink * factor * headroom <= 1.0:
+            return shrink
+    return 1
+
+
+def load(data: bytes, source: Source, plan: ResizePlan, shrink: int = 1) -> pyvips.Image:
     """Decode straight to the planned size: JPEG/WebP shrink on load, HEIF uses its thumbnail,
-    EXIF orientation is applied, an embedded ICC profile is converted to sRGB."""
+    EXIF orientation is applied, an embedded ICC profile is converted to sRGB. A `shrink` above 1
+    decodes a JPEG at that DCT scale first (the fast path), then resizes."""
     # thumbnail ignores a fail_on keyword; the loader only sees it through option_string. Without
     # it a truncated upload decodes "successfully" with grey where the missing data was.
-    kwargs: dict[str, object] = {"height": plan.height, "size": plan.size, "option_string": "fail_on=error"}
+    kwargs: dict[str, object] = {"height": plan.height, "size": plan.size}
     if plan.crop:
         kwargs["crop"] = "centre"
     if source.has_icc:
         kwargs["output_profile"] = "srgb"
     try:
-        image = pyvips.Image.thumbnail_buffer(data, plan.width, **kwargs)
+        if shrink > 1:
+            # thumbnail_image resizes, rotates and converts colour exactly as thumbnail_buffer would,
+            # from pixels the loader already shrank in the DCT domain.
+            loaded = pyvips.Image.new_from_buffer(data, "", shrink=shrink, fail_on="error", access="sequential")
+            image = loaded.thumbnail_image(plan.width, **kwargs)
+        else:
+            image = pyvips.Image.thumbnail_buffer(data, plan.width, option_string="fail_on=error", **kwargs)
         return to_srgb(image).copy_memory()  # decode now, so decode and encode are timed apart
     except pyvips.Error as exc:
         raise ImageError(
@@ -145,16 +170,19 @@ def pad_to_canvas(image: pyvips.Image, plan: ResizePlan) -> pyvips.Image:
     )
 
 
-def flatten_for(image: pyvips.Image, fmt: OutputFormat) -> pyvips.Image:
-    """JPEG has no alpha: composite onto white rather than let transparent pixels go black."""
-    if fmt.supports_alpha or not image.hasalpha():
+def flatten_for(image: pyvips.Image, fmt: OutputFormat, compression: object = None) -> pyvips.Image:
+    """JPEG has no alpha: composite onto white rather than let transparent pixels go black.
+    A JPEG-compressed TIFF cannot carry alpha either: libtiff writes RGBA through its JPEG codec,
+    but the file decodes back as grey garbage (SSIM 0.005 against its source)."""
+    jpeg_tiff = fmt is OutputFormat.TIFF and compression == "jpeg"
+    if (fmt.supports_alpha and not jpeg_tiff) or not image.hasalpha():
         return image
     return image.flatten(background=[255] * (image.bands - 1))
 
 
 def encode(image: pyvips.Image, fmt: OutputFormat, options: ConvertOptions) -> bytes:
     saver, params = encoders.saver_call(fmt, options)
-    image = flatten_for(image, fmt)
+    image = flatten_for(image, fmt, params.get("compression"))
     try:
         data: bytes = getattr(image, saver)(**params)
         return data
@@ -168,6 +196,7 @@ class Decoded(msgspec.Struct, frozen=True):
     image: pyvips.Image
     source: Source
     seconds: float
+    fast_shrink: bool = False  # decoded by the fast JPEG path (never when scoring)
 
 
 def decode(data: bytes, options: ConvertOptions, limits: Limits = DEFAULT_LIMITS) -> Decoded:
@@ -176,17 +205,27 @@ def decode(data: bytes, options: ConvertOptions, limits: Limits = DEFAULT_LIMITS
     plan = plan_resize(source.width, source.height, options)
     check_plan(plan, limits)
     started = time.perf_counter()
-    image = pad_to_canvas(load(data, source, plan), plan)
-    return Decoded(image, source, time.perf_counter() - started)
+    # A score compares against the high-quality decode, so scoring decodes that way: the pixels
+    # encoded are then the score's reference, in convert, batch and job items alike.
+    scoring = options.score or options.min_score is not None
+    fast = options.fast_shrink is not False and not scoring and source.input_type == "jpeg"
+    shrink = jpeg_shrink(source, plan) if fast else 1
+    # Only where it decodes smaller than libvips' own shrink-on-load would: otherwise the same work.
+    if shrink <= jpeg_shrink(source, plan, headroom=2.0):
+        shrink = 1
+    image = pad_to_canvas(load(data, source, plan, shrink), plan)
+    return Decoded(image, source, time.perf_counter() - started, shrink > 1)
 
 
 def convert(data: bytes, options: ConvertOptions, limits: Limits = DEFAULT_LIMITS) -> Converted:
+    from .targets import encode_for  # it encodes through this module: imported here, not in a cycle
+
     decoded = decode(data, options, limits)
     fmt = choose_format(options, decoded.source)
     started = time.perf_counter()
-    out = encode(decoded.image, fmt, options)
+    outcome = encode_for(decoded.image, fmt, options)
     return Converted(
-        data=out,
+        data=outcome.data,
         width=decoded.image.width,
         height=decoded.image.height,
         format=fmt.value,
@@ -195,6 +234,9 @@ def convert(data: bytes, options: ConvertOptions, limits: Limits = DEFAULT_LIMIT
         input_height=decoded.source.height,
         decode_seconds=decoded.seconds,
         encode_seconds=time.perf_counter() - started,
+        quality=outcome.quality,
+        score=outcome.score,
+        attempts=outcome.attempts,
     )
 
 
