@@ -13,10 +13,12 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Parameter, Schema
 from litestar.static_files import create_static_files_router
 
-from .api import batch, convert, health, seed
+from .api import batch, convert, health, jobs, seed
 from .api.errors import json_error_handler
 from .api.middleware import AccessMiddleware
 from .conversions import Engine
+from .jobs.runner import JobRunner
+from .jobs.storage import JobStore
 from .imaging.options import OPTIONS
 from .pool import WorkerPool
 from .settings import Settings
@@ -61,10 +63,16 @@ def _pool_lifespan(settings: Settings):
             log.warning("libvips JPEG is not mozjpeg: trellis_quant, overshoot_deringing, optimize_scans "
                         "and quant_table will have no effect")
         app.state.engine = Engine(pool, settings)
+        runner = JobRunner(JobStore(settings.storage_dir), pool, settings, app.state.engine.limits,
+                           lambda: bool(app.state.draining))
+        await runner.start()
+        app.state.jobs = runner
         try:
             yield
         finally:
             app.state.draining = True
+            # Held job items get what is left of the drain budget (the pool's own grace after).
+            await runner.stop(max(0.0, settings.shutdown_timeout_seconds - 5))
             await pool.close()
             log.info("pool stopped")
 
@@ -75,7 +83,7 @@ def _document_options(app: Litestar) -> None:
     """Options arrive as query parameters or form fields read from one table, not as handler
     arguments, so the generated schema is told about them here from that same table."""
     schema = app.openapi_schema
-    for path in ("/api/convert", "/api/batch"):
+    for path in ("/api/convert", "/api/batch", "/api/jobs"):
         item = schema.paths.get(path) if schema.paths else None
         if item is None or item.post is None:
             continue
@@ -85,7 +93,7 @@ def _document_options(app: Litestar) -> None:
                                 for d in spec.domains) + ".",
                             schema=Schema())
                   for spec in OPTIONS]
-        if path == "/api/batch":
+        if path in ("/api/batch", "/api/jobs"):
             params += [
                 Parameter(name="widths", param_in="query", required=False, schema=Schema(),
                           description="Output widths, comma separated or repeated."),
@@ -93,9 +101,10 @@ def _document_options(app: Litestar) -> None:
                           description="Qualities (1-100), comma separated or repeated."),
                 Parameter(name="formats", param_in="query", required=False, schema=Schema(),
                           description="Output formats, comma separated or repeated (default: format)."),
-                Parameter(name="response", param_in="query", required=False, schema=Schema(),
-                          description="zip (default, streamed) or json (manifest with data URLs)."),
             ]
+        if path == "/api/batch":
+            params.append(Parameter(name="response", param_in="query", required=False, schema=Schema(),
+                                    description="zip (default, streamed) or json (manifest with data URLs)."))
         item.post.parameters = params
 
 
@@ -103,6 +112,7 @@ def create_app(settings: Settings) -> Litestar:
     app = Litestar(
         route_handlers=[
             convert.convert, batch.batch, seed.process, seed.preview,
+            jobs.submit_job, jobs.job_status, jobs.job_output, jobs.job_archive, jobs.cancel_job,
             health.health, health.ready, health.prometheus,
             index_page, batch_page,
             create_static_files_router(path="/static", directories=[WEB_DIR], include_in_schema=False),

@@ -21,10 +21,10 @@ import os
 import re
 import secrets
 import shutil
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 
 import msgspec
 
@@ -299,11 +299,13 @@ def status_document(snap: JobSnapshot) -> JobStatus:
         else:
             state, size = "pending", None
         outputs.append(OutputStatus(item.name, item.requested_width, item.width, item.height, item.quality,
-                                    item.format, state, size, f"{base}/outputs/{item.name}",
+                                    item.format, state, size, f"{base}/outputs/{quote(item.name)}",
                                     error=error.message if error else None))
     done_count, failed_count = snap.counts()
     if done_count + failed_count == len(m.outputs):
-        status = "failed" if failed_count else "done"
+        # done: every output settled and some exist (per-output errors say which failed);
+        # failed: nothing could be made at all.
+        status = "done" if done_count else "failed"
     elif done_count or failed_count or any_claim:
         status = "running"
     else:
@@ -311,7 +313,3 @@ def status_document(snap: JobSnapshot) -> JobStatus:
     return JobStatus(m.id, status, len(m.outputs), done_count, failed_count, iso(m.created),
                      iso(updated if status != "queued" else m.created), iso(m.expires), m.original, outputs,
                      f"{base}/archive")
-
-
-def now() -> float:
-    return time.time()
