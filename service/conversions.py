@@ -59,8 +59,10 @@ class Engine:
         finally:
             ticket.release()
 
-    async def probe(self, data: bytes, deadline: float, lane: Lane = Lane.INTERACTIVE) -> Probed:
-        return await self.pool.run(run_probe, ProbeJob(data, self.limits, deadline), deadline, lane=lane)
+    async def probe(self, data: bytes, deadline: float, lane: Lane = Lane.INTERACTIVE, *,
+                    validate: bool = False) -> Probed:
+        job = ProbeJob(data, self.limits, deadline, validate)
+        return await self.pool.run(run_probe, job, deadline, lane=lane)
 
     async def convert(self, data: bytes, options: ConvertOptions) -> Converted:
         with self.pool.admit():

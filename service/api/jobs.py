@@ -60,7 +60,8 @@ async def submit_job(request: Request) -> Response[JobStatus]:  # type: ignore[t
     if runner.bytes_stored + len(upload.data) > settings.max_storage_bytes:
         raise StorageFull(runner.bytes_stored, settings.max_storage_bytes)
     async with engine.admission():  # a flood of submissions is refused like any other request
-        probed = await engine.probe(upload.data, engine.deadline_from_now())
+        # Refused now, not as a failed job later: the header, and a small decode of the whole file.
+        probed = await engine.probe(upload.data, engine.deadline_from_now(), validate=True)
         layout = layout_batch(probed, batch, engine.pool.size)
         now = time.time()
         manifest = build_manifest(new_job_id(), now, settings.job_ttl_seconds, batch, layout, upload.stem,

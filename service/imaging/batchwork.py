@@ -22,9 +22,13 @@ from .worker import _ensure_ready as ensure_ready
 def run_probe(job: ProbeJob) -> Probed:
     check_deadline(job.deadline)
     ensure_ready()
-    from .pipeline import probe
+    from .options import ConvertOptions
+    from .pipeline import load, probe
+    from .plan import plan_resize
 
     source = probe(job.data, job.limits)
+    if job.validate:
+        load(job.data, source, plan_resize(source.width, source.height, ConvertOptions(width=min(64, source.width))))
     return Probed(source.input_type, source.width, source.height, source.has_alpha)
 
 

@@ -62,6 +62,7 @@ class ProbeJob(msgspec.Struct, frozen=True):
     data: bytes
     limits: Limits
     deadline: float
+    validate: bool = False  # also decode it small (cheap with shrink-on-load): a corrupt upload fails now
 
 
 class Probed(msgspec.Struct, frozen=True):

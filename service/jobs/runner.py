@@ -293,8 +293,9 @@ class JobRunner:
 
     # --- housekeeping --------------------------------------------------------------------------
     async def _sweep_loop(self) -> None:
+        interval = min(SWEEP_SECONDS, max(1.0, self.settings.job_ttl_seconds / 4))
         while not self._stopping:
-            await asyncio.sleep(SWEEP_SECONDS)
+            await asyncio.sleep(interval)
             await self._sweep()
 
     async def _sweep(self) -> None:
