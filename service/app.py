@@ -17,9 +17,9 @@ from .api import batch, convert, health, jobs, seed
 from .api.errors import json_error_handler
 from .api.middleware import AccessMiddleware
 from .conversions import Engine
+from .imaging.options import OPTIONS
 from .jobs.runner import JobRunner
 from .jobs.storage import JobStore
-from .imaging.options import OPTIONS
 from .pool import WorkerPool
 from .settings import Settings
 

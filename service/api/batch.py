@@ -6,6 +6,7 @@ import base64
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
+from typing import Any
 
 import msgspec
 from litestar import Request, Response, post
@@ -114,7 +115,7 @@ def _name(stem: str, out: BatchOutput) -> str:
 
 @post("/api/batch", summary="Convert one image to many widths x qualities", description=DESCRIPTION,
       tags=["convert"], status_code=200)
-async def batch(request: Request) -> Response[BatchManifest] | Stream:
+async def batch(request: Request[Any, Any, Any]) -> Response[BatchManifest] | Stream:
     engine: Engine = request.app.state.engine
     upload = await read_upload(request)
     response = _response_kind(upload)

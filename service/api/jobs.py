@@ -10,6 +10,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import msgspec
 from litestar import Request, Response, delete, get, post
@@ -40,14 +41,13 @@ SUBMIT = (
 )
 
 
-def _runner(request: Request) -> JobRunner:  # type: ignore[type-arg]
+def _runner(request: Request[Any, Any, Any]) -> JobRunner:
     runner: JobRunner = request.app.state.jobs
     return runner
 
 
-@post("/api/jobs", summary="Submit a batch as an asynchronous job", description=SUBMIT, tags=["jobs"],
-      status_code=202)
-async def submit_job(request: Request) -> Response[JobStatus]:  # type: ignore[type-arg]
+@post("/api/jobs", summary="Submit a batch as an asynchronous job", description=SUBMIT, tags=["jobs"], status_code=202)
+async def submit_job(request: Request[Any, Any, Any]) -> Response[JobStatus]:
     engine: Engine = request.app.state.engine
     runner = _runner(request)
     settings = engine.settings
@@ -64,8 +64,9 @@ async def submit_job(request: Request) -> Response[JobStatus]:  # type: ignore[t
         probed = await engine.probe(upload.data, engine.deadline_from_now(), validate=True)
         layout = layout_batch(probed, batch, engine.pool.size)
         now = time.time()
-        manifest = build_manifest(new_job_id(), now, settings.job_ttl_seconds, batch, layout, upload.stem,
-                                  len(upload.data))
+        manifest = build_manifest(
+            new_job_id(), now, settings.job_ttl_seconds, batch, layout, upload.stem, len(upload.data)
+        )
         await asyncio.to_thread(runner.store.create, manifest, upload.data)
     runner.active_jobs += 1
     runner.bytes_stored += len(upload.data)
@@ -78,12 +79,18 @@ def _fingerprint(status: JobStatus) -> tuple[object, ...]:
     return (status.status, status.done, status.failed, tuple(o.state for o in status.outputs))
 
 
-@get("/api/jobs/{job_id:str}", summary="A job's status", tags=["jobs"],
-     description="Status, counts and every output's state. `wait=N` (N <= 20) holds the answer until "
-                 "something changes or N seconds pass, so clients need no tight polling loop.")
-async def job_status(request: Request, job_id: str,  # type: ignore[type-arg]
-                     wait: float = Parameter(default=0, ge=0, le=MAX_WAIT,
-                                             description="Long poll: seconds to wait for a change")) -> JobStatus:
+@get(
+    "/api/jobs/{job_id:str}",
+    summary="A job's status",
+    tags=["jobs"],
+    description="Status, counts and every output's state. `wait=N` (N <= 20) holds the answer until "
+    "something changes or N seconds pass, so clients need no tight polling loop.",
+)
+async def job_status(
+    request: Request[Any, Any, Any],
+    job_id: str,
+    wait: float = Parameter(default=0, ge=0, le=MAX_WAIT, description="Long poll: seconds to wait for a change"),
+) -> JobStatus:
     runner = _runner(request)
     status = await asyncio.to_thread(runner.store.status, job_id, time.time())
     if status is None:
@@ -103,9 +110,13 @@ async def job_status(request: Request, job_id: str,  # type: ignore[type-arg]
     return status
 
 
-@get("/api/jobs/{job_id:str}/outputs/{name:str}", summary="One finished output of a job", tags=["jobs"],
-     description="The output file as stored (never re-encoded), with Content-Type, Content-Length and ETag.")
-async def job_output(request: Request, job_id: str, name: str) -> File:  # type: ignore[type-arg]
+@get(
+    "/api/jobs/{job_id:str}/outputs/{name:str}",
+    summary="One finished output of a job",
+    tags=["jobs"],
+    description="The output file as stored (never re-encoded), with Content-Type, Content-Length and ETag.",
+)
+async def job_output(request: Request[Any, Any, Any], job_id: str, name: str) -> File:
     runner = _runner(request)
     now = time.time()
     found = await asyncio.to_thread(runner.store.output_file, job_id, name, now)
@@ -116,16 +127,26 @@ async def job_output(request: Request, job_id: str, name: str) -> File:  # type:
         raise OutputNotFound(name, manifest.output(name) is not None)
     path, fmt = found
     stat = await asyncio.to_thread(path.stat)
-    return File(path, media_type=OutputFormat(fmt).mime, stat_result=stat,
-                etag=ETag(value=f"{job_id[:8]}-{stat.st_size:x}-{int(stat.st_mtime_ns):x}"),
-                headers={"Content-Disposition": content_disposition("inline", path.name),
-                         "Cache-Control": "private, max-age=86400, immutable"})
+    return File(
+        path,
+        media_type=OutputFormat(fmt).mime,
+        stat_result=stat,
+        etag=ETag(value=f"{job_id[:8]}-{stat.st_size:x}-{int(stat.st_mtime_ns):x}"),
+        headers={
+            "Content-Disposition": content_disposition("inline", path.name),
+            "Cache-Control": "private, max-age=86400, immutable",
+        },
+    )
 
 
-@get("/api/jobs/{job_id:str}/archive", summary="Every finished output of a job as a ZIP", tags=["jobs"],
-     description="Streamed from storage, outputs stored as they are. Can exceed API Gateway's 10 MB limit: "
-                 "use it through the load balancer's direct route for large grids.")
-async def job_archive(request: Request, job_id: str) -> Stream:  # type: ignore[type-arg]
+@get(
+    "/api/jobs/{job_id:str}/archive",
+    summary="Every finished output of a job as a ZIP",
+    tags=["jobs"],
+    description="Streamed from storage, outputs stored as they are. Can exceed API Gateway's 10 MB limit: "
+    "use it through the load balancer's direct route for large grids.",
+)
+async def job_archive(request: Request[Any, Any, Any], job_id: str) -> Stream:
     runner = _runner(request)
     now = time.time()
     manifest = await asyncio.to_thread(runner.store.live_manifest, job_id, now)
@@ -133,8 +154,11 @@ async def job_archive(request: Request, job_id: str) -> Stream:  # type: ignore[
         raise JobNotFound()
     files = await asyncio.to_thread(runner.store.finished_outputs, job_id, now)
     name = f"{manifest.original.name}_batch.zip"
-    return Stream(_archive(files), media_type="application/zip",
-                  headers={"Content-Disposition": content_disposition("attachment", name)})
+    return Stream(
+        _archive(files),
+        media_type="application/zip",
+        headers={"Content-Disposition": content_disposition("attachment", name)},
+    )
 
 
 async def _archive(files: list[tuple[str, Path]]) -> AsyncIterator[bytes]:
@@ -148,10 +172,15 @@ async def _archive(files: list[tuple[str, Path]]) -> AsyncIterator[bytes]:
     yield archive.finish()
 
 
-@delete("/api/jobs/{job_id:str}", summary="Cancel and remove a job", tags=["jobs"], status_code=200,
-        description="Cancels what has not started and removes the job and its files. Answers the last status, "
-                    "marked cancelled.")
-async def cancel_job(request: Request, job_id: str) -> JobStatus:  # type: ignore[type-arg]
+@delete(
+    "/api/jobs/{job_id:str}",
+    summary="Cancel and remove a job",
+    tags=["jobs"],
+    status_code=200,
+    description="Cancels what has not started and removes the job and its files. Answers the last status, "
+    "marked cancelled.",
+)
+async def cancel_job(request: Request[Any, Any, Any], job_id: str) -> JobStatus:
     runner = _runner(request)
     status = await asyncio.to_thread(runner.store.status, job_id, time.time())
     if status is None or not await asyncio.to_thread(runner.store.remove, job_id):

@@ -78,5 +78,6 @@ def run_encode_file(job: EncodeFileJob) -> Encoded:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
-    return Encoded(b"", image.width, image.height, job.format, job.options.quality, seconds, written=tmp,
-                   size=len(data))
+    return Encoded(
+        b"", image.width, image.height, job.format, job.options.quality, seconds, written=tmp, size=len(data)
+    )

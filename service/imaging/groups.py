@@ -38,8 +38,9 @@ def jpeg_shrink(source_width: int, width: int | None) -> int:
     return 1
 
 
-def decode_groups(source_width: int, input_type: str, options: ConvertOptions,
-                  widths: Sequence[int | None], max_groups: int) -> tuple[DecodeGroup, ...]:
+def decode_groups(
+    source_width: int, input_type: str, options: ConvertOptions, widths: Sequence[int | None], max_groups: int
+) -> tuple[DecodeGroup, ...]:
     ordered = sorted(dict.fromkeys(widths), key=_order, reverse=True)  # largest first
     if options.height is not None or options.fit == "cover":
         return tuple(DecodeGroup(w, (w,)) for w in ordered)
@@ -68,9 +69,16 @@ class PlannedOutput(msgspec.Struct, frozen=True):
         return self.width * self.height
 
 
-def plan_outputs(source_width: int, source_height: int, input_type: str, options: ConvertOptions,
-                 widths: Sequence[int | None], qualities: Sequence[int | None], formats: Sequence[OutputFormat],
-                 max_groups: int) -> tuple[tuple[DecodeGroup, ...], tuple[PlannedOutput, ...]]:
+def plan_outputs(
+    source_width: int,
+    source_height: int,
+    input_type: str,
+    options: ConvertOptions,
+    widths: Sequence[int | None],
+    qualities: Sequence[int | None],
+    formats: Sequence[OutputFormat],
+    max_groups: int,
+) -> tuple[tuple[DecodeGroup, ...], tuple[PlannedOutput, ...]]:
     """Every distinct output of a batch with its exact size (the same plan a single conversion
     uses), largest first so the long encodes start early and the small ones fill in around them.
     Widths past the original all give the original size: those duplicates are made once."""
@@ -85,8 +93,7 @@ def plan_outputs(source_width: int, source_height: int, input_type: str, options
                     key = (plan.canvas_width, plan.canvas_height, quality, fmt)
                     if key not in seen:
                         seen.add(key)
-                        outputs.append(PlannedOutput(width, plan.canvas_width, plan.canvas_height, quality, fmt,
-                                                     index))
+                        outputs.append(PlannedOutput(width, plan.canvas_width, plan.canvas_height, quality, fmt, index))
     outputs.sort(key=lambda o: -o.pixels)
     return groups, tuple(outputs)
 
@@ -103,8 +110,9 @@ _SECONDS_PER_MEGAPIXEL = {
 _DECODE_SECONDS_PER_MEGAPIXEL = 0.03
 
 
-def estimate_seconds(source_pixels: int, groups: Sequence[DecodeGroup], outputs: Sequence[PlannedOutput],
-                     workers: int) -> float:
+def estimate_seconds(
+    source_pixels: int, groups: Sequence[DecodeGroup], outputs: Sequence[PlannedOutput], workers: int
+) -> float:
     """Wall time of a batch on `workers` idle workers: the decodes, then the encodes spread evenly."""
     decode = _DECODE_SECONDS_PER_MEGAPIXEL * source_pixels / 1e6
     encode = sum(_SECONDS_PER_MEGAPIXEL[o.format] * o.pixels / 1e6 for o in outputs)

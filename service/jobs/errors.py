@@ -21,16 +21,19 @@ class OutputNotFound(JobError):
     status, code, reason = 404, "output_not_found", None
 
     def __init__(self, name: str, finished: bool) -> None:
-        super().__init__(f"The output {name!r} is not finished yet" if finished
-                         else "This job has no output of that name")
+        super().__init__(
+            f"The output {name!r} is not finished yet" if finished else "This job has no output of that name"
+        )
 
 
 class StorageFull(JobError):
     status, code, reason = 507, "storage_full", "overload"
 
     def __init__(self, used: int, limit: int) -> None:
-        super().__init__(f"Job storage is full ({used} of {limit} bytes, MAX_STORAGE_BYTES); "
-                         "retry once older jobs expire or are deleted")
+        super().__init__(
+            f"Job storage is full ({used} of {limit} bytes, MAX_STORAGE_BYTES); "
+            "retry once older jobs expire or are deleted"
+        )
 
 
 class TooManyJobs(JobError):

@@ -44,8 +44,9 @@ class Candidate(msgspec.Struct, frozen=True):
 
 
 class JobRunner:
-    def __init__(self, store: JobStore, pool: WorkerPool, settings: Settings, limits: Limits,
-                 draining: Callable[[], bool]) -> None:
+    def __init__(
+        self, store: JobStore, pool: WorkerPool, settings: Settings, limits: Limits, draining: Callable[[], bool]
+    ) -> None:
         self.store = store
         self.pool = pool
         self.settings = settings
@@ -67,8 +68,10 @@ class JobRunner:
     async def start(self) -> None:
         await asyncio.to_thread(self.store.ensure)
         await self._sweep()
-        self._tasks = [asyncio.create_task(self._claim_loop(), name="jobs-claim"),
-                       asyncio.create_task(self._sweep_loop(), name="jobs-sweep")]
+        self._tasks = [
+            asyncio.create_task(self._claim_loop(), name="jobs-claim"),
+            asyncio.create_task(self._sweep_loop(), name="jobs-sweep"),
+        ]
 
     @property
     def accepting(self) -> bool:
@@ -116,8 +119,12 @@ class JobRunner:
                 continue
             for candidate in candidates:
                 claim = await asyncio.to_thread(
-                    try_claim, str(self.store.job_dir(candidate.job_id) / "claims"), candidate.item,
-                    candidate.generation, taken_over=candidate.taken_over)
+                    try_claim,
+                    str(self.store.job_dir(candidate.job_id) / "claims"),
+                    candidate.item,
+                    candidate.generation,
+                    taken_over=candidate.taken_over,
+                )
                 if claim is not None:
                     self._start(candidate.job_id, claim)
                     break
@@ -245,6 +252,7 @@ class JobRunner:
         base = self.store.job_dir(manifest.id)
         deadline = time.time() + self.settings.job_item_timeout_seconds
         fn: Callable[[Any], Any]
+        job: Any
         if claim.item.startswith("d"):
             decode = manifest.decodes[int(claim.item[1:])]
             options = msgspec.structs.replace(manifest.options, width=decode.top)
@@ -255,8 +263,12 @@ class JobRunner:
             if await asyncio.to_thread((base / "outputs" / out.name).exists):
                 return True  # already on disk: never made twice
             options = msgspec.structs.replace(manifest.options, quality=out.quality, format=out.format)
-            fn, job = run_encode_file, EncodeFileJob(str(base / "rasters" / out.raster), out.format, options, deadline,
-                                                     output_dir=str(base / "outputs"))
+            fn, job = (
+                run_encode_file,
+                EncodeFileJob(
+                    str(base / "rasters" / out.raster), out.format, options, deadline, output_dir=str(base / "outputs")
+                ),
+            )
         try:
             await self.pool.wait_background_slot()
             result = await self.pool.run(fn, job, deadline, lane=Lane.BACKGROUND)
@@ -271,10 +283,12 @@ class JobRunner:
             if not still_ours:
                 await asyncio.to_thread(_discard, result.written)
                 return False
-            await asyncio.to_thread(self.store.publish, manifest.id, result.written, manifest.outputs[
-                int(claim.item[1:])].name)
-            metrics.record_conversion(manifest.original.format, result.format, 0, result.size, None,
-                                      result.encode_seconds)
+            await asyncio.to_thread(
+                self.store.publish, manifest.id, result.written, manifest.outputs[int(claim.item[1:])].name
+            )
+            metrics.record_conversion(
+                manifest.original.format, result.format, 0, result.size, None, result.encode_seconds
+            )
             return True
         if still_ours:
             await asyncio.to_thread(self.store.mark_decoded, manifest.id, claim.item)
@@ -283,13 +297,19 @@ class JobRunner:
     async def _fail(self, job_id: str, claim: Claim, renewer: asyncio.Task[None], exc: Exception) -> bool:
         if renewer.done() or not await asyncio.to_thread(renew, claim):
             return False
-        code = "deadline_exceeded" if isinstance(exc, DeadlineExceeded) else (
-            "worker_crashed" if isinstance(exc, WorkerCrashed) else getattr(getattr(exc, "kind", None), "value",
-                                                                            "failed"))
-        message = str(exc) if not isinstance(exc, DeadlineExceeded) else (
-            f"The item did not finish within JOB_ITEM_TIMEOUT_SECONDS ({self.settings.job_item_timeout_seconds:g} s)")
-        await asyncio.to_thread(self.store.record_error, job_id, claim.item, ItemError(code, message))
+        await asyncio.to_thread(self.store.record_error, job_id, claim.item, self._item_error(exc))
         return True
+
+    def _item_error(self, exc: Exception) -> ItemError:
+        if isinstance(exc, DeadlineExceeded):
+            limit = self.settings.job_item_timeout_seconds
+            return ItemError(
+                "deadline_exceeded", f"The item did not finish within JOB_ITEM_TIMEOUT_SECONDS ({limit:g} s)"
+            )
+        if isinstance(exc, WorkerCrashed):
+            return ItemError("worker_crashed", str(exc))
+        kind = getattr(exc, "kind", None)
+        return ItemError(str(getattr(kind, "value", "failed")), str(exc))
 
     # --- housekeeping --------------------------------------------------------------------------
     async def _sweep_loop(self) -> None:

@@ -73,13 +73,17 @@ class JobSnapshot(msgspec.Struct):
         return self.errors.get(encode_item(index)) or self.errors.get(decode_item(item.decode))
 
     def settled(self) -> bool:
-        return all(o.name in self.outputs or self.output_error(i) is not None
-                   for i, o in enumerate(self.manifest.outputs))
+        return all(
+            o.name in self.outputs or self.output_error(i) is not None for i, o in enumerate(self.manifest.outputs)
+        )
 
     def counts(self) -> tuple[int, int]:
         done = sum(1 for o in self.manifest.outputs if o.name in self.outputs)
-        failed = sum(1 for i, o in enumerate(self.manifest.outputs)
-                     if o.name not in self.outputs and self.output_error(i) is not None)
+        failed = sum(
+            1
+            for i, o in enumerate(self.manifest.outputs)
+            if o.name not in self.outputs and self.output_error(i) is not None
+        )
         return done, failed
 
     def active_claim(self, item: str) -> bool:
@@ -298,9 +302,20 @@ def status_document(snap: JobSnapshot) -> JobStatus:
             state, size = "running", None
         else:
             state, size = "pending", None
-        outputs.append(OutputStatus(item.name, item.requested_width, item.width, item.height, item.quality,
-                                    item.format, state, size, f"{base}/outputs/{quote(item.name)}",
-                                    error=error.message if error else None))
+        outputs.append(
+            OutputStatus(
+                item.name,
+                item.requested_width,
+                item.width,
+                item.height,
+                item.quality,
+                item.format,
+                state,
+                size,
+                f"{base}/outputs/{quote(item.name)}",
+                error=error.message if error else None,
+            )
+        )
     done_count, failed_count = snap.counts()
     if done_count + failed_count == len(m.outputs):
         # done: every output settled and some exist (per-output errors say which failed);
@@ -310,6 +325,16 @@ def status_document(snap: JobSnapshot) -> JobStatus:
         status = "running"
     else:
         status = "queued"
-    return JobStatus(m.id, status, len(m.outputs), done_count, failed_count, iso(m.created),
-                     iso(updated if status != "queued" else m.created), iso(m.expires), m.original, outputs,
-                     f"{base}/archive")
+    return JobStatus(
+        m.id,
+        status,
+        len(m.outputs),
+        done_count,
+        failed_count,
+        iso(m.created),
+        iso(updated if status != "queued" else m.created),
+        iso(m.expires),
+        m.original,
+        outputs,
+        f"{base}/archive",
+    )

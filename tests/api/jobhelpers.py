@@ -6,11 +6,15 @@ import time
 from pathlib import Path
 
 import httpx
-
 from apihelpers import decode, loader
 
-LOADERS = {"jpeg": "jpegload_buffer", "webp": "webpload_buffer", "png": "pngload_buffer",
-           "avif": "heifload_buffer", "tiff": "tiffload_buffer"}
+LOADERS = {
+    "jpeg": "jpegload_buffer",
+    "webp": "webpload_buffer",
+    "png": "pngload_buffer",
+    "avif": "heifload_buffer",
+    "tiff": "tiffload_buffer",
+}
 
 
 def submit(client: httpx.Client, data: bytes, name: str = "photo.jpg", **params: str) -> dict:
@@ -49,8 +53,16 @@ def check_outputs(client: httpx.Client, status: dict, storage: Path | None = Non
         r = client.get(out["url"])
         assert r.status_code == 200, r.text
         assert int(r.headers["content-length"]) == len(r.content) == out["bytes"]
-        assert r.headers["content-type"] == {"jpeg": "image/jpeg", "webp": "image/webp", "avif": "image/avif",
-                                             "png": "image/png", "tiff": "image/tiff"}[out["format"]]
+        assert (
+            r.headers["content-type"]
+            == {
+                "jpeg": "image/jpeg",
+                "webp": "image/webp",
+                "avif": "image/avif",
+                "png": "image/png",
+                "tiff": "image/tiff",
+            }[out["format"]]
+        )
         assert r.headers["etag"]
         image = decode(r.content)
         assert loader(r.content) == LOADERS[out["format"]]

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from apihelpers import Service, jpeg, noise, unzip
 from jobhelpers import check_outputs, finished, submit, wait_until
 
@@ -27,10 +26,18 @@ def job_dirs(storage: Path) -> list[str]:
 
 
 def test_job_makes_every_output_and_the_archive(client, service, source):
-    job = submit(client, source, "holiday photo.jpg", widths="200,400,1200,1600", qualities="50,80", formats="jpeg,webp")
-    assert job["status"] in ("queued", "running") and job["total"] == 16 - 4  # 1600 > 1200 gives 1200 again: made once
-    assert job["original"] == {"width": 1200, "height": 800, "format": "jpeg", "bytes": len(source),
-                               "name": "holiday_photo"}
+    job = submit(
+        client, source, "holiday photo.jpg", widths="200,400,1200,1600", qualities="50,80", formats="jpeg,webp"
+    )
+    # 1600 > 1200 gives the 1200 outputs again: each made once
+    assert job["status"] in ("queued", "running") and job["total"] == 16 - 4
+    assert job["original"] == {
+        "width": 1200,
+        "height": 800,
+        "format": "jpeg",
+        "bytes": len(source),
+        "name": "holiday_photo",
+    }
     assert job["archive_url"] == f"/api/jobs/{job['id']}/archive"
     assert len(job["id"]) >= 22  # >= 128 random bits
     status = wait_until(client, job["id"], finished)
@@ -110,8 +117,13 @@ def test_unknown_ids_and_traversal_attempts_are_json_404s(client, service, sourc
 
 
 def test_cancel_removes_the_job_and_every_file(client, service):
-    job = submit(client, noise(1600, 1200).jpegsave_buffer(Q=90), widths="400,800,1200,1600",
-                 qualities="40,50,60,70", format="avif")
+    job = submit(
+        client,
+        noise(1600, 1200).jpegsave_buffer(Q=90),
+        widths="400,800,1200,1600",
+        qualities="40,50,60,70",
+        format="avif",
+    )
     jid = job["id"]
     r = client.delete(f"/api/jobs/{jid}")
     assert r.status_code == 200 and r.json()["status"] == "cancelled"
@@ -128,10 +140,13 @@ def test_cancel_removes_the_job_and_every_file(client, service):
 
 # --- limits: their own replica with small limits --------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def limited() -> Iterator[Service]:
-    svc = Service("jobs-limits", {"MAX_JOB_OUTPUTS": "6", "MAX_STORAGE_BYTES": "1500000", "MAX_ACTIVE_JOBS": "1",
-                                  "JOB_TTL_SECONDS": "3"}).start()
+    svc = Service(
+        "jobs-limits",
+        {"MAX_JOB_OUTPUTS": "6", "MAX_STORAGE_BYTES": "1500000", "MAX_ACTIVE_JOBS": "1", "JOB_TTL_SECONDS": "3"},
+    ).start()
     yield svc
     assert svc.stop() == 0, svc.log()
 
@@ -141,8 +156,12 @@ def test_limits_over_outputs_flood_storage_full_and_expiry(limited):
     big = noise(700, 500).jpegsave_buffer(Q=95)  # ~0.9 MB
     assert 700_000 < len(big) < 1_400_000
     with httpx.Client(base_url=limited.url, timeout=60) as client:
-        r = client.post("/api/jobs", params={"widths": "100,200,300,400,500,600,700"}, content=big,
-                        headers={"Content-Type": "image/jpeg"})
+        r = client.post(
+            "/api/jobs",
+            params={"widths": "100,200,300,400,500,600,700"},
+            content=big,
+            headers={"Content-Type": "image/jpeg"},
+        )
         assert r.status_code == 400 and r.json()["error"]["field"] == "widths" and "at most 6" in r.text
         assert job_dirs(storage) == []
 
@@ -169,8 +188,9 @@ def test_limits_over_outputs_flood_storage_full_and_expiry(limited):
             assert time.monotonic() < deadline, job_dirs(storage)
             time.sleep(0.5)
         # storage has room again once the sweep has counted it
-        while (r := client.post("/api/jobs", params={"widths": "100"}, content=big,
-                                headers={"Content-Type": "image/jpeg"})).status_code == 507:
+        while (
+            r := client.post("/api/jobs", params={"widths": "100"}, content=big, headers={"Content-Type": "image/jpeg"})
+        ).status_code == 507:
             assert time.monotonic() < deadline
             time.sleep(0.5)
         assert r.status_code == 202, r.text

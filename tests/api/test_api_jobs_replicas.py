@@ -15,7 +15,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from apihelpers import Service, jpeg
 from jobhelpers import check_outputs, finished, metric, submit, wait_until
 
@@ -54,7 +53,8 @@ def test_submit_to_one_replica_poll_and_download_from_the_other(storage):
             assert cb.get(status["archive_url"]).status_code == 200
             # both replicas worked on it (each may use one of its two workers)
             done = metric(ca, 'imageconv_job_items_total{kind="encode",result="done"}') + metric(
-                cb, 'imageconv_job_items_total{kind="encode",result="done"}')
+                cb, 'imageconv_job_items_total{kind="encode",result="done"}'
+            )
             assert done == status["total"]  # every output made once, by one replica or the other
     finally:
         assert a.stop() == 0, a.log()
@@ -125,8 +125,13 @@ def test_convert_stays_fast_while_a_large_avif_job_runs(storage):
             small = jpeg(800, 600)
             _convert_p99(client, small, 5)  # warm up
             unloaded = _convert_p99(client, small)
-            job = submit(client, jpeg(1920, 1200), widths="320,480,640,800,1024,1280", qualities="30,40,50,60,70,80,85,90,"
-                         "95,100", format="avif")
+            job = submit(
+                client,
+                jpeg(1920, 1200),
+                widths="320,480,640,800,1024,1280",
+                qualities="30,40,50,60,70,80,85,90,95,100",
+                format="avif",
+            )
             assert job["total"] == 60
             _wait_holding(client)
             loaded = _convert_p99(client, small)

@@ -28,8 +28,9 @@ def test_other_inputs_decode_once_and_crops_per_width():
 
 
 def test_plan_outputs_sizes_names_each_output_once_largest_first():
-    groups, outputs = plan_outputs(1200, 800, "jpeg", W, (200, 1200, 1600), (50, 80),
-                                   (OutputFormat.JPEG, OutputFormat.WEBP), max_groups=2)
+    groups, outputs = plan_outputs(
+        1200, 800, "jpeg", W, (200, 1200, 1600), (50, 80), (OutputFormat.JPEG, OutputFormat.WEBP), max_groups=2
+    )
     sizes = [(o.width, o.height, o.quality, o.format.value) for o in outputs]
     assert len(sizes) == len(set(sizes)) == 8  # 1600 > 1200 without enlarge: the same output as 1200
     assert sizes[0][:2] == (1200, 800) and sizes[-1][:2] == (200, 133)
