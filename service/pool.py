@@ -307,7 +307,8 @@ class WorkerPool:
         if self._closing or self.waiting:
             return None
         for slot in self._slots:
-            if not slot.dead and not slot.outstanding and sum(1 for s in self._idle if s is slot) == PIPELINE_DEPTH:
+            tokens = sum(1 for s in self._idle if s is slot)
+            if not slot.dead and not slot.outstanding and tokens == PIPELINE_DEPTH and slot.alive():
                 return slot
         return None
 
@@ -322,7 +323,11 @@ class WorkerPool:
         if slot is None:
             raise PoolClosed() if self._closing else Overloaded(retry_after=1)
         self._idle = deque(s for s in self._idle if s is not slot)  # nothing queues behind it
-        cfut = slot.submit(fn, job)
+        try:
+            cfut = slot.submit(fn, job)
+        except (BrokenProcessPool, RuntimeError):
+            self._replace(slot)
+            raise Overloaded(retry_after=1) from None
         slot.outstanding.append(cfut)
         self._busy += 1
         fut = asyncio.wrap_future(cfut)

@@ -55,10 +55,10 @@ async def submit_job(request: Request[Any, Any, Any]) -> Response[JobStatus]:
         raise NotAcceptingJobs()
     upload = await read_upload(request)
     batch = parse_batch_request(upload, settings, settings.max_job_outputs, _JOB_LIST_PARAMS)
-    if runner.active_jobs >= settings.max_active_jobs:
-        raise TooManyJobs(settings.max_active_jobs)
     if runner.bytes_stored + len(upload.data) > settings.max_storage_bytes:
         raise StorageFull(runner.bytes_stored, settings.max_storage_bytes)
+    if runner.active_jobs >= settings.max_active_jobs:
+        raise TooManyJobs(settings.max_active_jobs)
     async with engine.admission():  # a flood of submissions is refused like any other request
         # Refused now, not as a failed job later: the header, and a small decode of the whole file.
         probed = await engine.probe(upload.data, engine.deadline_from_now(), validate=True)

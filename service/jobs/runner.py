@@ -99,35 +99,45 @@ class JobRunner:
     # --- finding work --------------------------------------------------------------------------
     async def _claim_loop(self) -> None:
         while not self._stopping:
-            if self._draining():
-                if self._drain_started is None:
-                    self._drain_started = time.monotonic()
-                    log.info("draining: no more job items are claimed here")
-                await self._sleep(POLL_SECONDS)
-                continue
-            candidates = await asyncio.to_thread(self._scan, time.time(), time.monotonic())
-            if not candidates or len(self.held) >= self.share:
-                await self._sleep(POLL_SECONDS)
-                continue
             try:
-                await asyncio.wait_for(self.pool.wait_background_slot(), POLL_SECONDS)
-            except TimeoutError:
-                continue
-            except PoolClosed:
-                return
-            if self._draining() or self._stopping:
-                continue
-            for candidate in candidates:
-                claim = await asyncio.to_thread(
-                    try_claim,
-                    str(self.store.job_dir(candidate.job_id) / "claims"),
-                    candidate.item,
-                    candidate.generation,
-                    taken_over=candidate.taken_over,
-                )
-                if claim is not None:
-                    self._start(candidate.job_id, claim)
-                    break
+                await self._claim_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # storage hiccup (NFS) or a bug: log it and keep serving jobs
+                log.exception("job claim loop failed; retrying")
+                await self._sleep(POLL_SECONDS * 4)
+
+    async def _claim_once(self) -> None:
+        if self._draining():
+            if self._drain_started is None:
+                self._drain_started = time.monotonic()
+                log.info("draining: no more job items are claimed here")
+            await self._sleep(POLL_SECONDS)
+            return
+        candidates = await asyncio.to_thread(self._scan, time.time(), time.monotonic())
+        if not candidates or len(self.held) >= self.share:
+            await self._sleep(POLL_SECONDS)
+            return
+        try:
+            await asyncio.wait_for(self.pool.wait_background_slot(), POLL_SECONDS)
+        except TimeoutError:
+            return
+        except PoolClosed:
+            await self._sleep(POLL_SECONDS)
+            return
+        if self._draining() or self._stopping:
+            return
+        for candidate in candidates:
+            claim = await asyncio.to_thread(
+                try_claim,
+                str(self.store.job_dir(candidate.job_id) / "claims"),
+                candidate.item,
+                candidate.generation,
+                taken_over=candidate.taken_over,
+            )
+            if claim is not None:
+                self._start(candidate.job_id, claim)
+                break
 
     async def _sleep(self, seconds: float) -> None:
         self._wake.clear()
@@ -141,6 +151,7 @@ class JobRunner:
         pending = running = active = 0
         manifests: list[JobManifest] = []
         ids = self.store.job_ids()
+        self.store.forget_except(ids)
         for job_id in [i for i in self._settled if i not in ids]:
             del self._settled[job_id]
             self.watch.forget_job(job_id)
@@ -231,9 +242,12 @@ class JobRunner:
             settled = failure.recorded
             metrics.JOB_ITEMS.labels(kind, "failed").inc()
         except (PoolClosed, Overloaded, asyncio.CancelledError):
-            pass  # shutting down: released below for another replica
-        except Exception:
+            pass  # shutting down, or the idle worker went meanwhile: released below for another replica
+        except Exception as exc:  # e.g. storage full: fail the item rather than retry it forever
             log.exception("job item failed unexpectedly", extra={"job": job_id, "item": claim.item})
+            error = ItemError("internal_error", f"The item failed: {type(exc).__name__}: {exc}"[:500])
+            settled = await asyncio.shield(self._record(job_id, claim, renewer, error))
+            metrics.JOB_ITEMS.labels(kind, "failed").inc()
         finally:
             renewer.cancel()
             if not settled:
@@ -295,9 +309,16 @@ class JobRunner:
         return still_ours
 
     async def _fail(self, job_id: str, claim: Claim, renewer: asyncio.Task[None], exc: Exception) -> bool:
+        return await self._record(job_id, claim, renewer, self._item_error(exc))
+
+    async def _record(self, job_id: str, claim: Claim, renewer: asyncio.Task[None], error: ItemError) -> bool:
+        """Record why an item failed, if it is still ours to settle."""
         if renewer.done() or not await asyncio.to_thread(renew, claim):
             return False
-        await asyncio.to_thread(self.store.record_error, job_id, claim.item, self._item_error(exc))
+        try:
+            await asyncio.to_thread(self.store.record_error, job_id, claim.item, error)
+        except OSError:
+            return False
         return True
 
     def _item_error(self, exc: Exception) -> ItemError:

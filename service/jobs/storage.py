@@ -156,6 +156,12 @@ class JobStore:
         self._manifests[job_id] = manifest
         return manifest
 
+    def forget_except(self, job_ids: list[str]) -> None:
+        """Drop cached manifests of jobs that no longer exist (removed by another replica)."""
+        keep = set(job_ids)
+        for job_id in [j for j in self._manifests if j not in keep]:
+            self._manifests.pop(job_id, None)
+
     def live_manifest(self, job_id: str, now: float) -> JobManifest | None:
         manifest = self.manifest(job_id)
         return manifest if manifest is not None and manifest.expires > now else None
