@@ -62,7 +62,8 @@ async def submit_job(request: Request[Any, Any, Any]) -> Response[JobStatus]:
     async with engine.admission():  # a flood of submissions is refused like any other request
         # Refused now, not as a failed job later: the header, and a small decode of the whole file.
         probed = await engine.probe(upload.data, engine.deadline_from_now(), validate=True)
-        layout = layout_batch(probed, batch, engine.pool.size)
+        # Decode groups split only as far as this replica's job share can run them side by side.
+        layout = layout_batch(probed, batch, max(1, runner.share))
         now = time.time()
         manifest = build_manifest(
             new_job_id(), now, settings.job_ttl_seconds, batch, layout, upload.stem, len(upload.data)

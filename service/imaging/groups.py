@@ -6,6 +6,12 @@ at 1/2, 1/4 or 1/8 scale, so widths that libvips would shrink-on-load by a large
 their own group: that decode runs in parallel on another worker and costs a fraction of the full
 one, so the small outputs start encoding before the big decode is done. Cover crops and explicit
 heights give each width its own crop, so each width is its own group, as before.
+
+Measured on this 2-vCPU machine (3840x2400 photo JPEG, one libvips thread, best of 3): full
+decode 0.23 s; a 1/4-width output decoded with shrink-on-load 0.05 s, scaled from the full decode
+0.04 s. Scaling stays cheaper in CPU, so groups only split where shrink-on-load applies (factor
+>= 4) and never into more groups than there are workers: the gain is wall time, the second worker
+decoding and encoding the small outputs instead of idling through the big decode.
 """
 
 from __future__ import annotations
