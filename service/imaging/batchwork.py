@@ -9,8 +9,10 @@ and either hand the bytes back (/api/batch) or write them to a temporary file be
 
 from __future__ import annotations
 
+import importlib
 import os
 import time
+from typing import Any
 
 from .files import temp_path
 from .formats import OutputFormat
@@ -66,8 +68,11 @@ def run_encode_file(job: EncodeFileJob) -> Encoded:
     started = time.perf_counter()
     data = encode(image, OutputFormat(job.format), job.options)
     seconds = time.perf_counter() - started
+    score = _score(data, image) if getattr(job.options, "score", False) else None
     if job.output_dir is None:
-        return Encoded(data, image.width, image.height, job.format, job.options.quality, seconds, size=len(data))
+        return Encoded(
+            data, image.width, image.height, job.format, job.options.quality, seconds, size=len(data), score=score
+        )
     tmp = temp_path(job.output_dir)
     try:
         with open(tmp, "wb") as f:
@@ -79,5 +84,23 @@ def run_encode_file(job: EncodeFileJob) -> Encoded:
             os.unlink(tmp)
         raise
     return Encoded(
-        b"", image.width, image.height, job.format, job.options.quality, seconds, written=tmp, size=len(data)
+        b"",
+        image.width,
+        image.height,
+        job.format,
+        job.options.quality,
+        seconds,
+        written=tmp,
+        size=len(data),
+        score=score,
     )
+
+
+def _score(data: bytes, reference: Any) -> float:
+    """The speed branch's SSIM (`quality.score`, issue 11) of the output against the raster it was
+    encoded from, which is the same input at the same size through the high-quality path. Imported
+    by name: this branch predates that module."""
+    import pyvips
+
+    quality = importlib.import_module(".quality", __package__)
+    return float(quality.score(pyvips.Image.new_from_buffer(data, ""), reference))

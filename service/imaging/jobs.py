@@ -54,6 +54,7 @@ class Encoded(msgspec.Struct, frozen=True):
     encode_seconds: float
     written: str | None = None  # EncodeFileJob with output_dir: the temporary file holding `data` instead
     size: int = 0  # bytes of the output, wherever it is
+    score: float | None = None  # quality score against the raster, when the options ask for one
 
 
 class ProbeJob(msgspec.Struct, frozen=True):

@@ -13,7 +13,7 @@ from ..imaging.options import ConvertOptions
 MANIFEST_VERSION = 1
 
 
-class OriginalInfo(msgspec.Struct, frozen=True):
+class JobOriginal(msgspec.Struct, frozen=True):
     width: int
     height: int
     format: str
@@ -47,7 +47,7 @@ class JobManifest(msgspec.Struct, frozen=True):
     created: float  # Unix time on the submitting replica (only ever compared with the TTL)
     expires: float
     options: ConvertOptions
-    original: OriginalInfo
+    original: JobOriginal
     decodes: tuple[DecodeItem, ...]
     outputs: tuple[OutputItem, ...]
     version: int = MANIFEST_VERSION
@@ -87,6 +87,6 @@ class JobStatus(msgspec.Struct):
     created: str
     updated: str
     expires: str
-    original: OriginalInfo
+    original: JobOriginal
     outputs: list[OutputStatus]
     archive_url: str

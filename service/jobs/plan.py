@@ -4,7 +4,7 @@ and sized, every decode group and the raster files it writes, before any pixel i
 from __future__ import annotations
 
 from ..conversions import BatchLayout, BatchRequest, output_name
-from .model import DecodeItem, JobManifest, OriginalInfo, OutputItem
+from .model import DecodeItem, JobManifest, JobOriginal, OutputItem
 
 
 def raster_name(group: int, width: int | None) -> str:
@@ -38,5 +38,5 @@ def build_manifest(
         )
         for index, group in enumerate(layout.groups)
     )
-    original = OriginalInfo(probed.width, probed.height, probed.input_type, upload_bytes, stem)
+    original = JobOriginal(probed.width, probed.height, probed.input_type, upload_bytes, stem)
     return JobManifest(job_id, created, created + ttl, request.options, original, decodes, outputs)

@@ -297,9 +297,9 @@ class JobRunner:
             if not still_ours:
                 await asyncio.to_thread(_discard, result.written)
                 return False
-            await asyncio.to_thread(
-                self.store.publish, manifest.id, result.written, manifest.outputs[int(claim.item[1:])].name
-            )
+            if result.score is not None:  # before the output appears, so a done output has its score
+                await asyncio.to_thread(self.store.record_score, manifest.id, out_name(manifest, claim), result.score)
+            await asyncio.to_thread(self.store.publish, manifest.id, result.written, out_name(manifest, claim))
             metrics.record_conversion(
                 manifest.original.format, result.format, 0, result.size, None, result.encode_seconds
             )
@@ -359,3 +359,7 @@ class _ItemFailed(Exception):
 def _discard(path: str) -> None:
     with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
+
+
+def out_name(manifest: JobManifest, claim: Claim) -> str:
+    return manifest.outputs[int(claim.item[1:])].name

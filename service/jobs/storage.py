@@ -6,6 +6,7 @@
                      decoded/d<k>  marker: decode item k wrote all its rasters
                      outputs/      finished outputs, published by rename (never half-written)
                      errors/<item> why an item failed (ItemError JSON)
+                     scores/<name> an output's quality score, when the job asked for scores
                      claims/       leases on items (claims.py)
                      finished      created exclusively by whichever replica saw the job settle
     STORAGE_DIR/.incoming-*        a job being created (renamed to <id> when complete)
@@ -35,7 +36,7 @@ from .model import ItemError, JobManifest, JobStatus, OutputStatus
 _ID = re.compile(r"^[A-Za-z0-9_-]{32}$")  # secrets.token_urlsafe(24): 192 random bits
 _INCOMING, _DELETED = ".incoming-", ".deleted-"
 _ABANDONED_INCOMING_SECONDS = 3600.0  # a submission that died half-way; far beyond any upload
-_DIRS = ("rasters", "decoded", "outputs", "errors", "claims")
+_DIRS = ("rasters", "decoded", "outputs", "errors", "claims", "scores")
 
 
 def new_job_id() -> str:
@@ -67,6 +68,7 @@ class JobSnapshot(msgspec.Struct):
     decoded: set[str]
     claims: dict[str, ClaimView]
     finished: bool
+    scores: dict[str, float] = {}
 
     def output_error(self, index: int) -> ItemError | None:
         item = self.manifest.outputs[index]
@@ -181,7 +183,13 @@ class JobStore:
         decoded = {e.name for e, _ in _entries(base / "decoded")}
         claims = current_claims(str(base / "claims"))
         finished = (base / "finished").exists()
-        return JobSnapshot(manifest, outputs, errors, decoded, claims, finished)
+        scores: dict[str, float] = {}
+        for entry, _ in _entries(base / "scores"):
+            try:
+                scores[entry.name] = float(Path(entry.path).read_text())
+            except (OSError, ValueError):
+                continue
+        return JobSnapshot(manifest, outputs, errors, decoded, claims, finished, scores)
 
     def status(self, job_id: str, now: float) -> JobStatus | None:
         snap = self.snapshot(job_id, now)
@@ -208,6 +216,9 @@ class JobStore:
         folder = self.job_dir(job_id) / "errors"
         if folder.is_dir():
             atomic_write(str(folder / item), msgspec.json.encode(error))
+
+    def record_score(self, job_id: str, name: str, score: float) -> None:
+        atomic_write(str(self.job_dir(job_id) / "scores" / name), repr(score).encode())
 
     def mark_decoded(self, job_id: str, item: str) -> None:
         atomic_write(str(self.job_dir(job_id) / "decoded" / item), b"")
@@ -319,6 +330,7 @@ def status_document(snap: JobSnapshot) -> JobStatus:
                 state,
                 size,
                 f"{base}/outputs/{quote(item.name)}",
+                score=snap.scores.get(item.name) if done else None,
                 error=error.message if error else None,
             )
         )
