@@ -65,7 +65,11 @@ def _pool_lifespan(settings: Settings):
         app.state.engine = Engine(pool, settings)
         runner = JobRunner(JobStore(settings.storage_dir), pool, settings, app.state.engine.limits,
                            lambda: bool(app.state.draining))
-        await runner.start()
+        try:
+            await runner.start()
+        except OSError as exc:
+            await pool.close()
+            raise StartupError(f"STORAGE_DIR {settings.storage_dir!r} cannot hold jobs: {exc}") from exc
         app.state.jobs = runner
         try:
             yield

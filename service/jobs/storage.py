@@ -99,7 +99,10 @@ class JobStore:
         self._manifests: dict[str, JobManifest] = {}
 
     def ensure(self) -> None:
+        """Create the directory and prove it writable now, not at the first job (read-only mount)."""
         self.root.mkdir(parents=True, exist_ok=True)
+        atomic_write(str(self.root / ".write-check"), b"")
+        os.unlink(self.root / ".write-check")
 
     def job_dir(self, job_id: str) -> Path:
         return self.root / job_id
