@@ -60,3 +60,24 @@ bench-quick: $(VENV)/.test-deps
 
 clean:
 	rm -rf $(VENV) test-output .pytest_cache
+
+# The container image as it ships (Dockerfile): built with docker when its daemon answers, else
+# with buildah + podman (and a debootstrap stand-in base when the registry cannot be reached, as
+# here), run, and checked from outside: /health, a conversion per format, non-root, jemalloc in
+# every process, no PM2 log files, SIGTERM mid-request -> answered and exit status 0; prints the
+# image size. Slow (minutes), so not part of `make test`; CI runs it with docker.
+IMAGE_TOOLS := buildah podman runc debootstrap
+
+.PHONY: image-test
+image-test: $(VENV)/.test-deps
+	@if ! docker info >/dev/null 2>&1; then \
+	  missing=""; for t in $(IMAGE_TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	  if [ -n "$$missing" ]; then \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	      echo "no docker daemon: installing$$missing"; \
+	      apt-get install -y --no-install-recommends $$missing >/dev/null 2>&1 || \
+	        { apt-get update >/dev/null 2>&1 && apt-get install -y --no-install-recommends $$missing >/dev/null; }; \
+	    else echo "make image-test needs docker, or: sudo apt-get install$$missing"; exit 1; fi; \
+	  fi; \
+	fi
+	$(PY) tests/deploy/imagetest.py

@@ -6,9 +6,12 @@ plenty for the I/O, and one pool per process keeps admission and metrics exact.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import sys
+import threading
+from collections.abc import Generator
 from types import FrameType
 
 import uvicorn
@@ -21,18 +24,57 @@ log = logging.getLogger("service")
 
 
 class DrainingServer(uvicorn.Server):
-    """On SIGTERM/SIGINT: readiness turns 503 first, then uvicorn's graceful shutdown lets in-flight
-    requests finish (up to SHUTDOWN_TIMEOUT_SECONDS) before the pool stops. A drained shutdown is
-    a clean exit (status 0), so the signal is not re-raised afterwards as uvicorn would."""
+    """On SIGTERM/SIGINT: readiness turns 503 at once, the server keeps accepting for
+    PRESTOP_SECONDS while the load balancer deregisters the task, then uvicorn's graceful shutdown
+    lets in-flight requests finish (up to SHUTDOWN_TIMEOUT_SECONDS) before the pool stops.
+
+    Signal handling is ours rather than uvicorn's: uvicorn re-raises a captured signal after its
+    shutdown, which would turn a drained exit into death by SIGTERM; a drained shutdown is a clean
+    exit (status 0). A second SIGINT still forces the exit (Ctrl+C twice); a second SIGTERM does
+    not (pm2-runtime repeats its kill signal during a long drain)."""
+
+    def __init__(self, config: uvicorn.Config, prestop_seconds: float = 0.0) -> None:
+        super().__init__(config)
+        self.prestop_seconds = prestop_seconds
+        self._stop_requested = False
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
+            yield
+            return
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self._stop_requested:
+            if sig == signal.SIGINT:
+                self.force_exit = True
+            return
+        self._stop_requested = True
         app = self.config.loaded_app if self.config.loaded else None
         state = getattr(getattr(app, "app", app), "state", None)
         if state is not None:
             state.draining = True
-        log.info("shutdown requested; draining", extra={"signal": signal.Signals(sig).name})
-        super().handle_exit(sig, frame)
-        self._captured_signals.clear()
+        log.info(
+            "shutdown requested; draining",
+            extra={"signal": signal.Signals(sig).name, "prestop_seconds": self.prestop_seconds},
+        )
+        if self.prestop_seconds > 0 and self.started:
+            # New connections may still arrive until every load balancer node has seen the
+            # deregistration; refusing them would fail requests a healthy task could serve.
+            timer = threading.Timer(self.prestop_seconds, self._begin_shutdown)
+            timer.daemon = True
+            timer.start()
+        else:
+            self._begin_shutdown()
+
+    def _begin_shutdown(self) -> None:
+        self.should_exit = True  # uvicorn's main loop polls it and starts the graceful shutdown
 
 
 def serve(settings: Settings) -> int:
@@ -46,11 +88,15 @@ def serve(settings: Settings) -> int:
         timeout_graceful_shutdown=int(settings.shutdown_timeout_seconds),
         # Bounded admission is the pool's job; this only caps sockets so a flood cannot exhaust fds.
         limit_concurrency=max(64, 8 * settings.workers * (1 + settings.queue_per_worker)),
-        timeout_keep_alive=75,  # longer than the NLB/API Gateway idle timeouts
+        # Idle keep-alive connections are closed here after 75 s, well before the NLB's fixed
+        # 350 s TCP idle timeout, so the NLB never silently drops a flow that a client (API
+        # Gateway's VPC link) would reuse and get a reset on. A proxy that pools connections
+        # itself must idle them out sooner than 75 s (an ALB's default 60 s does).
+        timeout_keep_alive=75,
         server_header=False,
         lifespan="on",
     )
-    server = DrainingServer(config)
+    server = DrainingServer(config, prestop_seconds=settings.prestop_seconds)
     server.run()
     return 0 if server.started else 3
 

@@ -32,6 +32,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_batch_outputs: int = 60
     shutdown_timeout_seconds: float = 90.0
     log_level: str = "info"
+    prestop_seconds: float = 0.0
     storage_dir: str = "data/jobs"
     max_job_outputs: int = 600
     job_ttl_seconds: float = 86400.0
@@ -138,6 +139,9 @@ VARIABLES: tuple[Variable, ...] = (
              _float_range(0, 3600)),
     Variable("LOG_LEVEL", "log_level", "info", "debug, info, warning or error.",
              _choice("debug", "info", "warning", "error")),
+    Variable("PRESTOP_SECONDS", "prestop_seconds", "0",
+             "On SIGTERM, keep serving new requests this long (readiness already 503) while the load balancer "
+             "deregisters the task; then drain. The stack sets 10.", _float_range(0, 60)),
     Variable("STORAGE_DIR", "storage_dir", "data/jobs",
              "Directory holding batch jobs (created on start); shared by every replica (EFS in AWS).", _path),
     Variable("MAX_JOB_OUTPUTS", "max_job_outputs", "600", "Most outputs (widths x qualities x formats) in one job.",
