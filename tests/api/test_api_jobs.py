@@ -197,3 +197,13 @@ def test_limits_over_outputs_flood_storage_full_and_expiry(limited):
         while job_dirs(storage):
             assert time.monotonic() < deadline, job_dirs(storage)
             time.sleep(0.3)
+
+
+def test_output_names_keep_any_script_and_their_urls_work(client, source):
+    job = submit(client, source, "사진.jpg", widths="100", format="webp")
+    status = wait_until(client, job["id"], finished)
+    (out,) = status["outputs"]
+    assert out["name"] == "사진_100x67.webp" and "%" in out["url"]
+    r = client.get(out["url"])
+    assert r.status_code == 200 and r.headers["content-type"] == "image/webp"
+    assert "filename*=UTF-8''%EC%82%AC%EC%A7%84_100x67.webp" in r.headers["content-disposition"]
