@@ -153,8 +153,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("JOB_ITEM_TIMEOUT_SECONDS", "job_item_timeout_seconds", "300",
              "Time limit of one job item (a decode or an encode); the item fails beyond.", _float_range(1, 3600)),
     Variable("JOB_WORKER_SHARE", "job_worker_share", "0.5",
-             "Share of the workers job items may use at once (at least one; 0: this replica runs no job items).",
-             _float_range(0, 1)),
+             "Share of the workers background job items may use at once: at most ceil(share x WORKERS), "
+             "and never the last worker when WORKERS >= 2.", _float_range(0.01, 1)),
     Variable("JOB_LEASE_SECONDS", "job_lease_seconds", "60",
              "A claimed job item whose lease is not renewed for this long is claimed again by another replica.",
              _float_range(1, 3600)),

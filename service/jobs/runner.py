@@ -36,6 +36,14 @@ POLL_SECONDS = 0.5
 SWEEP_SECONDS = 10.0
 
 
+def background_limit(workers: int, share: float) -> int:
+    """Items this replica holds at once: ceil(share x workers), never every worker when there are
+    two or more, at least one. The same rule the pool applies to the BACKGROUND lane (reliability
+    branch), so the runner never claims an item the pool would only queue."""
+    limit = max(1, math.ceil(share * workers - 1e-9))
+    return min(limit, workers - 1) if workers >= 2 else 1
+
+
 class Candidate(msgspec.Struct, frozen=True):
     job_id: str
     item: str
@@ -52,8 +60,7 @@ class JobRunner:
         self.settings = settings
         self.limits = limits
         self._draining = draining
-        share = settings.job_worker_share
-        self.share = 0 if share <= 0 else max(1, math.floor(settings.workers * share))
+        self.share = background_limit(settings.workers, settings.job_worker_share)
         self.watch = LeaseWatch(settings.job_lease_seconds)
         self.held: dict[tuple[str, str], asyncio.Task[None]] = {}
         self.active_jobs = 0  # unfinished jobs at the last scan (admission of new ones)
