@@ -20,7 +20,7 @@ import msgspec
 
 from . import metrics
 from .imaging.batchwork import run_decode_group, run_encode_file, run_probe
-from .imaging.errors import OptionError
+from .imaging.errors import ErrorKind, ImageError, OptionError
 from .imaging.formats import OutputFormat
 from .imaging.groups import DecodeGroup, PlannedOutput, estimate_seconds, plan_outputs
 from .imaging.jobs import (
@@ -145,6 +145,7 @@ class Batch:
         async with engine.admission(), _scratch() as scratch:
             probed = await engine.probe(self.data, self.deadline, Lane.BATCH)
             layout = self.layout = layout_batch(probed, self.request, engine.pool.size)
+            _check_output_pixels(layout, getattr(engine.limits, "max_batch_output_pixels", 0))
             self._refuse_if_too_slow(layout)
             input_path = os.path.join(scratch, "input")
             await asyncio.to_thread(_write, input_path, self.data)
@@ -198,6 +199,19 @@ class Batch:
         finally:
             for pending in [*decodes, *encodes]:
                 pending.cancel()  # a client that left withdraws what has not started
+
+
+def _check_output_pixels(layout: BatchLayout, limit: int) -> None:
+    """MAX_BATCH_OUTPUT_PIXELS (reliability branch; read by name until it lands): the batch's
+    outputs summed, refused from the plan before any decode."""
+    total = sum(o.pixels for o in layout.outputs)
+    if limit and total > limit:
+        raise ImageError(
+            ErrorKind.UNPROCESSABLE,
+            f"The batch's outputs add up to {total} pixels ({len(layout.outputs)} outputs), over the limit of "
+            f"{limit} pixels (MAX_BATCH_OUTPUT_PIXELS); ask for fewer or smaller outputs",
+            "widths",
+        )
 
 
 def _used_widths(layout: BatchLayout, group: int) -> tuple[int | None, ...]:
