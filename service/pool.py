@@ -342,9 +342,19 @@ class WorkerPool:
         try:
             return await asyncio.wait_for(asyncio.shield(fut), max(0.0, deadline - time.time()))
         except TimeoutError:
+            self._kill(slot, cfut)  # past its own time limit: its result is not wanted
             raise DeadlineExceeded(started=True) from None
+        except asyncio.CancelledError:
+            self._kill(slot, cfut)  # its job was deleted or the service is stopping
+            raise
         except BrokenProcessPool:
             raise WorkerCrashed() from None
+
+    def _kill(self, slot: _Slot, cfut: Future[Any]) -> None:
+        """Free a worker held by background work nobody waits for (replaced by _finished)."""
+        if not cfut.done():
+            for process in (getattr(slot.executor, "_processes", None) or {}).values():
+                process.kill()
 
     # --- end of the TEMPORARY stand-in -----------------------------------------------------------
 

@@ -237,7 +237,9 @@ class JobRunner:
         metrics.JOB_ITEMS_HELD.set(len(self.held))
 
     async def _hold(self, job_id: str, claim: Claim) -> None:
-        renewer = asyncio.create_task(self._renew(claim))
+        holder = asyncio.current_task()
+        assert holder is not None
+        renewer = asyncio.create_task(self._renew(job_id, claim, holder))
         settled = False
         kind = "decode" if claim.item.startswith("d") else "encode"
         try:
@@ -263,11 +265,21 @@ class JobRunner:
             metrics.JOB_ITEMS_HELD.set(len(self.held))
             self._wake.set()
 
-    async def _renew(self, claim: Claim) -> None:
+    async def _renew(self, job_id: str, claim: Claim, holder: asyncio.Task[None]) -> None:
+        """Renew the lease every quarter lease; every second, check the job still exists: the
+        item of a deleted job is abandoned at once (its worker freed), not run to its end."""
+        interval = self.settings.job_lease_seconds / 4
+        next_renewal = time.monotonic() + interval
+        job_dir = self.store.job_dir(job_id)
         while True:
-            await asyncio.sleep(self.settings.job_lease_seconds / 4)
-            if not await asyncio.to_thread(renew, claim):
-                return  # superseded: the result will be dropped
+            await asyncio.sleep(min(1.0, interval))
+            if not await asyncio.to_thread(job_dir.is_dir):
+                holder.cancel()
+                return
+            if time.monotonic() >= next_renewal:
+                next_renewal += interval
+                if not await asyncio.to_thread(renew, claim):
+                    return  # superseded: the result will be dropped
 
     async def _run_item(self, manifest: JobManifest, claim: Claim, renewer: asyncio.Task[None]) -> bool:
         base = self.store.job_dir(manifest.id)
