@@ -91,15 +91,19 @@ def plan_outputs(
     groups = decode_groups(source_width, input_type, options, widths, max_groups)
     outputs: list[PlannedOutput] = []
     seen: set[tuple[int, int, int | None, OutputFormat]] = set()
-    for index, group in enumerate(groups):
-        for width in group.widths:
-            plan = plan_resize(source_width, source_height, msgspec.structs.replace(options, width=width))
-            for fmt in formats:
-                for quality in qualities:
-                    key = (plan.canvas_width, plan.canvas_height, quality, fmt)
-                    if key not in seen:
-                        seen.add(key)
-                        outputs.append(PlannedOutput(width, plan.canvas_width, plan.canvas_height, quality, fmt, index))
+    # Smallest width first: an output that several widths give (past the original) carries the
+    # smallest width that asked for it as its requested_width (the contract).
+    by_width = sorted(
+        ((w, index) for index, group in enumerate(groups) for w in group.widths), key=lambda item: _order(item[0])
+    )
+    for width, index in by_width:
+        plan = plan_resize(source_width, source_height, msgspec.structs.replace(options, width=width))
+        for fmt in formats:
+            for quality in qualities:
+                key = (plan.canvas_width, plan.canvas_height, quality, fmt)
+                if key not in seen:
+                    seen.add(key)
+                    outputs.append(PlannedOutput(width, plan.canvas_width, plan.canvas_height, quality, fmt, index))
     outputs.sort(key=lambda o: -o.pixels)
     return groups, tuple(outputs)
 

@@ -35,6 +35,8 @@ def test_plan_outputs_sizes_names_each_output_once_largest_first():
     assert len(sizes) == len(set(sizes)) == 8  # 1600 > 1200 without enlarge: the same output as 1200
     assert sizes[0][:2] == (1200, 800) and sizes[-1][:2] == (200, 133)
     assert all(0 <= o.group < len(groups) for o in outputs)
+    # the original's size, asked through 1200 and 1600, carries the smallest width that asked for it
+    assert {o.requested_width for o in outputs if o.width == 1200} == {1200}
 
 
 def test_estimate_grows_with_format_cost_and_shrinks_with_workers():
