@@ -185,7 +185,7 @@ class WorkerPool:
             log.warning("killed workers still running abandoned jobs at shutdown", extra={"workers": killed})
 
     # --- admission -----------------------------------------------------------------------------
-    def admit(self) -> Ticket:
+    def admit(self) -> "Ticket":
         if self._closing:
             raise PoolClosed()
         if self._admitted >= self.capacity:
@@ -297,12 +297,12 @@ class WorkerPool:
                 self._slots = [replacement if s is slot else s for s in self._slots]
                 slot = replacement
 
-
     # --- TEMPORARY stand-in (jobs branch, issue 9) for the reliability branch's lanes ----------------
     # Replace this whole block with the reliability branch's implementation at merge. Contract: a
     # BACKGROUND item runs only on a fully idle worker, nothing is pipelined behind it, and
     # wait_background_slot() returns when such a worker exists and no request waits. The job runner
-    # enforces JOB_WORKER_SHARE itself, so this stand-in does not.
+    # enforces JOB_WORKER_SHARE itself, so this stand-in does not. Background work nobody waits for
+    # (cancelled: its job was deleted; or past its item time limit) has its worker killed.
     def _fully_idle_slot(self) -> _Slot | None:
         if self._closing or self.waiting:
             return None
@@ -372,7 +372,7 @@ class Ticket:
             self._held = False
             self._pool._admitted -= 1
 
-    def __enter__(self) -> Ticket:
+    def __enter__(self) -> "Ticket":
         return self
 
     def __exit__(self, *exc: object) -> None:
