@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import io
 import os
 import shutil
@@ -49,6 +50,7 @@ class Service:
         if "STORAGE_DIR" not in self.env:  # never the default data/jobs of the working tree
             self._own_storage = tempfile.mkdtemp(prefix=f"imageconv-{self.name}-jobs-")
             self.env["STORAGE_DIR"] = self._own_storage
+            atexit.register(shutil.rmtree, self._own_storage, True)  # also when a test kills it without stop()
         env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(self.port), "WORKERS": "2", **self.env}
         self.proc = subprocess.Popen([sys.executable, "-m", "service"], cwd=ROOT, env=env,
                                      stdout=subprocess.DEVNULL, stderr=self.log_path.open("wb"))
