@@ -12,11 +12,13 @@ from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 
-from .api import batch, convert, docs_ui, health, options, seed
+from .api import batch, convert, docs_ui, health, jobs, options, seed
 from .api.errors import json_error_handler
 from .api.middleware import AccessMiddleware
 from .api.openapi import UPLOAD_ERRORS, RouteDoc, document_routes
 from .conversions import Engine
+from .jobs.runner import JobRunner
+from .jobs.storage import JobStore
 from .pool import WorkerPool
 from .settings import Settings
 
@@ -60,10 +62,20 @@ def _pool_lifespan(settings: Settings):
             log.warning("libvips JPEG is not mozjpeg: trellis_quant, overshoot_deringing, optimize_scans "
                         "and quant_table will have no effect")
         app.state.engine = Engine(pool, settings)
+        runner = JobRunner(JobStore(settings.storage_dir), pool, settings, app.state.engine.limits,
+                           lambda: bool(app.state.draining))
+        try:
+            await runner.start()
+        except OSError as exc:
+            await pool.close()
+            raise StartupError(f"STORAGE_DIR {settings.storage_dir!r} cannot hold jobs: {exc}") from exc
+        app.state.jobs = runner
         try:
             yield
         finally:
             app.state.draining = True
+            # Held job items get what is left of the drain budget (the pool's own grace after).
+            await runner.stop(max(0.0, settings.shutdown_timeout_seconds - 5))
             await pool.close()
             log.info("pool stopped")
 
@@ -74,6 +86,7 @@ def create_app(settings: Settings) -> Litestar:
     app = Litestar(
         route_handlers=[
             convert.convert, batch.batch, seed.process, seed.preview, options.list_options, docs_ui.docs_asset,
+            jobs.submit_job, jobs.job_status, jobs.job_output, jobs.job_archive, jobs.cancel_job,
             health.health, health.ready, health.prometheus,
             index_page, batch_page,
             create_static_files_router(path="/static", directories=[WEB_DIR], include_in_schema=False),
@@ -97,6 +110,11 @@ def create_app(settings: Settings) -> Litestar:
                          json_model=batch.BatchManifest, operation_id="batch")
     by_path = {
         "/api/batch": batch_doc,
+        "/api/jobs": RouteDoc(options="batch", upload=True, errors=(*UPLOAD_ERRORS, 503, 507), exclude=("response",),
+                              operation_id="submit_job"),
+        "/api/jobs/{job_id}": RouteDoc(errors=(404,)),
+        "/api/jobs/{job_id}/outputs/{name}": RouteDoc(success="image", errors=(404,)),
+        "/api/jobs/{job_id}/archive": RouteDoc(success="zip", errors=(404,)),
         "/ready": RouteDoc(errors=(503,), error_shape="success", descriptions={503: "Not ready (the status field says why)"}),
         "/metrics": RouteDoc(success="text"),  # Prometheus text format
     }
