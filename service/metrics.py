@@ -94,3 +94,16 @@ def record_conversion(input_type: str, output_format: str, bytes_in: int, bytes_
 
 def exposition() -> tuple[bytes, str]:
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+# --- reliability (issue 13) -------------------------------------------------------------------
+WORKER_KILLS = Counter(
+    "imageconv_worker_kills_total",
+    "Workers killed and replaced by the pool's watchdog, by reason: deadline (a job ran past its "
+    "deadline), stopped (SIGSTOP or traced), died (gone while idle).", ["reason"],
+)
+for _reason in ("deadline", "stopped", "died"):
+    WORKER_KILLS.labels(_reason)
+POOL_JOBS_MOVED = Counter(
+    "imageconv_pool_jobs_moved_total",
+    "Jobs taken back from a busy worker's pipe and run on a worker that became idle.",
+)

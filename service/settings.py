@@ -32,6 +32,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_batch_outputs: int = 60
     shutdown_timeout_seconds: float = 90.0
     log_level: str = "info"
+    job_worker_share: float = 0.5
 
     @property
     def max_waiting(self) -> int:
@@ -121,6 +122,9 @@ VARIABLES: tuple[Variable, ...] = (
              _float_range(0, 3600)),
     Variable("LOG_LEVEL", "log_level", "info", "debug, info, warning or error.",
              _choice("debug", "info", "warning", "error")),
+    Variable("JOB_WORKER_SHARE", "job_worker_share", "0.5",
+             "Share of the workers background job items may use at once: at most ceil(share x WORKERS), "
+             "and never the last worker when WORKERS >= 2.", _float_range(0.01, 1)),
 )
 
 
