@@ -13,7 +13,9 @@ from types import FrameType
 
 import uvicorn
 
+from .api.edge import edge
 from .app import create_app
+from .connections import guarded_protocol
 from .logs import configure_logging, uvicorn_log_config
 from .settings import Settings, SettingsError, load_settings
 
@@ -27,7 +29,9 @@ class DrainingServer(uvicorn.Server):
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         app = self.config.loaded_app if self.config.loaded else None
-        state = getattr(getattr(app, "app", app), "state", None)
+        while app is not None and not hasattr(app, "state"):  # through the ASGI layers around it
+            app = getattr(app, "app", None)
+        state = getattr(app, "state", None)
         if state is not None:
             state.draining = True
         log.info("shutdown requested; draining", extra={"signal": signal.Signals(sig).name})
@@ -35,18 +39,30 @@ class DrainingServer(uvicorn.Server):
         self._captured_signals.clear()
 
 
+KEEP_ALIVE_SECONDS = 75  # longer than the NLB/API Gateway idle timeouts
+
+
 def serve(settings: Settings) -> int:
     app = create_app(settings)
+    # Slow, idle or oversized connections are the protocol's business (service/connections.py);
+    # requests are admitted by the pool. No socket count may turn /health or a new request away.
+    protocol = guarded_protocol(
+        header_timeout=settings.client_header_timeout_seconds,
+        body_timeout=settings.client_body_timeout_seconds,
+        keep_alive_timeout=KEEP_ALIVE_SECONDS,
+        max_header_bytes=settings.max_header_bytes,
+        max_connections=settings.max_connections,
+    )
     config = uvicorn.Config(
-        app,
+        edge(app, settings),
         host=settings.host,
         port=settings.port,
         log_config=uvicorn_log_config(),
         access_log=False,
         timeout_graceful_shutdown=int(settings.shutdown_timeout_seconds),
-        # Bounded admission is the pool's job; this only caps sockets so a flood cannot exhaust fds.
-        limit_concurrency=max(64, 8 * settings.workers * (1 + settings.queue_per_worker)),
-        timeout_keep_alive=75,  # longer than the NLB/API Gateway idle timeouts
+        http=protocol,
+        limit_concurrency=None,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
         server_header=False,
         lifespan="on",
     )

@@ -13,9 +13,9 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Parameter, Schema
 from litestar.static_files import create_static_files_router
 
+from . import metrics
 from .api import batch, convert, health, seed
 from .api.errors import json_error_handler
-from .api.middleware import AccessMiddleware
 from .conversions import Engine
 from .imaging.options import OPTIONS
 from .pool import WorkerPool
@@ -61,6 +61,8 @@ def _pool_lifespan(settings: Settings):
             log.warning("libvips JPEG is not mozjpeg: trellis_quant, overshoot_deringing, optimize_scans "
                         "and quant_table will have no effect")
         app.state.engine = Engine(pool, settings)
+        if settings.metrics_port:
+            metrics.serve_on_port(settings.metrics_port, settings.host)
         try:
             yield
         finally:
@@ -108,7 +110,8 @@ def create_app(settings: Settings) -> Litestar:
             create_static_files_router(path="/static", directories=[WEB_DIR], include_in_schema=False),
         ],
         exception_handlers={Exception: json_error_handler},
-        middleware=[AccessMiddleware],
+        # Access log, security headers, keys, CORS and early admission wrap the whole app instead
+        # (service/api/edge.py), so router answers such as 404 and 405 get them too.
         lifespan=[_pool_lifespan(settings)],
         request_max_body_size=settings.max_upload_bytes,
         state=State({"draining": False, "settings": settings}),

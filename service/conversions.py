@@ -14,12 +14,12 @@ from dataclasses import dataclass
 import msgspec
 
 from . import metrics
-from .imaging.errors import OptionError
+from .imaging.errors import ErrorKind, ImageError, OptionError
 from .imaging.jobs import Converted, ConvertJob, Encoded, EncodeJob, Limits, Prepared, PrepareJob
 from .imaging.formats import OutputFormat
 from .imaging.options import ConvertOptions
 from .imaging.worker import run_convert, run_encode, run_prepare
-from .pool import Ticket, WorkerPool
+from .pool import Lane, Ticket, WorkerPool
 from .settings import Settings
 
 
@@ -30,7 +30,8 @@ class Engine:
 
     @property
     def limits(self) -> Limits:
-        return Limits(self.settings.max_input_pixels, self.settings.max_input_pixels)
+        return Limits(self.settings.max_input_pixels, self.settings.max_output_pixels,
+                      self.settings.max_batch_output_pixels)
 
     async def convert(self, data: bytes, options: ConvertOptions) -> Converted:
         with self.pool.admit():
@@ -100,9 +101,17 @@ class Batch:
             groups = [(largest, tuple(widths))]
         else:
             groups = [(w, (w,)) for w in widths]  # cover/height: each width is its own crop
-        jobs = [PrepareJob(self.data, msgspec.structs.replace(self.options, width=top), group, limits, self.deadline)
+        per_width = len(self.plan.qualities) * len(self.plan.formats)
+        if self.options.height is not None:
+            # One job per width, each checking only its own: the whole batch's bound is checked here.
+            bound = sum(w * self.options.height for w in widths if w is not None) * per_width
+            if bound > limits.max_batch_output_pixels:
+                raise ImageError(ErrorKind.UNPROCESSABLE, f"The batch's outputs add up to {bound} pixels, over the "
+                                 f"limit of {limits.max_batch_output_pixels} pixels (MAX_BATCH_OUTPUT_PIXELS)", "widths")
+        jobs = [PrepareJob(self.data, msgspec.structs.replace(self.options, width=top), group, limits, self.deadline,
+                           per_width)
                 for top, group in groups]
-        results = await asyncio.gather(*(pool.run(run_prepare, j, self.deadline) for j in jobs))
+        results = await asyncio.gather(*(pool.run(run_prepare, j, self.deadline, lane=Lane.BATCH) for j in jobs))
         for prepared in results:
             metrics.DECODE_SECONDS.labels(prepared.input_type).observe(prepared.decode_seconds)
         return list(results)
@@ -131,7 +140,7 @@ class Batch:
         self.original = prepared[0]
         pool = self.engine.pool
         pending = {
-            asyncio.ensure_future(pool.run(run_encode, job, self.deadline)): width
+            asyncio.ensure_future(pool.run(run_encode, job, self.deadline, lane=Lane.BATCH)): width
             for width, job in self._encode_jobs(prepared)
         }
         try:

@@ -107,3 +107,17 @@ POOL_JOBS_MOVED = Counter(
     "imageconv_pool_jobs_moved_total",
     "Jobs taken back from a busy worker's pipe and run on a worker that became idle.",
 )
+HTTP_CONNECTIONS = Gauge("imageconv_http_connections", "Open client connections (idle keep-alive ones included).")
+CONNECTIONS_CLOSED = Counter(
+    "imageconv_http_connections_closed_total",
+    "Client connections the server closed, by reason: idle (keep-alive timeout), header_timeout, body_timeout, "
+    "headers_too_large, evicted_idle / evicted_head (room made at the connection limit), over_connection_limit.",
+    ["reason"],
+)
+
+
+def serve_on_port(port: int, host: str) -> None:
+    """/metrics on its own port (METRICS_PORT), off the public one: a thread of prometheus_client's."""
+    from prometheus_client import start_http_server
+
+    start_http_server(port, addr=host)

@@ -10,9 +10,11 @@ Lanes, highest priority first: INTERACTIVE (single conversions), BATCH (items of
 batch), BACKGROUND (items of asynchronous jobs). Waiting interactive work is always dispatched
 before batch items, and batch items before background ones. When there are two workers or more:
 background items run only on a fully idle worker, on at most JOB_WORKER_SHARE of the workers, and
-never on the last worker free of batch/background work; batch items leave one worker to
-interactive work while interactive requests have been seen recently (`interactive_reserve_seconds`),
-and may use every worker otherwise (a batch alone keeps its full speed).
+never on the last worker free of batch/background work; batch items likewise always leave one worker
+to interactive work. A running job cannot be preempted, so only a worker kept free can promise a
+single conversion its turn within its own time (measured on a loaded 2-core machine: AVIF batch
+items of 20 s each held both workers and every single conversion waited 23 s). The price: a batch
+alone runs on WORKERS - 1 workers (`reserve_for_interactive=False` lifts it, for tests and tools).
 
 Pipelining: a second job may wait in a busy worker's pipe (so it never idles while the event loop
 turns a finished job around; measured ~28% idle with one job each), but only when no worker that
@@ -210,12 +212,12 @@ class WorkerPool:
         start_method: str = "forkserver",
         *,
         job_worker_share: float = 0.5,
-        interactive_reserve_seconds: float = 10.0,
+        reserve_for_interactive: bool = True,
     ) -> None:
         self.size = size
         self.max_waiting = max_waiting
         self.background_limit = background_limit(size, job_worker_share)
-        self.interactive_reserve_seconds = interactive_reserve_seconds
+        self.reserve_for_interactive = reserve_for_interactive
         self._context = multiprocessing.get_context(start_method)
         if start_method == "forkserver":
             # Forked workers start from a server that already imported our (pyvips-free) modules.
@@ -225,7 +227,6 @@ class WorkerPool:
         self._background_waiters: deque[asyncio.Future[None]] = deque()
         self._seq = itertools.count(1)
         self._admitted = 0
-        self._last_interactive = -math.inf
         self._closing = False
         self._restarting: set[asyncio.Task[None]] = set()
         self._watchdog: asyncio.Task[None] | None = None
@@ -316,12 +317,20 @@ class WorkerPool:
             log.warning("killed workers still running abandoned jobs at shutdown", extra={"workers": killed})
 
     # --- admission -----------------------------------------------------------------------------
-    def admit(self) -> Ticket:
+    def refusal(self) -> PoolError | None:
+        """What admit() would raise now, if anything: lets the HTTP layer refuse a request before
+        reading its body."""
         if self._closing:
-            raise PoolClosed()
+            return PoolClosed()
         if self._admitted >= self.capacity:
             # Roughly how long the queue ahead takes to drain at a typical job time of ~0.2 s.
-            raise Overloaded(retry_after=max(1, round(self.capacity / self.size * 0.2)))
+            return Overloaded(retry_after=max(1, round(self.capacity / self.size * 0.2)))
+        return None
+
+    def admit(self) -> Ticket:
+        refused = self.refusal()
+        if refused is not None:
+            raise refused
         return Ticket(self)
 
     # --- running jobs --------------------------------------------------------------------------
@@ -336,8 +345,6 @@ class WorkerPool:
         item = _Item(fn, job, deadline, lane, loop.create_future())
         # Nobody may be left to read an abandoned item's outcome: mark it read.
         item.result.add_done_callback(lambda f: None if f.cancelled() else f.exception())
-        if lane is Lane.INTERACTIVE:
-            self._last_interactive = time.monotonic()
         self._queues[lane].append(item)
         self._dispatch()
         try:
@@ -389,7 +396,7 @@ class WorkerPool:
         return sum(1 for s in self._live() if s.lanes() - {Lane.INTERACTIVE})
 
     def _reserve_for_interactive(self) -> bool:
-        return self.size >= 2 and time.monotonic() - self._last_interactive < self.interactive_reserve_seconds
+        return self.size >= 2 and self.reserve_for_interactive
 
     def _background_slots(self) -> int:
         running = sum(1 for s in self._live() if Lane.BACKGROUND in s.lanes())

@@ -10,7 +10,7 @@ import logging
 
 import msgspec
 from litestar import Request, Response
-from litestar.exceptions import HTTPException
+from litestar.exceptions import ClientException, HTTPException, InternalServerException
 
 from .. import metrics
 from ..imaging.errors import ErrorKind, ImageError, OptionError
@@ -18,6 +18,7 @@ from ..pool import DeadlineExceeded, Overloaded, PoolClosed, PoolError, WorkerCr
 from .disconnect import ClientGone
 
 log = logging.getLogger("service.api")
+MULTIPART_PART_LIMIT = 1000  # Litestar's default multipart_form_part_limit
 
 
 class ErrorBody(msgspec.Struct, omit_defaults=True):
@@ -74,6 +75,13 @@ def classify(exc: Exception) -> Failure:
         return Failure(503, "shutting_down", str(exc), "shutdown", retry_after=1)
     if isinstance(exc, PoolError):
         return Failure(503, "unavailable", str(exc), "overload", retry_after=1)
+    if isinstance(exc, InternalServerException) and "disconnected" in str(exc.detail):
+        # Litestar's word for an upload the client abandoned midway: theirs, not a server error.
+        return Failure(499, "client_closed_request", "The client closed the connection", "client_gone")
+    if isinstance(exc, ClientException) and str(exc.detail) == "Request Entity Too Large":
+        # Litestar's refusal of a multipart form past its part limit (multipart_form_part_limit).
+        return Failure(413, "too_many_parts", f"A multipart form may have at most {MULTIPART_PART_LIMIT} parts",
+                       "too_large", "image")
     if isinstance(exc, HTTPException):
         status = exc.status_code
         reason = "too_large" if status == 413 else ("bad_input" if 400 <= status < 500 and status not in (404, 405) else None)
@@ -92,8 +100,11 @@ def _http_code(status: int) -> str:
             415: "unsupported_media", 429: "too_many_requests"}.get(status, "http_error")
 
 
-def _headers(failure: Failure) -> dict[str, str]:
-    return {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+def _headers(failure: Failure, exc: Exception | None = None) -> dict[str, str]:
+    headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+    if isinstance(exc, HTTPException) and exc.headers and failure.status == 405:
+        headers["Allow"] = exc.headers.get("allow") or exc.headers.get("Allow", "")  # which methods the path takes
+    return headers
 
 
 def _count(failure: Failure) -> None:
@@ -105,7 +116,7 @@ def json_error_handler(_: Request, exc: Exception) -> Response[ErrorResponse]:
     failure = classify(exc)
     _count(failure)
     body = ErrorBody(failure.status, failure.code, failure.message, failure.field, failure.allowed, failure.received)
-    return Response(ErrorResponse(body), status_code=failure.status, headers=_headers(failure))
+    return Response(ErrorResponse(body), status_code=failure.status, headers=_headers(failure, exc))
 
 
 class SeedError(msgspec.Struct):
@@ -117,4 +128,4 @@ def seed_error_handler(_: Request, exc: Exception) -> Response[SeedError]:
     """The original service's error shape, with a truthful status instead of its blanket 500."""
     failure = classify(exc)
     _count(failure)
-    return Response(SeedError(False, failure.message), status_code=failure.status, headers=_headers(failure))
+    return Response(SeedError(False, failure.message), status_code=failure.status, headers=_headers(failure, exc))

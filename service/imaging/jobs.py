@@ -14,6 +14,7 @@ from .options import ConvertOptions
 class Limits(msgspec.Struct, frozen=True):
     max_input_pixels: int = 50_000_000
     max_output_pixels: int = 50_000_000
+    max_batch_output_pixels: int = 0  # sum over a batch's outputs; 0: no limit
 
 
 class Converted(msgspec.Struct, frozen=True):
@@ -52,6 +53,7 @@ class PrepareJob(msgspec.Struct, frozen=True):
     widths: tuple[int | None, ...]
     limits: Limits
     deadline: float
+    outputs_per_width: int = 1  # qualities x formats: each raster is encoded this many times
 
 
 class Raster(msgspec.Struct, frozen=True):
@@ -63,6 +65,7 @@ class Raster(msgspec.Struct, frozen=True):
     bands: int
     band_format: str  # libvips band format: uchar for 8-bit, ushort for 16-bit PNG/TIFF
     interpretation: str
+    metadata: dict[str, bytes] = {}  # exif/icc/xmp/iptc blobs, carried only when keep_metadata is asked
 
 
 class Prepared(msgspec.Struct, frozen=True):

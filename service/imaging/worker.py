@@ -64,6 +64,11 @@ def _exit_with(service_pid: int) -> None:
 def _ensure_ready() -> None:
     if not _ready:
         init_worker()
+    import pyvips
+
+    # libvips keeps one error buffer per process: a message left by the previous job (a failed
+    # format sniff sets it without raising) would otherwise prefix this job's error.
+    pyvips.vips_lib.vips_error_clear()
 
 
 def libvips_info() -> LibvipsInfo:
@@ -110,22 +115,43 @@ def run_prepare(job: PrepareJob) -> Prepared:
     decoded = decode(job.data, job.options, job.limits)
     image, source = decoded.image, decoded.source
     started = time.perf_counter()
-    by_size: dict[tuple[int, int], Raster] = {}
-    rasters: dict[int, Raster] = {}
+    sizes: dict[int, tuple[int, int]] = {}
     for width in job.widths:
         plan = plan_resize(source.width, source.height, msgspec.structs.replace(job.options, width=width))
-        size = (plan.canvas_width, plan.canvas_height)
+        sizes[-1 if width is None else width] = (plan.canvas_width, plan.canvas_height)
+    _check_batch_pixels(set(sizes.values()), job.outputs_per_width, job.limits.max_batch_output_pixels)
+    by_size: dict[tuple[int, int], Raster] = {}
+    rasters: dict[int, Raster] = {}
+    for key, size in sizes.items():
         if size not in by_size:
             # Smaller widths come from the one decode: a resize is far cheaper than decoding again.
             scaled = image if size == (image.width, image.height) else image.resize(
                 size[0] / image.width, vscale=size[1] / image.height)
-            by_size[size] = _raster(scaled)
-        rasters[-1 if width is None else width] = by_size[size]
+            by_size[size] = _raster(scaled, bool(job.options.keep_metadata))
+        rasters[key] = by_size[size]
     return Prepared(rasters, source.input_type, source.width, source.height, bool(image.hasalpha()),
                     decoded.seconds + time.perf_counter() - started)
 
 
-def _raster(image) -> Raster:  # type: ignore[no-untyped-def]
+def _check_batch_pixels(sizes: set[tuple[int, int]], outputs_per_size: int, limit: int) -> None:
+    """Refuse a batch whose outputs add up to more pixels than MAX_BATCH_OUTPUT_PIXELS, before any
+    raster beyond the one decode exists: each distinct size costs its pixels in memory here and
+    in the server, and every output costs its encode."""
+    total = sum(w * h for w, h in sizes) * outputs_per_size
+    if limit and total > limit:
+        raise ImageError(
+            ErrorKind.UNPROCESSABLE,
+            f"The batch's outputs add up to {total} pixels ({len(sizes)} sizes x {outputs_per_size} outputs each), "
+            f"over the limit of {limit} pixels (MAX_BATCH_OUTPUT_PIXELS); ask for fewer or smaller outputs",
+            "widths",
+        )
+
+
+METADATA_FIELDS = ("exif-data", "icc-profile-data", "xmp-data", "iptc-data")
+
+
+def _raster(image, keep_metadata: bool = False) -> Raster:  # type: ignore[no-untyped-def]
+    fields = set(image.get_fields()) if keep_metadata else set()
     return Raster(
         pixels=bytes(image.write_to_memory()),  # cffi buffers do not pickle
         width=image.width,
@@ -133,6 +159,8 @@ def _raster(image) -> Raster:  # type: ignore[no-untyped-def]
         bands=image.bands,
         band_format=image.format,
         interpretation=image.interpretation,
+        # Pixels crossing the process boundary lose their metadata: carry it when it is to be kept.
+        metadata={name: bytes(image.get(name)) for name in METADATA_FIELDS if name in fields},
     )
 
 
@@ -146,6 +174,8 @@ def run_encode(job: EncodeJob) -> Encoded:
     r = job.raster
     image = pyvips.Image.new_from_memory(r.pixels, r.width, r.height, r.bands, r.band_format)
     image = image.copy(interpretation=r.interpretation)
+    for name, blob in r.metadata.items():
+        image.set_type(pyvips.GValue.blob_type, name, blob)
     started = time.perf_counter()
     data = encode(image, OutputFormat(job.format), job.options)
     return Encoded(data, image.width, image.height, job.format, job.options.quality, time.perf_counter() - started)

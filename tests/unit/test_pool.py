@@ -170,7 +170,6 @@ def test_a_queued_job_is_taken_back_when_another_worker_becomes_idle() -> None:
 
 def test_batch_items_leave_a_worker_to_interactive_requests() -> None:
     async def body(pool: WorkerPool) -> None:
-        await pool.run(sleep, 0, later(30))  # an interactive request was seen: reserve one worker
         batch = [asyncio.ensure_future(pool.run(sleep, 3, later(120), lane=Lane.BATCH)) for _ in range(4)]
         await until(lambda: pool.busy >= 1, what="the batch to start")
         started = time.monotonic()
@@ -179,7 +178,7 @@ def test_batch_items_leave_a_worker_to_interactive_requests() -> None:
         spans: list[Span] = await asyncio.gather(*batch)
         assert len({s.pid for s in spans}) == 1  # every batch item ran on the same worker
 
-    scenario(body, interactive_reserve_seconds=600)
+    scenario(body)
 
 
 def test_a_batch_alone_uses_every_worker() -> None:
@@ -188,7 +187,7 @@ def test_a_batch_alone_uses_every_worker() -> None:
         assert len({s.pid for s in spans}) == 2
         assert max(s.start for s in spans) < min(s.end for s in spans)  # they overlapped
 
-    scenario(body, interactive_reserve_seconds=0)
+    scenario(body, reserve_for_interactive=False)
 
 
 def test_interactive_work_waiting_goes_before_batch_items() -> None:
