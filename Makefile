@@ -60,3 +60,10 @@ bench-quick: $(VENV)/.test-deps
 
 clean:
 	rm -rf $(VENV) test-output .pytest_cache
+
+# Issue 13's abuse scenarios against this tree, loopback only, each bounded (about 5 minutes in all).
+# Figures for an older tree: `git archive <commit> | tar -x -C /tmp/before` then
+# `$(PY) -m reliability --source /tmp/before --label before`. See RELIABILITY.md.
+.PHONY: reliability
+reliability: $(VENV)/.test-deps
+	timeout 1200 $(PY) -m reliability --label current
