@@ -61,7 +61,7 @@ def convert(url: str, data: bytes, params: dict[str, str] | None = None, **kwarg
         params=params or {"format": "png"},
         content=data,
         headers={"Content-Type": "image/jpeg", **kwargs.pop("headers", {})},
-        timeout=60,
+        timeout=kwargs.pop("timeout", 120),
         **kwargs,
     )
 
@@ -269,7 +269,7 @@ def test_a_full_service_refuses_before_reading_the_body() -> None:
     try:
         slow = noise(700, 700).jpegsave_buffer(Q=95)
         with ThreadPoolExecutor(1) as ex:
-            busy = ex.submit(convert, svc.url, slow, {"format": "avif", "effort": "6", "quality": "90"})
+            busy = ex.submit(convert, svc.url, slow, {"format": "avif", "effort": "6", "quality": "90"}, timeout=600)
             wait_until(lambda: httpx.get(svc.url + "/ready", timeout=5).json()["admitted"] == 1, what="busy")
             with socket.create_connection(("127.0.0.1", svc.port), timeout=10) as s:
                 # Headers only: a 3 MB body is announced but never sent.
