@@ -135,6 +135,7 @@ class _Slot:
         )
         self.outstanding: list[_Submission] = []  # submission order
         self.ready = False  # warmed (pyvips imported and checked), and not condemned
+        self.condemned = False  # killed by the watchdog, replaced once its jobs are accounted for
         self.dead = False
 
     @property
@@ -515,6 +516,8 @@ class WorkerPool:
         if crashed and not slot.dead:
             log.warning("worker died during a job; replacing it", extra={"slot": slot.index})
             self._replace(slot)
+        elif slot.condemned and not slot.outstanding:
+            self._replace(slot)  # its last job finished just before the kill landed
         if sub.withdrawn or item.current is not sub or item.result.done():
             pass  # taken back (and run elsewhere) or abandoned: nobody waits for this answer
         elif crashed and not started:
@@ -590,6 +593,7 @@ class WorkerPool:
             if reason is None:
                 continue
             slot.ready = False  # takes no more work; replaced once its jobs have failed over
+            slot.condemned = True
             log.warning("replacing a worker", extra={"slot": slot.index, "reason": reason})
             metrics.WORKER_KILLS.labels(reason).inc()
             if reason != "died":
