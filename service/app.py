@@ -47,7 +47,8 @@ def batch_page() -> Response[bytes]:
 def _pool_lifespan(settings: Settings):
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        pool = WorkerPool(settings.workers, settings.max_waiting, job_worker_share=settings.job_worker_share)
+        pool = WorkerPool(settings.workers, settings.max_waiting, job_worker_share=settings.job_worker_share,
+                          max_batches=settings.max_concurrent_batches)
         info = await pool.start()
         if info.missing_savers:
             await pool.close()

@@ -84,7 +84,7 @@ class Batch:
         self.options = options
         self.plan = plan
         self.deadline = engine.deadline_from_now()
-        self.ticket: Ticket = engine.pool.admit()
+        self.ticket: Ticket = engine.pool.admit(batch=True)
         self.original: Prepared | None = None
 
     def close(self) -> None:

@@ -214,6 +214,7 @@ class WorkerPool:
         *,
         job_worker_share: float = 0.5,
         reserve_for_interactive: bool = True,
+        max_batches: int = 0,
     ) -> None:
         self.size = size
         self.max_waiting = max_waiting
@@ -228,6 +229,10 @@ class WorkerPool:
         self._background_waiters: deque[asyncio.Future[None]] = deque()
         self._seq = itertools.count(1)
         self._admitted = 0
+        # Batches admitted at once (0: no limit of their own). Each may hold up to
+        # MAX_BATCH_OUTPUT_PIXELS of rasters in memory, so this is what bounds their sum.
+        self.max_batches = max_batches
+        self._batches = 0
         self._closing = False
         self._restarting: set[asyncio.Task[None]] = set()
         self._watchdog: asyncio.Task[None] | None = None
@@ -318,7 +323,7 @@ class WorkerPool:
             log.warning("killed workers still running abandoned jobs at shutdown", extra={"workers": killed})
 
     # --- admission -----------------------------------------------------------------------------
-    def refusal(self) -> PoolError | None:
+    def refusal(self, batch: bool = False) -> PoolError | None:
         """What admit() would raise now, if anything: lets the HTTP layer refuse a request before
         reading its body."""
         if self._closing:
@@ -326,13 +331,16 @@ class WorkerPool:
         if self._admitted >= self.capacity:
             # Roughly how long the queue ahead takes to drain at a typical job time of ~0.2 s.
             return Overloaded(retry_after=max(1, round(self.capacity / self.size * 0.2)))
+        if batch and self.max_batches and self._batches >= self.max_batches:
+            return Overloaded(retry_after=5)  # a batch takes seconds, not a fraction of one
         return None
 
-    def admit(self) -> Ticket:
-        refused = self.refusal()
+    def admit(self, batch: bool = False) -> Ticket:
+        """A place for one request; `batch=True` also counts it against MAX_CONCURRENT_BATCHES."""
+        refused = self.refusal(batch)
         if refused is not None:
             raise refused
-        return Ticket(self)
+        return Ticket(self, batch)
 
     # --- running jobs --------------------------------------------------------------------------
     async def run(self, fn: Callable[[Any], T], job: Any, deadline: float, *, lane: Lane = Lane.INTERACTIVE) -> T:
@@ -605,15 +613,18 @@ class WorkerPool:
 class Ticket:
     """A request's place in the service, held while it is being handled."""
 
-    def __init__(self, pool: WorkerPool) -> None:
+    def __init__(self, pool: WorkerPool, batch: bool = False) -> None:
         self._pool = pool
+        self._batch = batch
         pool._admitted += 1
+        pool._batches += batch
         self._held = True
 
     def release(self) -> None:
         if self._held:
             self._held = False
             self._pool._admitted -= 1
+            self._pool._batches -= self._batch
 
     def __enter__(self) -> Ticket:
         return self

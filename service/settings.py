@@ -43,6 +43,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     metrics_port: int = 0
     max_output_pixels: int = 50_000_000
     max_batch_output_pixels: int = 150_000_000
+    max_concurrent_batches: int = 2
 
     @property
     def max_waiting(self) -> int:
@@ -187,6 +188,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("MAX_BATCH_OUTPUT_PIXELS", "max_batch_output_pixels", "150000000",
              "Largest sum of output width x height over all outputs of one batch; 422 beyond.",
              _int_range(1, 10_000_000_000)),
+    Variable("MAX_CONCURRENT_BATCHES", "max_concurrent_batches", "2",
+             "Synchronous batches admitted at once (each may hold up to MAX_BATCH_OUTPUT_PIXELS of rasters in "
+             "memory); 503 with Retry-After beyond.", _int_range(1, 1000)),
 )
 
 

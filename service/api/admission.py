@@ -59,7 +59,7 @@ class EarlyAdmissionMiddleware:
             return
         engine = getattr(self.litestar.state, "engine", None)
         pool: WorkerPool | None = getattr(engine, "pool", None)
-        refused = pool.refusal() if pool is not None else None
+        refused = pool.refusal(batch=scope["path"] == "/api/batch") if pool is not None else None
         if isinstance(refused, Overloaded):
             await self._refuse(scope, send, 503, "overloaded", str(refused), "overload", refused.retry_after)
             return

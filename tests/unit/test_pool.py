@@ -20,7 +20,7 @@ import pytest
 from poolwork import Span, crash, sleep, stop, touch
 
 from service import metrics
-from service.pool import DeadlineExceeded, Lane, PoolClosed, WorkerCrashed, WorkerPool, background_limit
+from service.pool import DeadlineExceeded, Lane, Overloaded, PoolClosed, WorkerCrashed, WorkerPool, background_limit
 
 
 def scenario(body: Callable[[WorkerPool], Awaitable[Any]], workers: int = 2, **kwargs: Any) -> Any:
@@ -250,3 +250,15 @@ def test_waiting_for_a_background_slot_ends_at_shutdown() -> None:
             await busy
 
     asyncio.run(main())
+
+
+def test_batches_are_admitted_up_to_their_own_limit() -> None:
+    pool = WorkerPool(2, 8, max_batches=1)  # not started: admission needs no worker
+    first = pool.admit(batch=True)
+    with pytest.raises(Overloaded):
+        pool.admit(batch=True)
+    single = pool.admit()  # single conversions are not batches
+    first.release()
+    pool.admit(batch=True).release()
+    single.release()
+    assert pool.admitted == 0
