@@ -66,4 +66,4 @@ clean:
 # `$(PY) -m reliability --source /tmp/before --label before`. See RELIABILITY.md.
 .PHONY: reliability
 reliability: $(VENV)/.test-deps
-	timeout 1200 $(PY) -m reliability --label current
+	RELIABILITY_HEAVY=1 timeout 1200 $(PY) -m reliability --label current
