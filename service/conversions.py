@@ -106,8 +106,9 @@ class Batch:
             # One job per width, each checking only its own: the whole batch's bound is checked here.
             bound = sum(w * self.options.height for w in widths if w is not None) * per_width
             if limits.max_batch_output_pixels and bound > limits.max_batch_output_pixels:
-                raise ImageError(ErrorKind.UNPROCESSABLE, f"The batch's outputs add up to {bound} pixels, over the "
-                                 f"limit of {limits.max_batch_output_pixels} pixels (MAX_BATCH_OUTPUT_PIXELS)", "widths")
+                limit = limits.max_batch_output_pixels
+                raise ImageError(ErrorKind.UNPROCESSABLE, f"The batch's outputs add up to {bound} pixels, over "
+                                 f"the limit of {limit} pixels (MAX_BATCH_OUTPUT_PIXELS)", "widths")
         jobs = [PrepareJob(self.data, msgspec.structs.replace(self.options, width=top), group, limits, self.deadline,
                            per_width)
                 for top, group in groups]
