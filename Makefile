@@ -99,3 +99,9 @@ image-test: $(VENV)/.test-deps
 	  fi; \
 	fi
 	$(PY) tests/deploy/imagetest.py
+# Issue 13's abuse scenarios against this tree, loopback only, each bounded (about 5 minutes in all).
+# Figures for an older tree: `git archive <commit> | tar -x -C /tmp/before` then
+# `$(PY) -m reliability --source /tmp/before --label before`. See RELIABILITY.md.
+.PHONY: reliability
+reliability: $(VENV)/.test-deps
+	RELIABILITY_HEAVY=1 timeout 1200 $(PY) -m reliability --label current

@@ -16,7 +16,9 @@ from types import FrameType
 
 import uvicorn
 
+from .api.edge import edge
 from .app import create_app
+from .connections import guarded_protocol
 from .logs import configure_logging, uvicorn_log_config
 from .malloc import keep_large_buffers
 from .settings import Settings, SettingsError, load_settings
@@ -58,7 +60,9 @@ class DrainingServer(uvicorn.Server):
             return
         self._stop_requested = True
         app = self.config.loaded_app if self.config.loaded else None
-        state = getattr(getattr(app, "app", app), "state", None)
+        while app is not None and not hasattr(app, "state"):  # through the ASGI layers around it
+            app = getattr(app, "app", None)
+        state = getattr(app, "state", None)
         if state is not None:
             state.draining = True
         log.info(
@@ -78,22 +82,33 @@ class DrainingServer(uvicorn.Server):
         self.should_exit = True  # uvicorn's main loop polls it and starts the graceful shutdown
 
 
+# Idle keep-alive connections are closed after 75 s, well before the NLB's fixed 350 s TCP idle
+# timeout, so the NLB never silently drops a flow that a client (API Gateway's VPC link) would reuse
+# and get a reset on. A proxy that pools connections itself must idle them out sooner than 75 s.
+KEEP_ALIVE_SECONDS = 75
+
+
 def serve(settings: Settings) -> int:
     app = create_app(settings)
+    # Slow, idle or oversized connections are the protocol's business (service/connections.py);
+    # requests are admitted by the pool. No socket count may turn /health or a new request away.
+    protocol = guarded_protocol(
+        header_timeout=settings.client_header_timeout_seconds,
+        body_timeout=settings.client_body_timeout_seconds,
+        keep_alive_timeout=KEEP_ALIVE_SECONDS,
+        max_header_bytes=settings.max_header_bytes,
+        max_connections=settings.max_connections,
+    )
     config = uvicorn.Config(
-        app,
+        edge(app, settings),
         host=settings.host,
         port=settings.port,
         log_config=uvicorn_log_config(),
         access_log=False,
         timeout_graceful_shutdown=int(settings.shutdown_timeout_seconds),
-        # Bounded admission is the pool's job; this only caps sockets so a flood cannot exhaust fds.
-        limit_concurrency=max(64, 8 * settings.workers * (1 + settings.queue_per_worker)),
-        # Idle keep-alive connections are closed here after 75 s, well before the NLB's fixed
-        # 350 s TCP idle timeout, so the NLB never silently drops a flow that a client (API
-        # Gateway's VPC link) would reuse and get a reset on. A proxy that pools connections
-        # itself must idle them out sooner than 75 s (an ALB's default 60 s does).
-        timeout_keep_alive=75,
+        http=protocol,
+        limit_concurrency=None,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
         server_header=False,
         lifespan="on",
     )

@@ -12,9 +12,9 @@ from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 
+from . import metrics
 from .api import batch, convert, docs_ui, health, jobs, options, seed
 from .api.errors import json_error_handler
-from .api.middleware import AccessMiddleware
 from .api.openapi import UPLOAD_ERRORS, RouteDoc, document_routes
 from .conversions import Engine
 from .jobs.runner import JobRunner
@@ -48,7 +48,8 @@ def batch_page() -> Response[bytes]:
 def _pool_lifespan(settings: Settings):
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        pool = WorkerPool(settings.workers, settings.max_waiting)
+        pool = WorkerPool(settings.workers, settings.max_waiting, job_worker_share=settings.job_worker_share,
+                          max_batches=settings.max_concurrent_batches)
         info = await pool.start()
         if info.missing_savers:
             await pool.close()
@@ -70,6 +71,8 @@ def _pool_lifespan(settings: Settings):
             await pool.close()
             raise StartupError(f"STORAGE_DIR {settings.storage_dir!r} cannot hold jobs: {exc}") from exc
         app.state.jobs = runner
+        if settings.metrics_port:
+            metrics.serve_on_port(settings.metrics_port, settings.host)
         try:
             yield
         finally:
@@ -92,7 +95,8 @@ def create_app(settings: Settings) -> Litestar:
             create_static_files_router(path="/static", directories=[WEB_DIR], include_in_schema=False),
         ],
         exception_handlers={Exception: json_error_handler},
-        middleware=[AccessMiddleware],
+        # Access log, security headers, keys, CORS and early admission wrap the whole app instead
+        # (service/api/edge.py), so router answers such as 404 and 405 get them too.
         lifespan=[_pool_lifespan(settings)],
         request_max_body_size=settings.max_upload_bytes,
         state=State({"draining": False, "settings": settings}),

@@ -48,12 +48,14 @@ class Engine:
 
     @property
     def limits(self) -> Limits:
-        return Limits(self.settings.max_input_pixels, self.settings.max_input_pixels)
+        return Limits(self.settings.max_input_pixels, self.settings.max_output_pixels,
+                      self.settings.max_batch_output_pixels)
 
     @asynccontextmanager
-    async def admission(self) -> AsyncIterator[Ticket]:
-        """A request's place in the service, held for exactly the lifetime of the `async with`."""
-        ticket = self.pool.admit()
+    async def admission(self, batch: bool = False) -> AsyncIterator[Ticket]:
+        """A request's place in the service, held for exactly the lifetime of the `async with`.
+        A synchronous batch also takes one of MAX_CONCURRENT_BATCHES places."""
+        ticket = self.pool.admit(batch)
         try:
             yield ticket
         finally:
@@ -145,10 +147,10 @@ class Batch:
         """Yield outputs in completion order. Raises before the first yield on bad input or on a
         batch that cannot finish before the deadline (use a job for those)."""
         engine = self.engine
-        async with engine.admission(), _scratch() as scratch:
+        async with engine.admission(batch=True), _scratch() as scratch:
             probed = await engine.probe(self.data, self.deadline, Lane.BATCH)
             layout = self.layout = layout_batch(probed, self.request, engine.pool.size)
-            _check_output_pixels(layout, getattr(engine.limits, "max_batch_output_pixels", 0))
+            _check_output_pixels(layout, engine.limits.max_batch_output_pixels)
             self._refuse_if_too_slow(layout)
             input_path = os.path.join(scratch, "input")
             await asyncio.to_thread(_write, input_path, self.data)
@@ -207,8 +209,7 @@ class Batch:
 
 
 def _check_output_pixels(layout: BatchLayout, limit: int) -> None:
-    """MAX_BATCH_OUTPUT_PIXELS (reliability branch; read by name until it lands): the batch's
-    outputs summed, refused from the plan before any decode."""
+    """MAX_BATCH_OUTPUT_PIXELS: the batch's outputs summed, refused from the plan before any decode."""
     total = sum(o.pixels for o in layout.outputs)
     if limit and total > limit:
         raise ImageError(

@@ -110,6 +110,8 @@ def record_search(max_bytes: int | None, min_score: float | None, output_format:
     target = "min_score" if min_score is not None else "max_bytes"
     TARGET_SEARCHES.labels(target).inc()
     TARGET_ENCODES.labels(target, output_format).inc(attempts)
+
+
 # --- batch jobs on shared storage (issue 9) ----------------------------------------------------
 _JOB_BUCKETS = (1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0)
 JOB_STATUSES = ("queued", "running", "done", "failed")
@@ -130,3 +132,31 @@ JOB_ITEMS_RECLAIMED = Counter(
 JOB_STORAGE_BYTES = Gauge("imageconv_job_storage_bytes", "Bytes held in STORAGE_DIR (last sweep).")
 JOB_DURATION = Histogram("imageconv_job_duration_seconds", "Submission to last output, per job (counted once).",
                          buckets=_JOB_BUCKETS)
+
+# --- reliability (issue 13) -------------------------------------------------------------------
+WORKER_KILLS = Counter(
+    "imageconv_worker_kills_total",
+    "Workers killed and replaced by the pool's watchdog, by reason: deadline (a job ran past its "
+    "deadline), stopped (SIGSTOP or traced), died (gone while idle), abandoned (a cancelled job's item).",
+    ["reason"],
+)
+for _reason in ("deadline", "stopped", "died", "abandoned"):
+    WORKER_KILLS.labels(_reason)
+POOL_JOBS_MOVED = Counter(
+    "imageconv_pool_jobs_moved_total",
+    "Jobs taken back from a busy worker's pipe and run on a worker that became idle.",
+)
+HTTP_CONNECTIONS = Gauge("imageconv_http_connections", "Open client connections (idle keep-alive ones included).")
+CONNECTIONS_CLOSED = Counter(
+    "imageconv_http_connections_closed_total",
+    "Client connections the server closed, by reason: idle (keep-alive timeout), header_timeout, body_timeout, "
+    "headers_too_large, evicted_idle / evicted_head (room made at the connection limit), over_connection_limit.",
+    ["reason"],
+)
+
+
+def serve_on_port(port: int, host: str) -> None:
+    """/metrics on its own port (METRICS_PORT), off the public one: a thread of prometheus_client's."""
+    from prometheus_client import start_http_server
+
+    start_http_server(port, addr=host)

@@ -7,6 +7,7 @@ value received; nothing else in the code reads os.environ.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +42,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     job_worker_share: float = 0.5
     job_lease_seconds: float = 60.0
     max_active_jobs: int = 100
+    client_header_timeout_seconds: float = 10.0
+    client_body_timeout_seconds: float = 60.0
+    max_header_bytes: int = 65536
+    max_connections: int = 4096
+    api_keys: tuple[str, ...] = ()
+    cors_origins: tuple[str, ...] = ()
+    metrics_port: int = 0
+    max_output_pixels: int = 50_000_000
+    max_batch_output_pixels: int = 150_000_000
+    max_concurrent_batches: int = 2
 
     @property
     def max_waiting(self) -> int:
@@ -54,6 +65,7 @@ class Variable:
     default: str
     description: str
     parse: Callable[[str], Any]
+    secret: bool = False  # never repeated in an error message
 
 
 def _int_range(lo: int, hi: int) -> Callable[[str], int]:
@@ -114,6 +126,29 @@ def _path(raw: str) -> str:
 
 
 _path.__doc__ = "a directory path"
+def _api_keys(raw: str) -> tuple[str, ...]:
+    keys = tuple(k.strip() for k in raw.split(",") if k.strip())
+    for key in keys:
+        if len(key) < 16 or not key.isascii() or not key.isprintable() or " " in key:
+            raise ValueError("comma-separated keys of at least 16 printable ASCII characters")
+    return keys
+
+
+_api_keys.__doc__ = "empty (off) or comma-separated keys of at least 16 printable ASCII characters"
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
+    for origin in origins:
+        if origin != "*" and not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?", origin):
+            raise ValueError("comma-separated origins like https://app.example.com, or *")
+    return origins
+
+
+_origins.__doc__ = "empty (same origin only), * or comma-separated origins like https://app.example.com"
+
+
+_port_or_off = _int_range(0, 65535)
 
 VARIABLES: tuple[Variable, ...] = (
     Variable("HOST", "host", "127.0.0.1", "Address to bind (0.0.0.0 in a container).", _host),
@@ -160,6 +195,35 @@ VARIABLES: tuple[Variable, ...] = (
              _float_range(1, 3600)),
     Variable("MAX_ACTIVE_JOBS", "max_active_jobs", "100",
              "Unfinished jobs in storage beyond which new jobs get 503 with Retry-After.", _int_range(1, 100000)),
+    Variable("CLIENT_HEADER_TIMEOUT_SECONDS", "client_header_timeout_seconds", "10",
+             "Time a client gets to send a request's headers (from its first byte), and the longest silence "
+             "allowed while it sends a body; 408 and close beyond.", _float_range(0.5, 600)),
+    Variable("CLIENT_BODY_TIMEOUT_SECONDS", "client_body_timeout_seconds", "60",
+             "Time a client gets to send a whole request body; 408 and close beyond.", _float_range(1, 3600)),
+    Variable("MAX_HEADER_BYTES", "max_header_bytes", "65536",
+             "Largest request line plus headers; 431 beyond.", _int_range(4096, 16_777_216)),
+    Variable("MAX_CONNECTIONS", "max_connections", "4096",
+             "Open client sockets kept at most (capped by the file-descriptor limit); past it the oldest idle "
+             "connections are closed to make room. Requests are limited by the pool, not by this.",
+             _int_range(16, 1_000_000)),
+    Variable("API_KEYS", "api_keys", "",
+             "API keys, comma separated; when set, /api/*, /schema and /metrics need X-API-Key: <key> "
+             "(or Authorization: Bearer <key>). Empty: off.", _api_keys, secret=True),
+    Variable("CORS_ORIGINS", "cors_origins", "",
+             "Other sites whose pages may call the API from a browser (CORS); POSTs from any other "
+             "site are refused with 403. Empty: same origin only.", _origins),
+    Variable("METRICS_PORT", "metrics_port", "0",
+             "Serve /metrics on this port instead of the main one (bound to HOST); 0: on the main port.",
+             _port_or_off),
+    Variable("MAX_OUTPUT_PIXELS", "max_output_pixels", "50000000",
+             "Largest output width x height of one conversion (enlarging included); 422 beyond.",
+             _int_range(1, 1_000_000_000)),
+    Variable("MAX_BATCH_OUTPUT_PIXELS", "max_batch_output_pixels", "150000000",
+             "Largest sum of output width x height over all outputs of one batch; 422 beyond.",
+             _int_range(1, 10_000_000_000)),
+    Variable("MAX_CONCURRENT_BATCHES", "max_concurrent_batches", "2",
+             "Synchronous batches admitted at once (each may hold up to MAX_BATCH_OUTPUT_PIXELS of rasters in "
+             "memory); 503 with Retry-After beyond.", _int_range(1, 1000)),
 )
 
 
@@ -173,7 +237,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             values[var.field] = var.parse(raw)
         except ValueError as exc:
             expected = var.parse.__doc__ or str(exc)
-            problems.append(f"{var.name} must be {expected}, got {raw!r}")
+            received = "a value that is not shown (secret)" if var.secret else repr(raw)
+            problems.append(f"{var.name} must be {expected}, got {received}")
     if problems:
         raise SettingsError("invalid configuration: " + "; ".join(problems))
     return msgspec.convert(values, Settings)

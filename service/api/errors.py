@@ -11,15 +11,17 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response
-from litestar.exceptions import HTTPException
+from litestar.exceptions import ClientException, HTTPException, InternalServerException
 
 from .. import metrics
 from ..imaging.errors import ErrorKind, ImageError, OptionError
 from ..jobs.errors import JobError
 from ..pool import DeadlineExceeded, Overloaded, PoolClosed, PoolError, WorkerCrashed
+from .inputs import TooManyParts
 from .disconnect import ClientGone
 
 log = logging.getLogger("service.api")
+MULTIPART_PART_LIMIT = 1000  # Litestar's default multipart_form_part_limit
 
 
 class ErrorBody(msgspec.Struct, omit_defaults=True):
@@ -80,6 +82,15 @@ def classify(exc: Exception) -> Failure:
         return Failure(503, "shutting_down", str(exc), "shutdown", retry_after=1)
     if isinstance(exc, PoolError):
         return Failure(503, "unavailable", str(exc), "overload", retry_after=1)
+    if isinstance(exc, InternalServerException) and "disconnected" in str(exc.detail):
+        # Litestar's word for an upload the client abandoned midway: theirs, not a server error.
+        return Failure(499, "client_closed_request", "The client closed the connection", "client_gone")
+    if isinstance(exc, TooManyParts) or (
+        isinstance(exc, ClientException) and str(exc.detail) == "Request Entity Too Large"
+    ):
+        # Our multipart reader's part limit, or Litestar's own (multipart_form_part_limit).
+        return Failure(413, "too_many_parts", f"The multipart form has more than {MULTIPART_PART_LIMIT} parts",
+                       "too_large", "image")
     if isinstance(exc, HTTPException):
         status = exc.status_code
         client_fault = 400 <= status < 500 and status not in (404, 405)
@@ -105,8 +116,11 @@ def _http_code(status: int) -> str:
     }.get(status, "http_error")
 
 
-def _headers(failure: Failure) -> dict[str, str]:
-    return {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+def _headers(failure: Failure, exc: Exception | None = None) -> dict[str, str]:
+    headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+    if isinstance(exc, HTTPException) and exc.headers and failure.status == 405:
+        headers["Allow"] = exc.headers.get("allow") or exc.headers.get("Allow", "")  # which methods the path takes
+    return headers
 
 
 def _count(failure: Failure) -> None:
@@ -118,7 +132,7 @@ def json_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[Er
     failure = classify(exc)
     _count(failure)
     body = ErrorBody(failure.status, failure.code, failure.message, failure.field, failure.allowed, failure.received)
-    return Response(ErrorResponse(body), status_code=failure.status, headers=_headers(failure))
+    return Response(ErrorResponse(body), status_code=failure.status, headers=_headers(failure, exc))
 
 
 class SeedError(msgspec.Struct):
@@ -130,4 +144,4 @@ def seed_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[Se
     """The original service's error shape, with a truthful status instead of its blanket 500."""
     failure = classify(exc)
     _count(failure)
-    return Response(SeedError(False, failure.message), status_code=failure.status, headers=_headers(failure))
+    return Response(SeedError(False, failure.message), status_code=failure.status, headers=_headers(failure, exc))

@@ -21,6 +21,12 @@ from multipart import MultipartSegment, ParserError, ParserLimitReached, PushMul
 
 from ..imaging.errors import ErrorKind, ImageError, OptionError, echo
 
+class TooManyParts(ClientException):
+    """A form past MAX_PARTS: refused as too large (413), with the limit in the message."""
+
+    status_code = 413
+
+
 _SAFE_STEM = re.compile(r"[^\w.-]+")  # \w: letters and digits of any script
 RAW_TYPES = ("image/", "application/octet-stream")
 MAX_PARTS = 1000  # form fields and files in one multipart body
@@ -112,7 +118,7 @@ async def read_multipart(request: Request[Any, Any, Any]) -> tuple[list[tuple[st
                 if parser.closed:
                     break
     except ParserLimitReached:
-        raise ClientException(f"The multipart form has more than {MAX_PARTS} parts") from None
+        raise TooManyParts(f"The multipart form has more than {MAX_PARTS} parts") from None
     except ParserError as exc:
         reason = exc.args[0] if exc.args and isinstance(exc.args[0], str) else "malformed body"
         if "decode" in reason:

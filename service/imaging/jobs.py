@@ -15,6 +15,7 @@ from .options import ConvertOptions
 class Limits(msgspec.Struct, frozen=True):
     max_input_pixels: int = 50_000_000
     max_output_pixels: int = 50_000_000
+    max_batch_output_pixels: int = 0  # sum over a batch's outputs; 0: no limit
 
 
 class Converted(msgspec.Struct, frozen=True):

@@ -42,6 +42,7 @@ class Source(msgspec.Struct, frozen=True):
 def _loader_of(data: bytes) -> str | None:
     name = pyvips.vips_lib.vips_foreign_find_load_buffer(data, len(data))
     if name == pyvips.ffi.NULL:
+        pyvips.vips_lib.vips_error_clear()  # its "not a known format" must not prefix a later error
         return None
     loader: str = pyvips.ffi.string(name).decode()
     return loader.removesuffix("Buffer")
@@ -186,6 +187,11 @@ def flatten_for(image: pyvips.Image, fmt: OutputFormat, compression: object = No
 
 def encode(image: pyvips.Image, fmt: OutputFormat, options: ConvertOptions) -> bytes:
     saver, params = encoders.saver_call(fmt, options)
+    if options.keep_metadata and fmt is OutputFormat.TIFF and "exif-data" in image.get_fields():
+        # libvips writes ICC, XMP and IPTC into TIFF but not EXIF: say so rather than drop it silently.
+        raise ImageError(ErrorKind.INVALID_OPTION, "keep_metadata cannot keep this image's EXIF in TIFF output "
+                         "(libvips writes only ICC, XMP and IPTC there); choose another format or "
+                         "keep_metadata=false", "keep_metadata")
     image = flatten_for(image, fmt, params.get("compression"))
     try:
         data: bytes = getattr(image, saver)(**params)

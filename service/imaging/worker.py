@@ -68,6 +68,11 @@ def _exit_with(service_pid: int) -> None:
 def _ensure_ready() -> None:
     if not _ready:
         init_worker()
+    import pyvips
+
+    # libvips keeps one error buffer per process: a message left by the previous job (a failed
+    # format sniff sets it without raising) would otherwise prefix this job's error.
+    pyvips.vips_lib.vips_error_clear()
 
 
 def libvips_info() -> LibvipsInfo:

@@ -102,10 +102,11 @@ def test_a_body_cut_short_is_a_400(client, small):
     assert r.status_code == 400, r.text
 
 
-def test_more_parts_than_the_limit_is_a_clear_400(client, small):
+def test_more_parts_than_the_limit_is_a_clear_413(client, small):
     fields = [(f'Content-Disposition: form-data; name="f{i}"'.encode(), b"1") for i in range(1001)]
     r = post(client, "/api/convert", multipart(IMAGE_PART, *fields, image=small))
-    assert r.status_code == 400, r.text
+    assert r.status_code == 413, r.text
+    assert r.json()["error"]["code"] == "too_many_parts"
     assert r.json()["error"]["message"] == "The multipart form has more than 1000 parts"
 
 
