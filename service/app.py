@@ -10,14 +10,13 @@ from pathlib import Path
 from litestar import Litestar, Request, Response, get
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Parameter, Schema
 from litestar.static_files import create_static_files_router
 
-from .api import batch, convert, health, seed
+from .api import batch, convert, docs_ui, health, options, seed
 from .api.errors import json_error_handler
 from .api.middleware import AccessMiddleware
 from .conversions import Engine
-from .imaging.options import OPTIONS
+from .api.openapi import UPLOAD_ERRORS, RouteDoc, document_routes
 from .pool import WorkerPool
 from .settings import Settings
 
@@ -71,38 +70,10 @@ def _pool_lifespan(settings: Settings):
     return lifespan
 
 
-def _document_options(app: Litestar) -> None:
-    """Options arrive as query parameters or form fields read from one table, not as handler
-    arguments, so the generated schema is told about them here from that same table."""
-    schema = app.openapi_schema
-    for path in ("/api/convert", "/api/batch"):
-        item = schema.paths.get(path) if schema.paths else None
-        if item is None or item.post is None:
-            continue
-        params = [Parameter(name=spec.name, param_in="query", required=False,
-                            description=spec.description + " Accepts " + "; ".join(
-                                f"{d.describe()} ({', '.join(sorted(f.value for f in d.formats))})"
-                                for d in spec.domains) + ".",
-                            schema=Schema())
-                  for spec in OPTIONS]
-        if path == "/api/batch":
-            params += [
-                Parameter(name="widths", param_in="query", required=False, schema=Schema(),
-                          description="Output widths, comma separated or repeated."),
-                Parameter(name="qualities", param_in="query", required=False, schema=Schema(),
-                          description="Qualities (1-100), comma separated or repeated."),
-                Parameter(name="formats", param_in="query", required=False, schema=Schema(),
-                          description="Output formats, comma separated or repeated (default: format)."),
-                Parameter(name="response", param_in="query", required=False, schema=Schema(),
-                          description="zip (default, streamed) or json (manifest with data URLs)."),
-            ]
-        item.post.parameters = params
-
-
 def create_app(settings: Settings) -> Litestar:
     app = Litestar(
         route_handlers=[
-            convert.convert, batch.batch, seed.process, seed.preview,
+            convert.convert, batch.batch, seed.process, seed.preview, options.list_options, docs_ui.docs_asset,
             health.health, health.ready, health.prometheus,
             index_page, batch_page,
             create_static_files_router(path="/static", directories=[WEB_DIR], include_in_schema=False),
@@ -117,8 +88,12 @@ def create_app(settings: Settings) -> Litestar:
             version="1.0.0",
             description="Resize and re-encode images to JPEG, PNG, WebP, AVIF or TIFF. "
                         "Errors are JSON: {\"error\": {status, code, message, field}}.",
+            render_plugins=[docs_ui.render_plugin()],
         ),
         logging_config=None,
     )
-    _document_options(app)
+    # batch.py belongs to the jobs work; its documentation is attached here rather than by its decorator.
+    batch_doc = RouteDoc(options="batch", upload=True, success="zip_or_json", errors=UPLOAD_ERRORS,
+                         json_model=batch.BatchManifest)
+    document_routes(app, max_dimension=settings.max_output_dimension, by_path={"/api/batch": batch_doc})
     return app

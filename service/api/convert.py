@@ -10,6 +10,7 @@ from ..imaging.options import accepted_formats, parse_options
 from .disposition import content_disposition
 from .disconnect import unless_client_leaves
 from .inputs import read_upload
+from .openapi import UPLOAD_ERRORS, route_doc
 
 DESCRIPTION = (
     "Converts one image. Send it as the raw body (Content-Type image/*) or as the multipart field "
@@ -18,7 +19,14 @@ DESCRIPTION = (
 )
 
 
-@post("/api/convert", summary="Convert one image", description=DESCRIPTION, tags=["convert"], status_code=200)
+@post(
+    "/api/convert",
+    summary="Convert one image",
+    description=DESCRIPTION,
+    tags=["convert"],
+    status_code=200,
+    opt=route_doc(options="convert", success="image", errors=UPLOAD_ERRORS),
+)
 async def convert(request: Request) -> Response[bytes]:
     engine: Engine = request.app.state.engine
     upload = await read_upload(request)

@@ -15,21 +15,23 @@ from litestar import Request, Response, post
 
 from ..conversions import Engine
 from ..imaging.formats import OutputFormat
-from ..imaging.options import parse_options
+from ..imaging.options import OPTION_BY_NAME, SEED_NAMES, ConvertOptions, parse_options
 from .errors import seed_error_handler
 from .disconnect import unless_client_leaves
 from .inputs import read_upload
+from .openapi import UPLOAD_ERRORS, route_doc
 
-# The original's camelCase flags -> our option names. `mozjpeg` is sharp's preset.
-_FLAGS = {
-    "progressive": "progressive",
-    "optimizeScans": "optimize_scans",
-    "trellisQuantisation": "trellis_quant",
-    "overshootDeringing": "overshoot_deringing",
-    "optimizeCoding": "optimize_coding",
+# sharp's `mozjpeg: true` preset, which the original's page offered as one checkbox.
+MOZJPEG_PRESET: dict[str, str] = {
+    "trellis_quant": "true",
+    "overshoot_deringing": "true",
+    "optimize_scans": "true",
+    "quant_table": "3",
 }
-_MOZJPEG = {"trellis_quant": "true", "overshoot_deringing": "true", "optimize_scans": "true", "quant_table": "3"}
-_FIELDS = ("width", "height", "quality", "format", "mozjpeg", *_FLAGS)
+# The original's field names (camelCase JPEG flags) -> ours, from the option table.
+_JPEG_FLAGS = {seed: ours for seed, ours in SEED_NAMES.items() if OPTION_BY_NAME[ours].group == "encoder"}
+_FIELDS = frozenset({*SEED_NAMES, "mozjpeg"})
+DEFAULT_QUALITY = "80"  # the original: parseInt(quality) || 80, for every format
 
 
 class PreviewResponse(msgspec.Struct):
@@ -44,19 +46,19 @@ class PreviewResponse(msgspec.Struct):
     format: str
 
 
-def _options(fields: dict[str, str], engine: Engine):
+def _options(fields: dict[str, str], engine: Engine) -> ConvertOptions:
     # The original parsed with parseInt(...) || default: empty strings mean "not given".
     given = {k: v for k, v in fields.items() if v.strip() != ""}
     params = {k: given[k] for k in ("width", "height", "quality") if k in given}
-    params["quality"] = params.get("quality", "80")
+    params["quality"] = params.get("quality", DEFAULT_QUALITY)
     params["format"] = given.get("format", "jpeg")
     jpeg = params["format"].lower() == "jpeg"
     if jpeg:
-        for seed_name, ours in _FLAGS.items():
+        for seed_name, ours in _JPEG_FLAGS.items():
             if seed_name in given:
                 params[ours] = given[seed_name]
         if given.get("mozjpeg", "false").lower() == "true":
-            params.update(_MOZJPEG)
+            params.update(MOZJPEG_PRESET)
     for name in given:
         if name not in _FIELDS:
             params[name] = given[name]  # let the parser name the unknown field
@@ -65,8 +67,14 @@ def _options(fields: dict[str, str], engine: Engine):
     return parse_options(params, max_dimension=engine.settings.max_output_dimension)
 
 
-@post("/api/process", summary="Original service: convert and download", tags=["compatibility"],
-      exception_handlers={Exception: seed_error_handler}, status_code=200)
+@post(
+    "/api/process",
+    summary="Original service: convert and download",
+    tags=["compatibility"],
+    exception_handlers={Exception: seed_error_handler},
+    status_code=200,
+    opt=route_doc(options="seed", success="image", errors=UPLOAD_ERRORS, error_shape="seed"),
+)
 async def process(request: Request) -> Response[bytes]:
     engine: Engine = request.app.state.engine
     upload = await read_upload(request)
@@ -81,8 +89,14 @@ async def process(request: Request) -> Response[bytes]:
     })
 
 
-@post("/api/preview", summary="Original service: convert and answer a data URL with sizes", tags=["compatibility"],
-      exception_handlers={Exception: seed_error_handler}, status_code=200)
+@post(
+    "/api/preview",
+    summary="Original service: convert and answer a data URL with sizes",
+    tags=["compatibility"],
+    exception_handlers={Exception: seed_error_handler},
+    status_code=200,
+    opt=route_doc(options="seed", errors=UPLOAD_ERRORS, error_shape="seed"),
+)
 async def preview(request: Request) -> PreviewResponse:
     engine: Engine = request.app.state.engine
     upload = await read_upload(request)
