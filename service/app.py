@@ -12,11 +12,13 @@ from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 
-from .api import batch, convert, docs_ui, health, options, seed
+from .api import batch, convert, docs_ui, health, jobs, options, seed
 from .api.errors import json_error_handler
 from .api.middleware import AccessMiddleware
-from .conversions import Engine
 from .api.openapi import UPLOAD_ERRORS, RouteDoc, document_routes
+from .conversions import Engine
+from .jobs.runner import JobRunner
+from .jobs.storage import JobStore
 from .pool import WorkerPool
 from .settings import Settings
 
@@ -60,10 +62,16 @@ def _pool_lifespan(settings: Settings):
             log.warning("libvips JPEG is not mozjpeg: trellis_quant, overshoot_deringing, optimize_scans "
                         "and quant_table will have no effect")
         app.state.engine = Engine(pool, settings)
+        runner = JobRunner(JobStore(settings.storage_dir), pool, settings, app.state.engine.limits,
+                           lambda: bool(app.state.draining))
+        await runner.start()
+        app.state.jobs = runner
         try:
             yield
         finally:
             app.state.draining = True
+            # Held job items get what is left of the drain budget (the pool's own grace after).
+            await runner.stop(max(0.0, settings.shutdown_timeout_seconds - 5))
             await pool.close()
             log.info("pool stopped")
 
@@ -74,6 +82,7 @@ def create_app(settings: Settings) -> Litestar:
     app = Litestar(
         route_handlers=[
             convert.convert, batch.batch, seed.process, seed.preview, options.list_options, docs_ui.docs_asset,
+            jobs.submit_job, jobs.job_status, jobs.job_output, jobs.job_archive, jobs.cancel_job,
             health.health, health.ready, health.prometheus,
             index_page, batch_page,
             create_static_files_router(path="/static", directories=[WEB_DIR], include_in_schema=False),

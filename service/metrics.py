@@ -94,3 +94,24 @@ def record_conversion(input_type: str, output_format: str, bytes_in: int, bytes_
 
 def exposition() -> tuple[bytes, str]:
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+# --- batch jobs on shared storage (issue 9) ----------------------------------------------------
+_JOB_BUCKETS = (1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0)
+JOB_STATUSES = ("queued", "running", "done", "failed")
+JOBS = Gauge("imageconv_jobs", "Jobs in shared storage by status, as this replica last saw them.", ["status"])
+for _status in JOB_STATUSES:
+    JOBS.labels(_status)
+JOB_ITEMS_PENDING = Gauge(
+    "imageconv_job_items_pending",
+    "Job items waiting to be claimed in shared storage (this replica's view): the backlog autoscaling reads.",
+)
+JOB_ITEMS_RUNNING = Gauge("imageconv_job_items_running", "Job items claimed by some replica and not yet finished.")
+JOB_ITEMS_HELD = Gauge("imageconv_job_items_held", "Job items this replica is working on.")
+JOB_ITEMS = Counter("imageconv_job_items_total", "Job items this replica finished, by kind and result.",
+                    ["kind", "result"])
+JOB_ITEMS_RECLAIMED = Counter(
+    "imageconv_job_items_reclaimed_total", "Job items this replica claimed again after their holder's lease lapsed.",
+)
+JOB_STORAGE_BYTES = Gauge("imageconv_job_storage_bytes", "Bytes held in STORAGE_DIR (last sweep).")
+JOB_DURATION = Histogram("imageconv_job_duration_seconds", "Submission to last output, per job (counted once).",
+                         buckets=_JOB_BUCKETS)

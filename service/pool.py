@@ -10,6 +10,7 @@ only the job it held fails; and busy/waiting counts are exact for the saturation
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import multiprocessing
 import os
@@ -32,6 +33,12 @@ T = TypeVar("T")
 # idle with one job each). A queued job still checks its deadline when it starts, and if the
 # worker dies it is re-run elsewhere: only the job the worker was running fails.
 PIPELINE_DEPTH = 2
+
+
+class Lane(enum.Enum):
+    INTERACTIVE = "interactive"  # /api/convert, /api/process, /api/preview
+    BATCH = "batch"  # items of a synchronous /api/batch
+    BACKGROUND = "background"  # items of an asynchronous job (issue 9)
 
 
 class PoolError(Exception):
@@ -178,7 +185,7 @@ class WorkerPool:
             log.warning("killed workers still running abandoned jobs at shutdown", extra={"workers": killed})
 
     # --- admission -----------------------------------------------------------------------------
-    def admit(self) -> "Ticket":
+    def admit(self) -> Ticket:
         if self._closing:
             raise PoolClosed()
         if self._admitted >= self.capacity:
@@ -187,8 +194,10 @@ class WorkerPool:
         return Ticket(self)
 
     # --- running jobs --------------------------------------------------------------------------
-    async def run(self, fn: Callable[[Any], T], job: Any, deadline: float) -> T:
+    async def run(self, fn: Callable[[Any], T], job: Any, deadline: float, *, lane: Lane = Lane.INTERACTIVE) -> T:
         """Run fn(job) on a worker; raise DeadlineExceeded / WorkerCrashed / PoolClosed."""
+        if lane is Lane.BACKGROUND:
+            return await self._run_background(fn, job, deadline)
         while True:
             slot = await self._acquire(deadline)
             if slot.dead:  # a token of a worker already replaced
@@ -289,6 +298,52 @@ class WorkerPool:
                 slot = replacement
 
 
+    # --- TEMPORARY stand-in (jobs branch, issue 9) for the reliability branch's lanes ----------------
+    # Replace this whole block with the reliability branch's implementation at merge. Contract: a
+    # BACKGROUND item runs only on a fully idle worker, nothing is pipelined behind it, and
+    # wait_background_slot() returns when such a worker exists and no request waits. The job runner
+    # enforces JOB_WORKER_SHARE itself, so this stand-in does not.
+    def _fully_idle_slot(self) -> _Slot | None:
+        if self._closing or self.waiting:
+            return None
+        for slot in self._slots:
+            if not slot.dead and not slot.outstanding and sum(1 for s in self._idle if s is slot) == PIPELINE_DEPTH:
+                return slot
+        return None
+
+    async def wait_background_slot(self) -> None:
+        while self._fully_idle_slot() is None:
+            if self._closing:
+                raise PoolClosed()
+            await asyncio.sleep(0.05)
+
+    async def _run_background(self, fn: Callable[[Any], T], job: Any, deadline: float) -> T:
+        slot = self._fully_idle_slot()
+        if slot is None:
+            raise PoolClosed() if self._closing else Overloaded(retry_after=1)
+        self._idle = deque(s for s in self._idle if s is not slot)  # nothing queues behind it
+        cfut = slot.submit(fn, job)
+        slot.outstanding.append(cfut)
+        self._busy += 1
+        fut = asyncio.wrap_future(cfut)
+
+        def finished(f: asyncio.Future[Any]) -> None:  # _finished returns one token; the others come back here
+            self._finished(slot, cfut, f)
+            for _i in range(PIPELINE_DEPTH - 1):
+                if not slot.dead:
+                    self._release(slot)
+
+        fut.add_done_callback(finished)
+        try:
+            return await asyncio.wait_for(asyncio.shield(fut), max(0.0, deadline - time.time()))
+        except TimeoutError:
+            raise DeadlineExceeded(started=True) from None
+        except BrokenProcessPool:
+            raise WorkerCrashed() from None
+
+    # --- end of the TEMPORARY stand-in -----------------------------------------------------------
+
+
 class Ticket:
     """A request's place in the service, held while it is being handled."""
 
@@ -302,7 +357,7 @@ class Ticket:
             self._held = False
             self._pool._admitted -= 1
 
-    def __enter__(self) -> "Ticket":
+    def __enter__(self) -> Ticket:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -32,6 +32,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_batch_outputs: int = 60
     shutdown_timeout_seconds: float = 90.0
     log_level: str = "info"
+    storage_dir: str = "data/jobs"
+    max_job_outputs: int = 600
+    job_ttl_seconds: float = 86400.0
+    max_storage_bytes: int = 10_000_000_000
+    job_item_timeout_seconds: float = 300.0
+    job_worker_share: float = 0.5
+    job_lease_seconds: float = 60.0
+    max_active_jobs: int = 100
 
     @property
     def max_waiting(self) -> int:
@@ -97,6 +105,15 @@ def _host(raw: str) -> str:
 
 _host.__doc__ = "a host name or address"
 
+
+def _path(raw: str) -> str:
+    if not raw.strip():
+        raise ValueError("a directory path")
+    return raw.strip()
+
+
+_path.__doc__ = "a directory path"
+
 VARIABLES: tuple[Variable, ...] = (
     Variable("HOST", "host", "127.0.0.1", "Address to bind (0.0.0.0 in a container).", _host),
     Variable("PORT", "port", "8000", "TCP port to listen on.", _int_range(1, 65535)),
@@ -121,6 +138,23 @@ VARIABLES: tuple[Variable, ...] = (
              _float_range(0, 3600)),
     Variable("LOG_LEVEL", "log_level", "info", "debug, info, warning or error.",
              _choice("debug", "info", "warning", "error")),
+    Variable("STORAGE_DIR", "storage_dir", "data/jobs",
+             "Directory holding batch jobs (created on start); shared by every replica (EFS in AWS).", _path),
+    Variable("MAX_JOB_OUTPUTS", "max_job_outputs", "600", "Most outputs (widths x qualities x formats) in one job.",
+             _int_range(1, 10000)),
+    Variable("JOB_TTL_SECONDS", "job_ttl_seconds", "86400",
+             "A job and its files are removed this long after submission.", _float_range(1, 30 * 86400)),
+    Variable("MAX_STORAGE_BYTES", "max_storage_bytes", "10000000000",
+             "Bytes STORAGE_DIR may hold; new jobs get 507 beyond.", _int_range(1, 10**15)),
+    Variable("JOB_ITEM_TIMEOUT_SECONDS", "job_item_timeout_seconds", "300",
+             "Time limit of one job item (a decode or an encode); the item fails beyond.", _float_range(1, 3600)),
+    Variable("JOB_WORKER_SHARE", "job_worker_share", "0.5",
+             "Share of the workers job items may use at once (at least one worker).", _float_range(0, 1)),
+    Variable("JOB_LEASE_SECONDS", "job_lease_seconds", "60",
+             "A claimed job item whose lease is not renewed for this long is claimed again by another replica.",
+             _float_range(1, 3600)),
+    Variable("MAX_ACTIVE_JOBS", "max_active_jobs", "100",
+             "Unfinished jobs in storage beyond which new jobs get 503 with Retry-After.", _int_range(1, 100000)),
 )
 
 

@@ -14,6 +14,7 @@ from litestar.exceptions import HTTPException
 
 from .. import metrics
 from ..imaging.errors import ErrorKind, ImageError, OptionError
+from ..jobs.errors import JobError
 from ..pool import DeadlineExceeded, Overloaded, PoolClosed, PoolError, WorkerCrashed
 from .disconnect import ClientGone
 
@@ -54,6 +55,8 @@ _KIND_STATUS = {
 
 
 def classify(exc: Exception) -> Failure:
+    if isinstance(exc, JobError):
+        return Failure(exc.status, exc.code, str(exc), exc.reason, retry_after=exc.retry_after)
     if isinstance(exc, OptionError):
         return Failure(400, exc.kind.value, exc.message, "bad_input", exc.field, exc.allowed, str(exc.received))
     if isinstance(exc, ImageError):

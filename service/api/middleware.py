@@ -23,6 +23,8 @@ def route_label(path: str) -> str:
         return "/static"
     if path.startswith("/schema"):
         return "/schema"
+    if path.startswith("/api/jobs"):  # ids never become labels
+        return "/api/jobs"
     return "other"
 
 

@@ -2,6 +2,10 @@
 
     probe -> plan_resize -> load -> to_srgb -> pad_to_canvas -> choose_format -> flatten_for -> encode
 
+A batch decodes once per decode group (`groups.py`) and adds one step before encoding:
+
+    probe -> plan_resize -> load -> to_srgb -> pad_to_canvas -> scale_to_widths -> (each) encode
+
 Runs inside a worker process (or the bench's ceiling loop): it imports pyvips, so the server
 process never imports this module. Limits are checked from the header, before any pixel is decoded.
 """
@@ -15,8 +19,8 @@ import pyvips
 
 from . import encoders
 from .errors import ErrorKind, ImageError
-from .jobs import Converted, Limits
 from .formats import ALLOWED_LOADERS, OutputFormat, sniff_refused_type
+from .jobs import Converted, Limits
 from .options import ConvertOptions
 from .plan import ResizePlan, plan_resize, upright_size
 
@@ -168,6 +172,24 @@ def decode(data: bytes, options: ConvertOptions, limits: Limits = Limits()) -> D
     started = time.perf_counter()
     image = pad_to_canvas(load(data, source, plan), plan)
     return Decoded(image, source, time.perf_counter() - started)
+
+
+def scale_to_widths(decoded: Decoded, options: ConvertOptions,
+                    widths: tuple[int | None, ...]) -> list[tuple[int | None, pyvips.Image]]:
+    """Batch: every other width of a decode group from its one decode. A resize is far cheaper
+    than decoding again; sizes come from the same plan a single conversion would use, so a batch
+    output has exactly the size /api/convert gives for that width."""
+    image, source = decoded.image, decoded.source
+    by_size: dict[tuple[int, int], pyvips.Image] = {}
+    scaled: list[tuple[int | None, pyvips.Image]] = []
+    for width in widths:
+        plan = plan_resize(source.width, source.height, msgspec.structs.replace(options, width=width))
+        size = (plan.canvas_width, plan.canvas_height)
+        if size not in by_size:
+            by_size[size] = image if size == (image.width, image.height) else image.resize(
+                size[0] / image.width, vscale=size[1] / image.height)
+        scaled.append((width, by_size[size]))
+    return scaled
 
 
 def convert(data: bytes, options: ConvertOptions, limits: Limits = Limits()) -> Converted:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -32,6 +34,7 @@ class Service:
     env: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen | None = None
+    _own_storage: str | None = None
 
     @property
     def url(self) -> str:
@@ -43,6 +46,9 @@ class Service:
 
     def start(self, timeout: float = 60) -> "Service":
         OUTPUT.mkdir(parents=True, exist_ok=True)
+        if "STORAGE_DIR" not in self.env:  # never the default data/jobs of the working tree
+            self._own_storage = tempfile.mkdtemp(prefix=f"imageconv-{self.name}-jobs-")
+            self.env["STORAGE_DIR"] = self._own_storage
         env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(self.port), "WORKERS": "2", **self.env}
         self.proc = subprocess.Popen([sys.executable, "-m", "service"], cwd=ROOT, env=env,
                                      stdout=subprocess.DEVNULL, stderr=self.log_path.open("wb"))
@@ -60,14 +66,18 @@ class Service:
         raise RuntimeError(f"service not ready after {timeout}s: {self.log()}")
 
     def stop(self, timeout: float = 30) -> int | None:
-        if self.proc is None or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else None
-        self.proc.send_signal(signal.SIGTERM)
         try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.wait()
+            if self.proc is None or self.proc.poll() is not None:
+                return self.proc.returncode if self.proc else None
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                return self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                return self.proc.wait()
+        finally:
+            if self._own_storage:
+                shutil.rmtree(self._own_storage, ignore_errors=True)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-3000:] if self.log_path.exists() else ""
