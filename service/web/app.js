@@ -43,10 +43,12 @@ setupPage();
 const spec = await loadOptions();
 setErrorSpec(spec, () => el.format.value);
 const MAX_DIMENSION = spec.maxDimension();
+// The page starts on the API's default format, with the service's preselections (ui_defaults).
+const FIRST_FORMAT = spec.hasFormat(spec.anyDomain("format")?.default) ? spec.anyDomain("format").default : spec.formats[0].id;
 const DEFAULTS = {
-  width: "", height: "", lock: true, lastEdited: "width", fit: spec.anyDomain("fit")?.default || "inside", enlarge: false,
-  keepMetadata: false, format: spec.hasFormat("webp") ? "webp" : spec.formats[0].id, qualities: {}, options: {},
-  live: true, compare: "slider", comparePos: 50,
+  width: "", height: "", lock: true, lastEdited: "width", fit: spec.uiDefault(FIRST_FORMAT, "fit") || "inside",
+  enlarge: Boolean(spec.uiDefault(FIRST_FORMAT, "enlarge")), keepMetadata: Boolean(spec.uiDefault(FIRST_FORMAT, "keep_metadata")),
+  format: FIRST_FORMAT, qualities: {}, options: {}, live: true, compare: "slider", comparePos: 50,
 };
 fillFormatSelect(el.format, spec);
 fillFitSelect();

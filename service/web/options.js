@@ -3,19 +3,23 @@
 // their ranges, choices and defaults, the browser's preselected values (ui_defaults) and the
 // limits all come from there; this module only turns the document into what the pages ask.
 
-import { contractFallback } from "./options-fallback.js";
-
 const GROUP_ENCODER = "encoder";
 
-/** Fetch the options document. Resolves an OptionSpec. */
+/** Fetch the options document (retried briefly: the page is useless without it). Resolves an OptionSpec. */
 export async function loadOptions() {
-  let doc = null;
-  try {
-    const res = await fetch("/api/options", { headers: { Accept: "application/json" } });
-    if (res.ok) doc = await res.json();
-    else if (res.status === 404) doc = contractFallback(); // service without the route yet: see options-fallback.js
-  } catch (_) { /* the service is unreachable: the pages say so when they first call it */ }
-  return new OptionSpec(doc || contractFallback());
+  let last = null;
+  for (let attempt = 0; attempt < 4; attempt++) {
+    try {
+      const res = await fetch("/api/options", { headers: { Accept: "application/json" } });
+      if (res.ok) return new OptionSpec(await res.json());
+      last = new Error(`GET /api/options answered ${res.status}`);
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500 * (attempt + 1)));
+  }
+  document.body.dataset.ready = "failed";
+  throw last;
 }
 
 export class OptionSpec {
@@ -77,6 +81,11 @@ export class OptionSpec {
     const domain = this.anyDomain("width");
     const hi = domain && domain.maximum != null ? domain.maximum : 16383;
     return limit > 0 ? Math.min(limit, hi) : hi;
+  }
+
+  /** Whether the service knows an option (score, max_bytes, ... arrive with newer services). */
+  has(name) {
+    return this.byName.has(name);
   }
 
   choices(name) {
