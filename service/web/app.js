@@ -207,7 +207,6 @@ async function loadFile(file) {
   el.originalName.textContent = file.name;
   el.originalSize.textContent = sizeText(file.size);
   el.originalDims.textContent = t("file.reading");
-  el.download.disabled = false; // Download converts first when there is no current result
 
   state.reading = true;
   let probed = await probeImage(file);
@@ -250,6 +249,7 @@ async function serverPreviewOfOriginal(file) {
 function showOriginal(probed) {
   state.original = probed;
   renderOriginal();
+  el.download.disabled = false; // Download converts first when there is no current result
   el.compare.hidden = false;
   el.resultEmpty.hidden = true;
 }
@@ -348,7 +348,7 @@ function clearResult() {
   if (state.result) URL.revokeObjectURL(state.result.url);
   state.result = null;
   el.resultImage.removeAttribute("src");
-  el.download.disabled = !state.file;
+  el.download.disabled = !state.original; // a file the service could not read has nothing to save
   el.compare.hidden = !state.original;
   el.compare.dataset.result = "none";
   el.resultFacts.hidden = true;

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 # WCAG 2 contrast of every visible text against its composited background (4.5:1, 3:1 for large text).
 _CONTRAST_JS = """() => {
   const parse = (c) => {
@@ -73,3 +75,35 @@ def tab_through(page, presses: int = 60) -> set[str]:
         if testid:
             seen.add(testid)
     return seen
+
+
+_CAPTURE_FORMS = """(() => {
+  // Chromium does not report multipart bodies with a file part: note each FormData as it is sent.
+  window.__forms = [];
+  const send = XMLHttpRequest.prototype.send;
+  XMLHttpRequest.prototype.send = function (body) {
+    if (body instanceof FormData) {
+      const fields = {};
+      for (const [k, v] of body.entries()) if (typeof v === "string") fields[k] = v;
+      window.__forms.push(fields);
+    }
+    return send.call(this, body);
+  };
+})();"""
+
+
+def capture_forms(page) -> None:
+    """From the next navigation on, record the text fields of every form the page posts."""
+    page.add_init_script(_CAPTURE_FORMS)
+
+
+def sent_forms(page) -> list[dict[str, str]]:
+    return page.evaluate("window.__forms || []")
+
+
+def in_viewport(page, locator) -> bool:
+    """Whether the element is entirely inside the visible part of the window."""
+    box = locator.bounding_box()
+    size = page.viewport_size
+    return bool(box) and box["y"] >= 0 and box["x"] >= 0 and box["y"] + box["height"] <= size["height"] + 1 \
+        and box["x"] + box["width"] <= size["width"] + 1
