@@ -108,9 +108,10 @@ class Tab:
     def api_requests(self) -> list[str]:
         return [u for u in self.requests if urlsplit(u).path.startswith("/api/")]
 
-    def shot(self, name: str) -> None:
+    def shot(self, name: str, full_page: bool = True) -> None:
+        """A screenshot kept under test-output/e2e; full_page=False shows what is in view."""
         SHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+        self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
 
 
 @pytest.fixture

@@ -133,7 +133,7 @@ def test_progress_error_and_result_stay_in_view(open_tab, photo, size):
     assert all(0 <= s["top"] and s["bottom"] <= s["h"] for s in seen), f"progress off-screen: {seen}"
     for testid in ("quality", "result-size", "result-image"):
         assert in_viewport(page, page.get_by_test_id(testid)), f"{testid} is off-screen while the slider is in view"
-    tab.shot(f"fix2-in-view-{size}")
+    tab.shot(f"fix2-in-view-{size}", full_page=False)
 
     # An error of the service appears in view too, not at the bottom of the settings.
     page.get_by_test_id("width").scroll_into_view_if_needed()
@@ -142,7 +142,7 @@ def test_progress_error_and_result_stay_in_view(open_tab, photo, size):
     expect(page.get_by_test_id("error")).to_be_visible()
     assert in_viewport(page, page.get_by_test_id("error"))
     assert in_viewport(page, page.locator("#width-error"))
-    tab.shot(f"fix2-error-in-view-{size}")
+    tab.shot(f"fix2-error-in-view-{size}", full_page=False)
 
 
 # ---------------------------------------------------------------- 3. compare divider
@@ -178,7 +178,7 @@ def test_divider_follows_a_mouse_drag_only_while_pressed_and_the_keyboard(tab, p
     expect(page.get_by_test_id("compare-range")).to_have_value("70")
     assert abs(divider_fraction(page) - 0.70) < 0.02
     assert page.evaluate("getSelection().toString()") == ""
-    tab.shot("fix3-divider-mouse")
+    tab.shot("fix3-divider-mouse", full_page=False)
 
     rng = page.get_by_test_id("compare-range")
     rng.focus()
@@ -210,7 +210,7 @@ def test_divider_follows_a_touch_drag_without_scrolling_the_page(open_tab, photo
     assert abs(value - 80) <= 2, value
     assert abs(divider_fraction(page) - value / 100) < 0.02
     assert page.evaluate("scrollY") == scroll_before, "the touch drag scrolled the page"
-    tab.shot("fix3-divider-touch-phone")
+    tab.shot("fix3-divider-touch-phone", full_page=False)
 
 
 # ---------------------------------------------------------------- 4. Download saves what the settings make
