@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
-from apihelpers import ROOT, Service  # noqa: E402
+from apihelpers import ROOT, Service
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SHOTS = ROOT / "test-output" / "e2e"
@@ -32,9 +32,11 @@ def ui_service() -> Iterator[Service]:
 @pytest.fixture(scope="session")
 def browser():
     if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's with `sudo apt-get install chromium` "
-                    "(make test does this when it can), or set CHROMIUM to its path. "
-                    "These tests never download a browser.")
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: install Debian's with `sudo apt-get install chromium` "
+            "(make test does this when it can), or set CHROMIUM to its path. "
+            "These tests never download a browser."
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -62,8 +64,9 @@ class Finished:
 class Tab:
     """A browser tab that records every request its context makes, to prove none leaves the service."""
 
-    def __init__(self, browser, base: str, tmp: Path, locale: str, viewport: dict | None = None,
-                 touch: bool = False) -> None:
+    def __init__(
+        self, browser, base: str, tmp: Path, locale: str, viewport: dict | None = None, touch: bool = False
+    ) -> None:
         options: dict = {"accept_downloads": True, "locale": locale, "viewport": viewport or DESKTOP}
         if touch:
             options.update(has_touch=True, is_mobile=True, device_scale_factor=2)
@@ -82,11 +85,16 @@ class Tab:
         for request in list(self._finished):
             sizes = request.sizes()
             response = request.response()
-            out.append(Finished(
-                request.method, request.url, response.status if response else 0,
-                sizes["requestBodySize"] + sizes["requestHeadersSize"],
-                sizes["responseBodySize"] + sizes["responseHeadersSize"],
-                max(0.0, request.timing["responseEnd"]) / 1000))
+            out.append(
+                Finished(
+                    request.method,
+                    request.url,
+                    response.status if response else 0,
+                    sizes["requestBodySize"] + sizes["requestHeadersSize"],
+                    sizes["responseBodySize"] + sizes["responseHeadersSize"],
+                    max(0.0, request.timing["responseEnd"]) / 1000,
+                )
+            )
         return out
 
     def goto(self, path: str) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 # WCAG 2 contrast of every visible text against its composited background (4.5:1, 3:1 for large text).
 _CONTRAST_JS = """() => {
   const parse = (c) => {
@@ -43,7 +41,8 @@ _CONTRAST_JS = """() => {
     const ratio = (hi + 0.05) / (lo + 0.05);
     const size = parseFloat(cs.fontSize);
     const need = size >= 24 || (Number(cs.fontWeight) >= 700 && size >= 18.66) ? 3 : 4.5;
-    if (ratio < need) bad.push(`${el.tagName.toLowerCase()}#${el.id}.${el.className} "${el.textContent.trim().slice(0, 40)}": ${ratio.toFixed(2)}`);
+    const what = `${el.tagName.toLowerCase()}#${el.id}.${el.className} "${el.textContent.trim().slice(0, 40)}"`;
+    if (ratio < need) bad.push(`${what}: ${ratio.toFixed(2)}`);
   }
   return bad;
 }"""
@@ -105,5 +104,10 @@ def in_viewport(page, locator) -> bool:
     """Whether the element is entirely inside the visible part of the window."""
     box = locator.bounding_box()
     size = page.viewport_size
-    return bool(box) and box["y"] >= 0 and box["x"] >= 0 and box["y"] + box["height"] <= size["height"] + 1 \
+    return (
+        bool(box)
+        and box["y"] >= 0
+        and box["x"] >= 0
+        and box["y"] + box["height"] <= size["height"] + 1
         and box["x"] + box["width"] <= size["width"] + 1
+    )

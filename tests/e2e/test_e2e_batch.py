@@ -6,10 +6,9 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from apihelpers import decode, jpeg, unzip
 from e2ehelpers import assert_contrast
 from playwright.sync_api import expect
-
-from apihelpers import decode, jpeg, unzip
 
 
 @pytest.fixture
@@ -43,7 +42,8 @@ def start_batch(tab, photo, widths: list[int], qualities: list[int], fmt: str = 
 def run_batch(tab, photo, widths: list[int], qualities: list[int], fmt: str = "webp", timeout: float = 90_000):
     cells = start_batch(tab, photo, widths, qualities, fmt)
     expect(tab.page.locator("[data-testid=batch-cell][data-state=done]")).to_have_count(
-        len(widths) * len(qualities), timeout=timeout)
+        len(widths) * len(qualities), timeout=timeout
+    )
     return cells
 
 

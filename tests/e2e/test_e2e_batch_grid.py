@@ -6,12 +6,11 @@ import re
 
 import httpx
 import pytest
+from apihelpers import jpeg
 from conftest import DESKTOP, PHONE
 from e2ehelpers import assert_contrast
 from playwright.sync_api import expect
 from test_e2e_batch import job_status, run_batch
-
-from apihelpers import jpeg
 
 WIDTHS = [240, 320, 480, 640, 800, 1000]
 QUALITIES = [30, 40, 50, 60, 70, 75, 80, 85, 90, 95]
@@ -36,17 +35,26 @@ def exhaustive_pick(cells: dict[tuple[int, int], dict], mode: str, value: float)
     for w in sorted({w for w, _ in cells}):
         row = [(key, out) for key, out in cells.items() if key[0] == w and out["state"] == "done"]
         if mode == "score":
-            fits = [(out["bytes"], -out["score"], key) for key, out in row if out["score"] is not None and out["score"] >= value]
+            fits = [
+                (out["bytes"], -out["score"], key)
+                for key, out in row
+                if out["score"] is not None and out["score"] >= value
+            ]
         else:
-            merit = (lambda key, out: out["score"] if out["score"] is not None else key[1])
-            fits = [(-merit(key, out), out["bytes"], key) for key, out in row if out["bytes"] <= value]
+            # Without scores the page ranks by quality, as its hint says.
+            fits = [
+                (-(out["score"] if out["score"] is not None else key[1]), out["bytes"], key)
+                for key, out in row
+                if out["bytes"] <= value
+            ]
         best[w] = min(fits)[-1] if fits else None
     return best
 
 
 def chosen_cells(page) -> dict[int, tuple[int, int]]:
     keys = page.locator("[data-testid=batch-cell].chosen").evaluate_all(
-        "tds => tds.map(td => [Number(td.dataset.width), Number(td.dataset.quality)])")
+        "tds => tds.map(td => [Number(td.dataset.width), Number(td.dataset.quality)])"
+    )
     return {w: (w, q) for w, q in keys}
 
 
@@ -54,9 +62,14 @@ def test_six_by_ten_grid_fits_1280_and_pick_best_equals_an_exhaustive_check(open
     tab = open_tab(viewport=DESKTOP)
     page = tab.page
     run_batch(tab, photo, WIDTHS, QUALITIES, fmt="jpeg")
-    widths = page.evaluate("""() => ({page: document.documentElement.scrollWidth, window: innerWidth,
-        grid: document.getElementById('grid-scroll').scrollWidth, box: document.getElementById('grid-scroll').clientWidth})""")
-    assert widths["page"] <= widths["window"] and widths["grid"] <= widths["box"], f"horizontal scroll at 1280 px: {widths}"
+    widths = page.evaluate("""() => {
+        const box = document.getElementById('grid-scroll');
+        return {page: document.documentElement.scrollWidth, window: innerWidth,
+                grid: box.scrollWidth, box: box.clientWidth};
+    }""")
+    assert widths["page"] <= widths["window"] and widths["grid"] <= widths["box"], (
+        f"horizontal scroll at 1280 px: {widths}"
+    )
     assert_contrast(page)
     tab.shot("grid-6x10-desktop")
 
@@ -84,7 +97,7 @@ def test_six_by_ten_grid_fits_1280_and_pick_best_equals_an_exhaustive_check(open
     page.get_by_test_id("pick-best").click()
     snippet = page.get_by_test_id("export-code").input_value()
     assert snippet.startswith("<picture>") and "srcset=" in snippet
-    for w, key in chosen_cells(page).items():
+    for key in chosen_cells(page).values():
         out = cells[key]
         assert f"{out['name']} {out['width']}w" in snippet
         assert f"{out['bytes']} bytes" in snippet
@@ -97,7 +110,8 @@ def test_six_by_ten_grid_fits_1280_and_pick_best_equals_an_exhaustive_check(open
 def image_places(page) -> list[list[float]]:
     """Where each viewer pane shows its image: left, top, width, height in CSS px."""
     return page.locator("#viewer-panes img").evaluate_all(
-        "imgs => imgs.map(i => [i.style.left, i.style.top, i.style.width, i.style.height].map(parseFloat))")
+        "imgs => imgs.map(i => [i.style.left, i.style.top, i.style.width, i.style.height].map(parseFloat))"
+    )
 
 
 def same_place(a: list[float], b: list[float]) -> bool:
@@ -123,7 +137,9 @@ def test_chart_viewer_keys_and_synced_ab(open_tab, photo):
     # The same crop of every quality at this width, side by side, each its own file.
     panes = page.get_by_test_id("viewer-pane")
     expect(panes).to_have_count(3)
-    page.wait_for_function("[...document.querySelectorAll('#viewer-panes img')].every(i => i.complete && i.naturalWidth > 0)")
+    page.wait_for_function(
+        "[...document.querySelectorAll('#viewer-panes img')].every(i => i.complete && i.naturalWidth > 0)"
+    )
     natural = page.locator("#viewer-panes img").evaluate_all("imgs => imgs.map(i => i.naturalWidth)")
     assert natural == [int(w)] * 3
     tab.shot("viewer-strip", full_page=False)

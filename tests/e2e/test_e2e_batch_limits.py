@@ -10,11 +10,10 @@ from __future__ import annotations
 import time
 
 import pytest
+from apihelpers import Service, jpeg
 from conftest import DESKTOP
 from playwright.sync_api import expect
 from test_e2e_batch import start_batch
-
-from apihelpers import Service, jpeg
 
 GATEWAY_BYTES = 10 * 1024 * 1024
 GATEWAY_SECONDS = 30

@@ -6,11 +6,10 @@ import re
 
 import httpx
 import pytest
+from apihelpers import decode, jpeg, loader
 from conftest import DESKTOP, PHONE
 from e2ehelpers import assert_contrast, capture_forms, in_viewport, sent_forms
 from playwright.sync_api import expect
-
-from apihelpers import decode, jpeg, loader
 
 
 @pytest.fixture
@@ -64,9 +63,18 @@ def test_jpeg_defaults_are_the_services_ui_defaults_and_are_sent(tab, photo, opt
     assert loader(data) == "jpegload_buffer"
     assert "4:2:0" in decode(data).get("jpeg-chroma-subsample")
     # What the first page sent (every mozjpeg option off, chroma auto) makes a bigger file.
-    plain = httpx.post(ui_service.url + "/api/convert", files={"image": photo.read_bytes()},
-                       data={"format": "jpeg", "quality": "80", "progressive": "false", "optimize_coding": "true",
-                             "chroma_subsampling": "auto"}, timeout=60)
+    plain = httpx.post(
+        ui_service.url + "/api/convert",
+        files={"image": photo.read_bytes()},
+        data={
+            "format": "jpeg",
+            "quality": "80",
+            "progressive": "false",
+            "optimize_coding": "true",
+            "chroma_subsampling": "auto",
+        },
+        timeout=60,
+    )
     assert plain.status_code == 200
     assert len(data) < len(plain.content)
     tab.shot("fix1-jpeg-defaults")
@@ -130,7 +138,7 @@ def test_progress_error_and_result_stay_in_view(open_tab, photo, size):
     expect(page.get_by_test_id("result-size")).to_be_visible()
     seen = page.evaluate("window.__progressSeen")
     assert seen, "the progress bar was never shown"
-    assert all(0 <= s["top"] and s["bottom"] <= s["h"] for s in seen), f"progress off-screen: {seen}"
+    assert all(s["top"] >= 0 and s["bottom"] <= s["h"] for s in seen), f"progress off-screen: {seen}"
     for testid in ("quality", "result-size", "result-image"):
         assert in_viewport(page, page.get_by_test_id(testid)), f"{testid} is off-screen while the slider is in view"
     tab.shot(f"fix2-in-view-{size}", full_page=False)
@@ -204,7 +212,9 @@ def test_divider_follows_a_touch_drag_without_scrolling_the_page(open_tab, photo
     x1, _ = stage_point(page, 0.8)
     cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x0, "y": y}]})
     for i in range(1, 11):
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x0 + (x1 - x0) * i / 10, "y": y}]})
+        cdp.send(
+            "Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x0 + (x1 - x0) * i / 10, "y": y}]}
+        )
     cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
     value = int(page.get_by_test_id("compare-range").input_value())
     assert abs(value - 80) <= 2, value
@@ -266,7 +276,10 @@ def test_the_upload_is_shown_at_once_on_both_pages(tab, photo):
     expect(original).to_be_visible()
     assert original.evaluate("img => img.complete && img.naturalWidth") == 1200
     expect(page.get_by_test_id("result-size")).to_be_hidden()
-    assert page.evaluate("performance.getEntriesByType('resource').filter(e => e.name.includes('/api/convert')).length") == 0
+    assert (
+        page.evaluate("performance.getEntriesByType('resource').filter(e => e.name.includes('/api/convert')).length")
+        == 0
+    )
     tab.goto("/batch")
     page.get_by_test_id("batch-file-input").set_input_files(str(photo))
     thumb = page.get_by_test_id("batch-original")
@@ -305,11 +318,14 @@ def test_an_invalid_width_is_not_remembered(tab):
 
 
 def _transfer(page, photo, name: str):
-    return page.evaluate_handle("""([bytes, name]) => {
+    return page.evaluate_handle(
+        """([bytes, name]) => {
         const t = new DataTransfer();
         t.items.add(new File([new Uint8Array(bytes)], name, { type: "image/jpeg" }));
         return t;
-    }""", [list(photo.read_bytes()), name])
+    }""",
+        [list(photo.read_bytes()), name],
+    )
 
 
 def test_a_file_dropped_on_the_preview_or_pasted_is_loaded(tab, photo):
@@ -318,8 +334,10 @@ def test_a_file_dropped_on_the_preview_or_pasted_is_loaded(tab, photo):
     page.get_by_test_id("preview").dispatch_event("drop", {"dataTransfer": _transfer(page, photo, "dropped.jpg")})
     expect(page.get_by_test_id("original-name")).to_have_text("dropped.jpg")
     expect(page.get_by_test_id("result-size")).to_contain_text("bytes", timeout=30_000)
-    page.evaluate("""t => document.dispatchEvent(new ClipboardEvent('paste', {clipboardData: t, bubbles: true}))""",
-                  _transfer(page, photo, "pasted.jpg"))
+    page.evaluate(
+        """t => document.dispatchEvent(new ClipboardEvent('paste', {clipboardData: t, bubbles: true}))""",
+        _transfer(page, photo, "pasted.jpg"),
+    )
     expect(page.get_by_test_id("original-name")).to_have_text("pasted.jpg")
     expect(page.get_by_test_id("original-dims")).to_contain_text("1200 × 800")
     assert_contrast(page)
