@@ -6,8 +6,8 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from apihelpers import decode, jpeg, unzip
-from e2ehelpers import assert_contrast
+from apihelpers import Service, decode, jpeg, unzip
+from e2ehelpers import assert_contrast, capture_forms, sent_forms
 from playwright.sync_api import expect
 
 
@@ -28,9 +28,11 @@ def set_values(page, testid: str, add_testid: str, values: list[int]) -> None:
         inputs.nth(i).fill(str(value))
 
 
-def start_batch(tab, photo, widths: list[int], qualities: list[int], fmt: str = "webp", path: str = "/batch"):
+def start_batch(tab, photo, widths: list[int], qualities: list[int], fmt: str = "webp", path: str | None = "/batch"):
+    """Fill the batch form and submit it (path None: the page is already open and set up)."""
     page = tab.page
-    tab.goto(path)
+    if path:
+        tab.goto(path)
     page.get_by_test_id("batch-file-input").set_input_files(str(photo))
     page.get_by_test_id("batch-format").select_option(fmt)
     set_values(page, "batch-width-input", "batch-add-width", widths)
@@ -123,3 +125,47 @@ def test_batch_bad_file_error_next_to_the_picker(tab, tmp_path):
     expect(page.locator("#file-error")).to_contain_text("cannot be read as an image", timeout=15_000)
     expect(page.get_by_test_id("batch-cell")).to_have_count(0)
     tab.shot("batch-error")
+
+
+@pytest.fixture(scope="module")
+def strict_service():
+    # Items get 3 s: a 3840 px AVIF at effort 9 cannot finish, a 160 px one can.
+    svc = Service("e2e-item-timeout", env={"JOB_ITEM_TIMEOUT_SECONDS": "3", "JOB_WORKER_SHARE": "1"}).start()
+    yield svc
+    svc.stop()
+
+
+def test_a_failed_cell_says_why_and_is_retried_alone(open_tab, strict_service, tmp_path):
+    big = tmp_path / "storm.jpg"
+    big.write_bytes(jpeg(3840, 2400))
+    tab = open_tab(base=strict_service.url)
+    page = tab.page
+    capture_forms(page)
+    tab.goto("/batch")
+    page.get_by_test_id("batch-format").select_option("avif")
+    page.get_by_test_id("opt-avif-effort").fill("9")
+    cells = start_batch(tab, big, [160, 3840], [50], fmt="avif", path=None)
+    failed = page.locator("[data-testid=batch-cell][data-state=failed]")
+    expect(failed.first).to_be_visible(timeout=120_000)
+    expect(
+        page.locator("[data-testid=batch-cell][data-state=pending], [data-testid=batch-cell][data-state=running]")
+    ).to_have_count(0, timeout=120_000)
+    small = page.locator("[data-testid=batch-cell][data-width='160']")
+    large = page.locator("[data-testid=batch-cell][data-width='3840']")
+    expect(small).to_have_attribute("data-state", "done")
+    expect(large).to_have_attribute("data-state", "failed")
+    expect(large.get_by_test_id("batch-cell-error")).to_contain_text("JOB_ITEM_TIMEOUT_SECONDS")  # says why
+    tab.shot("batch-cell-failed")
+    small_bytes = small.get_attribute("data-bytes")
+    # Retry sends that one cell again, with the job's own settings, as a job of its own. It cannot
+    # succeed under this service's item limit, so it ends failed again, still saying why.
+    large.get_by_test_id("batch-cell-retry").click()
+    expect(large).to_have_attribute("data-state", "retrying")
+    expect(large).to_have_attribute("data-state", "failed", timeout=120_000)
+    expect(large.get_by_test_id("batch-cell-error")).to_contain_text("JOB_ITEM_TIMEOUT_SECONDS")
+    jobs = [f for f in tab.finished() if f.method == "POST" and f.url.endswith("/api/jobs")]
+    assert len(jobs) == 2
+    retry = sent_forms(page)[-1]
+    assert (retry["widths"], retry["qualities"], retry["format"], retry["effort"]) == ("3840", "50", "avif", "9")
+    assert small.get_attribute("data-bytes") == small_bytes  # the other cell is left alone
+    expect(cells).to_have_count(2)
