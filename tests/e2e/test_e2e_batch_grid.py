@@ -202,3 +202,42 @@ def test_score_option_offered_only_when_the_service_has_it(tab):
         expect(box).to_be_checked()
     else:
         expect(box).to_be_hidden()
+
+
+def test_pick_best_by_score_equals_an_exhaustive_check_on_scored_grids(tab):
+    """The page's own rule (grid-tools.js) on grids with scores, ties and failed cells, against Python."""
+    import random
+
+    rng = random.Random(12)
+    tab.goto("/batch")
+    for trial in range(20):
+        widths = rng.sample([160, 320, 480, 640, 800, 1200], k=rng.randint(1, 6))
+        qualities = rng.sample(range(10, 100, 5), k=rng.randint(1, 10))
+        cells: dict[tuple[int, int], dict] = {}
+        for w in widths:
+            for q in qualities:
+                state = "failed" if rng.random() < 0.1 else "done"
+                score = round(rng.uniform(0.85, 1.0), 2) if rng.random() < 0.9 else None  # ties on purpose
+                cells[(w, q)] = {"state": state, "bytes": rng.choice([w * q, w * q // 2, 5000]), "score": score}
+        js_cells = [{"key": f"{w}/{q}", "width": w, "quality": q, "out": out} for (w, q), out in cells.items()]
+        for mode, value in (("score", rng.uniform(0.85, 1.0)), ("bytes", rng.randint(1000, 60000))):
+            picked = page_pick(tab.page, js_cells, mode, value)
+            wanted = exhaustive_pick(cells, mode, value)
+            # Equal up to ties: the same bytes and score as the exhaustive choice.
+            for w in widths:
+                got, want = picked[str(w)], wanted[w]
+                assert (got is None) == (want is None), (trial, mode, value, w)
+                if want is not None:
+                    a, b = cells[tuple(got)], cells[want]
+                    assert (a["bytes"], a["score"]) == (b["bytes"], b["score"]), (trial, mode, value, w)
+
+
+def page_pick(page, cells: list[dict], mode: str, value: float) -> dict[str, list[int] | None]:
+    return page.evaluate(
+        """async ([cells, mode, value]) => {
+            const { pickBest } = await import('/static/grid-tools.js');
+            const picks = pickBest(cells, mode, value);
+            return Object.fromEntries([...picks].map(([w, c]) => [String(w), c ? [c.width, c.quality] : null]));
+        }""",
+        [cells, mode, value],
+    )
