@@ -12,6 +12,8 @@ const CHOICE_KEYS = { quant_table: "qt.", chroma_subsampling: "cs.", bitdepth: "
 // Options whose label differs by format.
 const LABEL_KEYS = { "png.compression": "opt.compression.png", "png.effort": "opt.effort.png" };
 const HINT_KEYS = { alpha_quality: "opt.alpha_quality.hint" };
+// Whole numbers shown as a list of named choices rather than a slider.
+const INT_AS_CHOICES = new Set(["quant_table"]);
 
 // Shown (and sent) only when the rest of the panel makes them mean something.
 const SHOW_IF = {
@@ -57,7 +59,7 @@ function control(spec, fmt, { name, domain }) {
   const choiceKey = CHOICE_KEYS[name];
   if (domain.type === "bool") return { kind: "bool", def: Boolean(ui) };
   let choices = domain.choices ? domain.choices.map(String) : null;
-  if (!choices && domain.type === "int" && choiceKey && domain.maximum - domain.minimum <= 10) {
+  if (!choices && domain.type === "int" && INT_AS_CHOICES.has(name)) {
     choices = [];
     for (let i = domain.minimum; i <= domain.maximum; i++) choices.push(String(i));
   }
