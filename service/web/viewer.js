@@ -1,4 +1,5 @@
-// The cell viewer: the same crop of every quality at one width side by side ("strip"), or an A/B
+// The cell viewer: the same crop of every quality at one width side by side ("strip"), of every
+// cell of the grid ("all"), or an A/B
 // of the current cell against any other cell or the original. All panes share one view (centre
 // and zoom), so a drag or a zoom in one moves them all. Arrow keys step through qualities
 // (left/right) and widths (up/down). Positions are set from JS (element.style), never inline.
@@ -65,6 +66,11 @@ export class Viewer {
 
   paneSources() {
     const c = this.current;
+    if (this.mode === "all") {
+      // Every cell of the grid in its place: rows are widths, columns qualities.
+      return this.ctx.widths().flatMap((w) => this.ctx.qualities().map((q) => this.ctx.cell(w, q)))
+        .filter((x) => x && x.out && x.out.state === "done").map((x) => ({ cell: x }));
+    }
     if (this.mode === "strip") {
       return this.ctx.qualities().map((q) => this.ctx.cell(c.width, q)).filter((x) => x && x.out && x.out.state === "done")
         .map((x) => ({ cell: x }));
@@ -91,7 +97,8 @@ export class Viewer {
     const sources = this.paneSources();
     this.panes.dataset.count = String(sources.length);
     const n = sources.length;
-    this.panes.style.setProperty("--cols", String(n <= 2 ? n : n <= 6 ? 3 : 5));
+    const cols = this.mode === "all" ? this.ctx.qualities().length : n <= 2 ? n : n <= 6 ? 3 : 5;
+    this.panes.style.setProperty("--cols", String(Math.max(1, cols)));
     this.panes.replaceChildren(...sources.map((src) => this.pane(src)));
     requestAnimationFrame(() => this.layout());
   }

@@ -153,6 +153,15 @@ def test_chart_viewer_keys_and_synced_ab(open_tab, photo):
     page.keyboard.press("ArrowRight")
     expect(viewer).to_have_attribute("data-quality", q)
 
+    # Every cell of the grid at once, each showing the same crop after a zoom.
+    page.locator("label[for=viewer-mode-all]").click()
+    expect(panes).to_have_count(9)
+    page.get_by_test_id("viewer-actual").click()
+    page.get_by_label("Zoom in").click()
+    placed = image_places(page)
+    assert len(placed) == 9 and all(same_place(placed[0], p) for p in placed), placed
+    tab.shot("viewer-all-cells", full_page=False)
+
     # A/B against the original: zoom and pan move both panes alike.
     page.locator("label[for=viewer-mode-ab]").click()
     page.get_by_test_id("viewer-b").select_option("original")
