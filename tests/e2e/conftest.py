@@ -77,6 +77,8 @@ class Tab:
         self.context.on("request", lambda r: self.requests.append(r.url))
         self.context.on("requestfinished", lambda r: self._finished.append(r))
         self.page = self.context.new_page()
+        self.page_errors: list[str] = []  # uncaught exceptions in the pages' scripts
+        self.page.on("pageerror", lambda e: self.page_errors.append(str(e)))
         self.tmp = tmp
 
     def finished(self) -> list[Finished]:
@@ -133,9 +135,11 @@ def open_tab(browser, ui_service, tmp_path) -> Iterator[Callable[..., Tab]]:
 
     yield make
     foreign = [url for tab in tabs for url in tab.foreign_requests()]
+    errors = [e for tab in tabs for e in tab.page_errors]
     for tab in tabs:
         tab.context.close()
     assert foreign == [], f"the pages made requests outside the service: {foreign}"
+    assert errors == [], f"the pages' scripts threw: {errors}"
 
 
 @pytest.fixture

@@ -28,6 +28,15 @@ def assert_within_gateway(tab) -> None:
     assert too_long == [], f"requests over 30 s: {too_long}"
 
 
+_WATCH_PROGRESS = """() => {
+  window.__progress = [];
+  const bar = document.querySelector('#progress progress');
+  const text = document.querySelector('#progress .progress-text');
+  new MutationObserver(() => window.__progress.push([text.textContent, bar.value, bar.max]))
+    .observe(text, {childList: true, characterData: true, subtree: true});
+}"""
+
+
 @pytest.fixture(scope="module")
 def png_service():
     # The whole pool may serve jobs here: nothing interactive competes, and the grid is large.
@@ -72,14 +81,20 @@ def test_avif_grid_longer_than_the_request_deadline_fills_every_cell(open_tab, a
     photo.write_bytes(jpeg(1920, 1200))
     tab = open_tab(viewport=DESKTOP, base=avif_service.url)
     page = tab.page
+    tab.goto("/batch")
+    page.evaluate(_WATCH_PROGRESS)
     started = time.monotonic()
-    start_batch(tab, photo, [480, 960, 1920], [30, 60, 90], fmt="avif")
+    start_batch(tab, photo, [480, 960, 1920], [30, 60, 90], fmt="avif", path=None)
     expect(page.locator("[data-testid=batch-cell][data-state=done]")).to_have_count(9, timeout=300_000)
     took = time.monotonic() - started
     deadline = 2
     assert took > 3 * deadline, f"the grid took {took:.1f} s: not several request deadlines, the test proves nothing"
     expect(page.get_by_test_id("error")).to_be_hidden()
     assert_within_gateway(tab)
+    # A real progress bar: done/total as cells finish, with an estimate of the time left meanwhile.
+    seen = page.evaluate("window.__progress")
+    assert any("left" in text and value < total for text, value, total in seen), seen
+    assert seen[-1][1] == seen[-1][2] == 9 and "took" in seen[-1][0], seen[-1]
     polls = [f for f in tab.finished() if "/api/jobs/" in f.url and "wait=" in f.url]
     assert polls, "the page did not long-poll the job"
     tab.shot("batch-avif-past-deadline")
