@@ -11,7 +11,7 @@ import {
   ErrorView, appendOptions, bindDropzone, bindFileSources, humanBytes, isAbort, loadSettings,
   probeImage, saveSettings, setErrorSpec, setupPage, sizeText, stemOf,
 } from "./common.js";
-import { GATEWAY_MAX_BYTES, followJob, isFinished, submitJob } from "./jobs.js";
+import { GATEWAY_MAX_BYTES, cancelJob, followJob, isFinished, submitJob } from "./jobs.js";
 import { doneCells, pickBest, pictureSnippet, sizeRank } from "./grid-tools.js";
 import { drawChart } from "./chart.js";
 import { Viewer } from "./viewer.js";
@@ -271,6 +271,8 @@ async function runBatch() {
   const req = readRequest();
   if (!req) return;
   state.controller?.abort();
+  // The grid being replaced: its job would go on using the service's workers for nobody.
+  if (state.run?.jobId && state.run.status && !isFinished(state.run.status)) cancelJob(state.run.jobId);
   const controller = new AbortController();
   state.controller = controller;
   state.run = { ...req, jobId: null, started: performance.now(), status: null, archiveUrl: null, stem: stemOf(req.file.name) };

@@ -44,6 +44,11 @@ async function getStatus(id, wait, signal) {
   }
 }
 
+/** Cancel a job nobody will look at any more (a new grid replaced it); failures do not matter. */
+export function cancelJob(id) {
+  return fetch(`/api/jobs/${encodeURIComponent(id)}`, { method: "DELETE", keepalive: true }).catch(() => null);
+}
+
 /**
  * Follow a job to its end, calling onStatus(status) after each answer. A lost connection or a
  * busy replica is retried (the job goes on without us); an unknown job (404) ends it.

@@ -3,6 +3,8 @@
 // their ranges, choices and defaults, the browser's preselected values (ui_defaults) and the
 // limits all come from there; this module only turns the document into what the pages ask.
 
+import { t } from "./i18n.js";
+
 const GROUP_ENCODER = "encoder";
 
 /** Fetch the options document (retried briefly: the page is useless without it). Resolves an OptionSpec. */
@@ -19,6 +21,11 @@ export async function loadOptions() {
     await new Promise((resolve) => setTimeout(resolve, 500 * (attempt + 1)));
   }
   document.body.dataset.ready = "failed";
+  const box = document.getElementById("error");
+  if (box) {
+    box.textContent = t("error.options");
+    box.hidden = false;
+  }
   throw last;
 }
 

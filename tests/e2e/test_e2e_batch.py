@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 import httpx
@@ -169,3 +170,20 @@ def test_a_failed_cell_says_why_and_is_retried_alone(open_tab, strict_service, t
     assert (retry["widths"], retry["qualities"], retry["format"], retry["effort"]) == ("3840", "50", "avif", "9")
     assert small.get_attribute("data-bytes") == small_bytes  # the other cell is left alone
     expect(cells).to_have_count(2)
+
+
+def test_a_new_grid_cancels_the_job_it_replaces(tab, tmp_path):
+    photo = tmp_path / "big.jpg"
+    photo.write_bytes(jpeg(3000, 2000))
+    page = tab.page
+    start_batch(tab, photo, [1000, 2000, 3000], [40, 50, 60, 70, 80, 90], fmt="avif")
+    grid = page.get_by_test_id("batch-grid")
+    expect(grid).to_have_attribute("data-job-id", re.compile(".+"), timeout=30_000)
+    first = grid.get_attribute("data-job-id")
+    set_values(page, "batch-width-input", "batch-add-width", [200])
+    set_values(page, "batch-quality-input", "batch-add-quality", [50])
+    with page.expect_request(lambda r: r.method == "DELETE" and r.url.endswith(f"/api/jobs/{first}")):
+        page.get_by_test_id("batch-convert").click()
+    expect(page.locator("[data-testid=batch-cell][data-state=done]")).to_have_count(1, timeout=60_000)
+    gone = httpx.get(f"{tab.base}/api/jobs/{first}", timeout=30)
+    assert gone.status_code == 404 or gone.json()["status"] == "cancelled"
