@@ -84,3 +84,13 @@ def test_the_width_limit_follows_the_service(open_tab, small_service):
     )
     page.get_by_test_id("batch-convert").click()
     expect(page.locator("#widths-error")).to_contain_text("2000")
+
+
+def test_a_page_without_the_options_document_says_so(tab):
+    page = tab.page
+    page.route("**/api/options", lambda route: route.abort())  # the service unreachable for this one call
+    page.goto(tab.base + "/")
+    expect(page.locator("body")).to_have_attribute("data-ready", "failed", timeout=15_000)
+    expect(page.get_by_test_id("error")).to_contain_text("options could not be loaded")
+    assert tab.page_errors, "the page should stop with the reason in its console"
+    tab.page_errors.clear()
