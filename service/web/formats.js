@@ -12,6 +12,10 @@ const CHOICE_KEYS = { quant_table: "qt.", chroma_subsampling: "cs.", bitdepth: "
 // Options whose label differs by format.
 const LABEL_KEYS = { "png.compression": "opt.compression.png", "png.effort": "opt.effort.png" };
 const HINT_KEYS = { alpha_quality: "opt.alpha_quality.hint" };
+// Targets and measurements, not encoder settings: whatever group the service files them under,
+// they are not per-format panel controls (the batch page asks for the score itself).
+const NOT_PANEL = new Set(["score", "max_bytes", "min_score"]);
+const KINDS = new Set(["int", "bool", "choice"]);
 // Whole numbers shown as a list of named choices rather than a slider.
 const INT_AS_CHOICES = new Set(["quant_table"]);
 
@@ -90,6 +94,7 @@ export function renderOptionPanels(container, idPrefix, spec, onChange) {
     fs.append(legend);
     inputs[fmt.id] = {};
     for (const option of spec.encoderOptions(fmt.id)) {
+      if (NOT_PANEL.has(option.name) || !KINDS.has(option.domain.type)) continue;
       const opt = { name: option.name, showIf: SHOW_IF[`${fmt.id}.${option.name}`], ...control(spec, fmt.id, option) };
       const id = `${idPrefix}-${fmt.id}-${opt.name}`;
       const row = document.createElement("div");
