@@ -7,7 +7,6 @@ import pytest
 from apihelpers import Service
 from playwright.sync_api import expect
 
-
 TARGETS = {"score", "max_bytes", "min_score"}  # search targets, never per-format panel controls
 
 
