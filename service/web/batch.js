@@ -104,8 +104,11 @@ function refreshControls() {
   const fmt = el.format.value;
   panels.show(fmt);
   const values = panels.read(fmt);
-  // Every output is made at each quality; for PNG a quality switches palette quantisation on.
-  const key = fmt === "png" ? "batch.quality_png" : qualityApplies(optionSpec, fmt, values) ? null : "batch.quality_na";
+  // Every output is made at each quality. The panel's values are sent as shown, so for PNG the
+  // qualities matter only with the palette on (then each is a palette quantisation); lossless
+  // outputs (PNG without palette, lossless WebP/AVIF, TIFF without JPEG) are alike in every column.
+  const applies = qualityApplies(optionSpec, fmt, values);
+  const key = !applies ? "batch.quality_na" : fmt === "png" ? "batch.quality_png" : null;
   el.qualitiesHint.hidden = !key;
   el.qualitiesHint.textContent = key ? t(key) : "";
 }

@@ -60,6 +60,9 @@ def test_six_by_ten_png_grid_of_a_4k_photo_stays_within_the_gateway(open_tab, pn
     widths = [640, 1280, 1920, 2560, 3200, 3840]
     qualities = [10, 20, 30, 40, 50, 60, 70, 80, 90, 100]
     start_batch(tab, photo, widths, qualities, fmt="png")
+    # Palette off (the service's default): lossless, so the qualities make no difference, and the page
+    # says so; the 4K outputs are then over 10 MB each, the case the gateway cannot carry.
+    expect(page.get_by_test_id("batch-qualities-hint")).to_contain_text("quality has no effect")
     done = page.locator("[data-testid=batch-cell][data-state=done]")
     expect(done).to_have_count(60, timeout=600_000)
     expect(page.get_by_test_id("batch-progress-text")).to_contain_text("took")
@@ -72,6 +75,7 @@ def test_six_by_ten_png_grid_of_a_4k_photo_stays_within_the_gateway(open_tab, pn
     tab.shot("batch-png-6x10-4k")
     assert_within_gateway(tab)
     over = [done.nth(i) for i in range(60) if int(done.nth(i).get_attribute("data-bytes")) > GATEWAY_BYTES]
+    assert over, "a lossless 4K PNG should be over 10 MB: the test would not show the gateway case"
     for cell in over:  # an output too large for the gateway says so on its cell
         expect(cell).to_contain_text("10 MB")
 
