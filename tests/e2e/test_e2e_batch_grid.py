@@ -8,7 +8,7 @@ import httpx
 import pytest
 from apihelpers import jpeg
 from conftest import DESKTOP, PHONE
-from e2ehelpers import assert_contrast
+from e2ehelpers import assert_contrast, unlabeled_controls
 from playwright.sync_api import expect
 from test_e2e_batch import job_status, run_batch
 
@@ -71,6 +71,7 @@ def test_six_by_ten_grid_fits_1280_and_pick_best_equals_an_exhaustive_check(open
         f"horizontal scroll at 1280 px: {widths}"
     )
     assert_contrast(page)
+    assert unlabeled_controls(page) == []
     tab.shot("grid-6x10-desktop")
 
     cells = grid_cells(job_status(tab), WIDTHS, QUALITIES)
@@ -143,6 +144,8 @@ def test_chart_viewer_keys_and_synced_ab(open_tab, photo):
     natural = page.locator("#viewer-panes img").evaluate_all("imgs => imgs.map(i => i.naturalWidth)")
     assert natural == [int(w)] * 3
     tab.shot("viewer-strip", full_page=False)
+    assert unlabeled_controls(page) == []
+    assert_contrast(page)
 
     # Arrow keys: right is the next quality, down the next width.
     page.get_by_test_id("viewer-fit").focus()
