@@ -100,7 +100,7 @@ export class Viewer {
     const cols = this.mode === "all" ? this.ctx.qualities().length : n <= 2 ? n : n <= 6 ? 3 : 5;
     this.panes.style.setProperty("--cols", String(Math.max(1, cols)));
     this.panes.replaceChildren(...sources.map((src) => this.pane(src)));
-    requestAnimationFrame(() => this.layout());
+    this.layout(); // now, not in a frame: the panes are in the document and measurable
   }
 
   fillB() {
