@@ -71,9 +71,19 @@ def test_six_by_ten_png_grid_of_a_4k_photo_stays_within_the_gateway(open_tab, pn
     done.nth(largest).locator("button").click()
     expect(page.get_by_test_id("viewer-pane").first).to_be_visible()
     page.wait_for_timeout(1500)
+    # Two widths narrower (2560 px): outputs just under the limit, one request each for the panes.
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")
+    expect(page.get_by_test_id("viewer")).to_have_attribute("data-width", "2560")
+    images = page.locator("#viewer-panes img")
+    expect(images.first).to_be_visible()
+    for i in range(images.count()):
+        expect(images.nth(i)).to_have_js_property("complete", True, timeout=60_000)
     page.keyboard.press("Escape")
     tab.shot("batch-png-6x10-4k")
     assert_within_gateway(tab)
+    fetched = [f for f in tab.finished() if "/outputs/" in f.url]
+    assert fetched, "the viewer fetched no output"
     over = [done.nth(i) for i in range(60) if int(done.nth(i).get_attribute("data-bytes")) > GATEWAY_BYTES]
     assert over, "a lossless 4K PNG should be over 10 MB: the test would not show the gateway case"
     for cell in over:  # an output too large for the gateway says so on its cell
