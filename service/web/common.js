@@ -195,12 +195,40 @@ export function describeError(err) {
     // Option errors: say which value was refused in the user's words, and what would be accepted.
     return {
       text: t("error.invalid_value", { label: fieldLabel(err.field), received: err.received }),
-      detail: t("error.allowed", { allowed: err.allowed }),
+      detail: t("error.allowed", { allowed: allowedText(err) }),
     };
   } else if (err.status >= 400 && err.status < 500) text = err.field ? t("error.invalid_field", { label: fieldLabel(err.field) }) : t("error.invalid");
   else text = t("error.server");
   const detail = err.status !== 0 && err.message && err.message !== err.code ? t("error.details", { message: err.message }) : "";
   return { text, detail };
+}
+
+let errorSpec = null;
+let errorFormat = () => null;
+
+/** The options document (options.js) and the page's current format, to word allowed values. */
+export function setErrorSpec(spec, formatOf = () => null) {
+  errorSpec = spec;
+  errorFormat = formatOf;
+}
+
+/**
+ * The allowed values of an option error in the page's language. The API words them in English
+ * ("an integer between 1 and 16383"); the numbers and choices are read from its text (they
+ * include limits the service configures), else from the options document.
+ */
+export function allowedText(err) {
+  const raw = String(err.allowed || "");
+  const range = /(-?\d+)\D+?(-?\d+)/.exec(raw);
+  if (/integer|number/i.test(raw) && range) return t("error.allowed_int", { min: range[1], max: range[2] });
+  if (/boolean/i.test(raw)) return t("error.allowed_bool");
+  const choices = /one of (.+)$/i.exec(raw);
+  if (choices) return t("error.allowed_choice", { choices: choices[1] });
+  const domain = errorSpec && err.field ? (errorSpec.domain(err.field, errorFormat()) || errorSpec.anyDomain(err.field)) : null;
+  if (domain && domain.choices) return t("error.allowed_choice", { choices: domain.choices.join(", ") });
+  if (domain && domain.type === "int") return t("error.allowed_int", { min: domain.minimum, max: domain.maximum });
+  if (domain && domain.type === "bool") return t("error.allowed_bool");
+  return raw;
 }
 
 /**
@@ -372,6 +400,31 @@ export function bindDropzone(zone, input, onFile) {
   // A file dropped next to the zone must not make the browser navigate away from the page.
   window.addEventListener("dragover", (e) => e.preventDefault());
   window.addEventListener("drop", (e) => e.preventDefault());
+}
+
+/**
+ * More ways in for a file: dropped on any of targets (the result area), or pasted anywhere on the
+ * page (a screenshot, an image copied in another program). Text pasted into a field is left alone.
+ */
+export function bindFileSources(targets, onFile) {
+  const imageOf = (list) => [...(list || [])].find((f) => f && (f.type.startsWith("image/") || /\.(avif|heic|heif|tiff?)$/i.test(f.name)));
+  for (const target of targets) {
+    for (const type of ["dragenter", "dragover"]) {
+      target.addEventListener(type, (e) => { e.preventDefault(); target.classList.add("dragging"); });
+    }
+    for (const type of ["dragleave", "drop"]) target.addEventListener(type, () => target.classList.remove("dragging"));
+    target.addEventListener("drop", (e) => {
+      e.preventDefault();
+      const file = imageOf(e.dataTransfer && e.dataTransfer.files);
+      if (file) onFile(file);
+    });
+  }
+  window.addEventListener("paste", (e) => {
+    const file = imageOf(e.clipboardData && e.clipboardData.files);
+    if (!file) return;
+    e.preventDefault();
+    onFile(file);
+  });
 }
 
 /** Translations, the language switch and the current page's nav link. */
