@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 from litestar import Litestar, Response, get
@@ -31,8 +31,9 @@ class StartupError(RuntimeError):
 
 
 def _page(name: str) -> Response[bytes]:
-    return Response((WEB_DIR / name).read_bytes(), media_type="text/html; charset=utf-8",
-                    headers={"Cache-Control": "no-cache"})
+    return Response(
+        (WEB_DIR / name).read_bytes(), media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"}
+    )
 
 
 @get("/", include_in_schema=False, sync_to_thread=False)
@@ -45,26 +46,42 @@ def batch_page() -> Response[bytes]:
     return _page("batch.html")
 
 
-def _pool_lifespan(settings: Settings):
+def _pool_lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        pool = WorkerPool(settings.workers, settings.max_waiting, job_worker_share=settings.job_worker_share,
-                          max_batches=settings.max_concurrent_batches)
+        pool = WorkerPool(
+            settings.workers,
+            settings.max_waiting,
+            job_worker_share=settings.job_worker_share,
+            max_batches=settings.max_concurrent_batches,
+        )
         info = await pool.start()
         if info.missing_savers:
             await pool.close()
-            raise StartupError("libvips lacks required encoders: " + ", ".join(info.missing_savers)
-                               + " (install the pyvips-binary wheel, which bundles them)")
-        log.info("pool started", extra={
-            "libvips": info.version, "mozjpeg": info.mozjpeg, "workers": settings.workers,
-            "queue_per_worker": settings.queue_per_worker, "capacity": pool.capacity,
-        })
+            raise StartupError(
+                "libvips lacks required encoders: "
+                + ", ".join(info.missing_savers)
+                + " (install the pyvips-binary wheel, which bundles them)"
+            )
+        log.info(
+            "pool started",
+            extra={
+                "libvips": info.version,
+                "mozjpeg": info.mozjpeg,
+                "workers": settings.workers,
+                "queue_per_worker": settings.queue_per_worker,
+                "capacity": pool.capacity,
+            },
+        )
         if not info.mozjpeg:
-            log.warning("libvips JPEG is not mozjpeg: trellis_quant, overshoot_deringing, optimize_scans "
-                        "and quant_table will have no effect")
+            log.warning(
+                "libvips JPEG is not mozjpeg: trellis_quant, overshoot_deringing, optimize_scans "
+                "and quant_table will have no effect"
+            )
         app.state.engine = Engine(pool, settings)
-        runner = JobRunner(JobStore(settings.storage_dir), pool, settings, app.state.engine.limits,
-                           lambda: bool(app.state.draining))
+        runner = JobRunner(
+            JobStore(settings.storage_dir), pool, settings, app.state.engine.limits, lambda: bool(app.state.draining)
+        )
         try:
             await runner.start()
         except OSError as exc:
@@ -88,10 +105,22 @@ def _pool_lifespan(settings: Settings):
 def create_app(settings: Settings) -> Litestar:
     app = Litestar(
         route_handlers=[
-            convert.convert, batch.batch, seed.process, seed.preview, options.list_options, docs_ui.docs_asset,
-            jobs.submit_job, jobs.job_status, jobs.job_output, jobs.job_archive, jobs.cancel_job,
-            health.health, health.ready, health.prometheus,
-            index_page, batch_page,
+            convert.convert,
+            batch.batch,
+            seed.process,
+            seed.preview,
+            options.list_options,
+            docs_ui.docs_asset,
+            jobs.submit_job,
+            jobs.job_status,
+            jobs.job_output,
+            jobs.job_archive,
+            jobs.cancel_job,
+            health.health,
+            health.ready,
+            health.prometheus,
+            index_page,
+            batch_page,
             create_static_files_router(path="/static", directories=[WEB_DIR], include_in_schema=False),
         ],
         exception_handlers={Exception: json_error_handler},
@@ -104,22 +133,35 @@ def create_app(settings: Settings) -> Litestar:
             title="Image conversion service",
             version="1.0.0",
             description="Resize and re-encode images to JPEG, PNG, WebP, AVIF or TIFF. "
-                        "Errors are JSON: {\"error\": {status, code, message, field}}.",
+            'Errors are JSON: {"error": {status, code, message, field}}.',
             render_plugins=[docs_ui.render_plugin()],
         ),
         logging_config=None,
     )
     # batch.py belongs to the jobs work; its documentation is attached here rather than by its decorator.
-    batch_doc = RouteDoc(options="batch", upload=True, success="zip_or_json", errors=UPLOAD_ERRORS,
-                         json_model=batch.BatchManifest, operation_id="batch")
+    batch_doc = RouteDoc(
+        options="batch",
+        upload=True,
+        success="zip_or_json",
+        errors=UPLOAD_ERRORS,
+        json_model=batch.BatchManifest,
+        operation_id="batch",
+    )
     by_path = {
         "/api/batch": batch_doc,
-        "/api/jobs": RouteDoc(options="batch", upload=True, errors=(*UPLOAD_ERRORS, 503, 507), exclude=("response",),
-                              operation_id="submit_job"),
+        "/api/jobs": RouteDoc(
+            options="batch",
+            upload=True,
+            errors=(*UPLOAD_ERRORS, 503, 507),
+            exclude=("response",),
+            operation_id="submit_job",
+        ),
         "/api/jobs/{job_id}": RouteDoc(errors=(404,)),
         "/api/jobs/{job_id}/outputs/{name}": RouteDoc(success="image", errors=(404,)),
         "/api/jobs/{job_id}/archive": RouteDoc(success="zip", errors=(404,)),
-        "/ready": RouteDoc(errors=(503,), error_shape="success", descriptions={503: "Not ready (the status field says why)"}),
+        "/ready": RouteDoc(
+            errors=(503,), error_shape="success", descriptions={503: "Not ready (the status field says why)"}
+        ),
         "/metrics": RouteDoc(success="text"),  # Prometheus text format
     }
     document_routes(app, max_dimension=settings.max_output_dimension, by_path=by_path)

@@ -48,8 +48,9 @@ class Engine:
 
     @property
     def limits(self) -> Limits:
-        return Limits(self.settings.max_input_pixels, self.settings.max_output_pixels,
-                      self.settings.max_batch_output_pixels)
+        return Limits(
+            self.settings.max_input_pixels, self.settings.max_output_pixels, self.settings.max_batch_output_pixels
+        )
 
     @asynccontextmanager
     async def admission(self, batch: bool = False) -> AsyncIterator[Ticket]:
@@ -61,8 +62,9 @@ class Engine:
         finally:
             ticket.release()
 
-    async def probe(self, data: bytes, deadline: float, lane: Lane = Lane.INTERACTIVE, *,
-                    validate: bool = False) -> Probed:
+    async def probe(
+        self, data: bytes, deadline: float, lane: Lane = Lane.INTERACTIVE, *, validate: bool = False
+    ) -> Probed:
         job = ProbeJob(data, self.limits, deadline, validate)
         return await self.pool.run(run_probe, job, deadline, lane=lane)
 
@@ -71,8 +73,9 @@ class Engine:
             deadline = self.deadline_from_now()
             job = ConvertJob(b"" if blob else data, options, self.limits, deadline, blob)
             result = await self.pool.run(run_convert, job, deadline)
-        metrics.record_conversion(result.input_type, result.format, len(data), len(result.data),
-                                  result.decode_seconds, result.encode_seconds)
+        metrics.record_conversion(
+            result.input_type, result.format, len(data), len(result.data), result.decode_seconds, result.encode_seconds
+        )
         metrics.record_search(options.max_bytes, options.min_score, result.format, result.attempts)
         return result
 
@@ -124,8 +127,16 @@ class BatchLayout(msgspec.Struct, frozen=True):
 
 def layout_batch(probed: Probed, request: BatchRequest, max_groups: int) -> BatchLayout:
     plan = request.plan
-    groups, outputs = plan_outputs(probed.width, probed.height, probed.input_type, request.options,
-                                   plan.widths, plan.qualities, plan.formats, max_groups)
+    groups, outputs = plan_outputs(
+        probed.width,
+        probed.height,
+        probed.input_type,
+        request.options,
+        plan.widths,
+        plan.qualities,
+        plan.formats,
+        max_groups,
+    )
     return BatchLayout(probed, groups, outputs)
 
 
@@ -160,8 +171,9 @@ class Batch:
 
     def _refuse_if_too_slow(self, layout: BatchLayout) -> None:
         settings = self.engine.settings
-        seconds = estimate_seconds(layout.probed.width * layout.probed.height, layout.groups, layout.outputs,
-                                   self.engine.pool.size)
+        seconds = estimate_seconds(
+            layout.probed.width * layout.probed.height, layout.groups, layout.outputs, self.engine.pool.size
+        )
         if seconds > settings.request_deadline_seconds:
             raise OptionError(
                 "widths",
@@ -173,10 +185,20 @@ class Batch:
     async def _run(self, layout: BatchLayout, input_path: str, scratch: str) -> AsyncGenerator[BatchOutput, None]:
         pool, options, deadline = self.engine.pool, self.request.options, self.deadline
         decodes: dict[asyncio.Future[Any], int] = {
-            asyncio.ensure_future(pool.run(run_decode_group, DecodeGroupJob(
-                input_path, msgspec.structs.replace(options, width=group.top),
-                tuple(RasterTarget(w, _raster_path(scratch, i, w)) for w in _used_widths(layout, i)),
-                self.engine.limits, deadline), deadline, lane=Lane.BATCH)): i
+            asyncio.ensure_future(
+                pool.run(
+                    run_decode_group,
+                    DecodeGroupJob(
+                        input_path,
+                        msgspec.structs.replace(options, width=group.top),
+                        tuple(RasterTarget(w, _raster_path(scratch, i, w)) for w in _used_widths(layout, i)),
+                        self.engine.limits,
+                        deadline,
+                    ),
+                    deadline,
+                    lane=Lane.BATCH,
+                )
+            ): i
             for i, group in enumerate(layout.groups)
         }
         encodes: dict[asyncio.Future[Any], PlannedOutput] = {}
@@ -190,19 +212,29 @@ class Batch:
                         metrics.DECODE_SECONDS.labels(decoded.input_type).observe(decoded.decode_seconds)
                         for out in (o for o in layout.outputs if o.group == group):
                             opts = msgspec.structs.replace(options, quality=out.quality, format=out.format.value)
-                            job = EncodeFileJob(_raster_path(scratch, group, out.requested_width), out.format.value,
-                                                opts, deadline)
-                            encodes[asyncio.ensure_future(pool.run(run_encode_file, job, deadline,
-                                                                   lane=Lane.BATCH))] = out
+                            job = EncodeFileJob(
+                                _raster_path(scratch, group, out.requested_width), out.format.value, opts, deadline
+                            )
+                            encodes[
+                                asyncio.ensure_future(pool.run(run_encode_file, job, deadline, lane=Lane.BATCH))
+                            ] = out
                         continue
                     out = encodes.pop(task)
                     with count_search(options):
                         encoded: Encoded = task.result()
-                    metrics.record_conversion(layout.probed.input_type, encoded.format, 0, len(encoded.data), None,
-                                              encoded.encode_seconds)
+                    metrics.record_conversion(
+                        layout.probed.input_type, encoded.format, 0, len(encoded.data), None, encoded.encode_seconds
+                    )
                     metrics.record_search(options.max_bytes, options.min_score, encoded.format, encoded.attempts)
-                    yield BatchOutput(out.requested_width, encoded.width, encoded.height, encoded.quality,
-                                      encoded.format, encoded.data, encoded.score)
+                    yield BatchOutput(
+                        out.requested_width,
+                        encoded.width,
+                        encoded.height,
+                        encoded.quality,
+                        encoded.format,
+                        encoded.data,
+                        encoded.score,
+                    )
         finally:
             for pending in [*decodes, *encodes]:
                 pending.cancel()  # a client that left withdraws what has not started

@@ -88,15 +88,15 @@ def _response_kind(upload: Upload) -> str:
     return response
 
 
-def parse_batch_request(upload: Upload, settings: Settings, limit: int,
-                        list_params: tuple[str, ...] = _LIST_PARAMS) -> BatchRequest:
+def parse_batch_request(
+    upload: Upload, settings: Settings, limit: int, list_params: tuple[str, ...] = _LIST_PARAMS
+) -> BatchRequest:
     """The batch's parameters (also a job's: POST /api/jobs takes the same upload and options)."""
     fields = {k: v for k, v in upload.fields.items() if k not in list_params}
     if fields.get("format", "").lower() == "auto":
         raise OptionError("format", "an explicit format in a batch (jpeg, png, webp, avif, tiff)", fields["format"])
     formats = _formats(upload)
-    options = parse_options(fields, formats=formats, extra=list_params,
-                            max_dimension=settings.max_output_dimension)
+    options = parse_options(fields, formats=formats, extra=list_params, max_dimension=settings.max_output_dimension)
     max_dim = settings.max_output_dimension
     plan = BatchPlan(
         widths=_int_list(upload, "widths", "width", 1, max_dim) or (options.width,),
@@ -111,8 +111,13 @@ def _name(stem: str, out: BatchOutput) -> str:
     return output_name(stem, out.width, out.height, out.quality, OutputFormat(out.format))
 
 
-@post("/api/batch", summary="Convert one image to many widths x qualities", description=DESCRIPTION,
-      tags=["convert"], status_code=200)
+@post(
+    "/api/batch",
+    summary="Convert one image to many widths x qualities",
+    description=DESCRIPTION,
+    tags=["convert"],
+    status_code=200,
+)
 async def batch(request: Request[Any, Any, Any]) -> Response[BatchManifest] | Stream:
     engine: Engine = request.app.state.engine
     upload = await read_upload(request)
@@ -128,8 +133,11 @@ async def batch(request: Request[Any, Any, Any]) -> Response[BatchManifest] | St
         probed = job.layout.probed
         original = OriginalInfo(probed.width, probed.height, len(upload.data), probed.input_type)
         return Response(BatchManifest(original, [_item(upload.stem, out) for out in items]))
-    return Stream(_zip(upload.stem, first, outputs), media_type="application/zip",
-                  headers={"Content-Disposition": content_disposition("attachment", f"{upload.stem}_batch.zip")})
+    return Stream(
+        _zip(upload.stem, first, outputs),
+        media_type="application/zip",
+        headers={"Content-Disposition": content_disposition("attachment", f"{upload.stem}_batch.zip")},
+    )
 
 
 async def _rest(outputs: AsyncGenerator[BatchOutput, None]) -> list[BatchOutput]:
@@ -139,8 +147,17 @@ async def _rest(outputs: AsyncGenerator[BatchOutput, None]) -> list[BatchOutput]
 def _item(stem: str, out: BatchOutput) -> BatchItem:
     mime = OutputFormat(out.format).mime
     encoded = base64.b64encode(out.data).decode()
-    return BatchItem(_name(stem, out), out.width, out.height, out.quality, out.format, len(out.data),
-                     f"data:{mime};base64,{encoded}", out.requested_width, out.score)
+    return BatchItem(
+        _name(stem, out),
+        out.width,
+        out.height,
+        out.quality,
+        out.format,
+        len(out.data),
+        f"data:{mime};base64,{encoded}",
+        out.requested_width,
+        out.score,
+    )
 
 
 async def _zip(stem: str, first: BatchOutput, rest: AsyncGenerator[BatchOutput, None]) -> AsyncIterator[bytes]:
@@ -156,4 +173,3 @@ async def _zip(stem: str, first: BatchOutput, rest: AsyncGenerator[BatchOutput, 
             log.exception("batch failed after streaming began; aborting the response")
             raise
         yield archive.finish()
-

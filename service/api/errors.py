@@ -17,8 +17,8 @@ from .. import metrics
 from ..imaging.errors import ErrorKind, ImageError, OptionError
 from ..jobs.errors import JobError
 from ..pool import DeadlineExceeded, Overloaded, PoolClosed, PoolError, WorkerCrashed
-from .inputs import TooManyParts
 from .disconnect import ClientGone
+from .inputs import TooManyParts
 
 log = logging.getLogger("service.api")
 MULTIPART_PART_LIMIT = 1000  # Litestar's default multipart_form_part_limit
@@ -89,8 +89,13 @@ def classify(exc: Exception) -> Failure:
         isinstance(exc, ClientException) and str(exc.detail) == "Request Entity Too Large"
     ):
         # Our multipart reader's part limit, or Litestar's own (multipart_form_part_limit).
-        return Failure(413, "too_many_parts", f"The multipart form has more than {MULTIPART_PART_LIMIT} parts",
-                       "too_large", "image")
+        return Failure(
+            413,
+            "too_many_parts",
+            f"The multipart form has more than {MULTIPART_PART_LIMIT} parts",
+            "too_large",
+            "image",
+        )
     if isinstance(exc, HTTPException):
         status = exc.status_code
         client_fault = 400 <= status < 500 and status not in (404, 405)

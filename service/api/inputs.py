@@ -21,6 +21,7 @@ from multipart import MultipartSegment, ParserError, ParserLimitReached, PushMul
 
 from ..imaging.errors import ErrorKind, ImageError, OptionError, echo
 
+
 class TooManyParts(ClientException):
     """A form past MAX_PARTS: refused as too large (413), with the limit in the message."""
 

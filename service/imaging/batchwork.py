@@ -71,8 +71,15 @@ def run_encode_file(job: EncodeFileJob) -> Encoded:
     data = out.data
     if job.output_dir is None:
         return Encoded(
-            data, image.width, image.height, job.format, out.quality, seconds,
-            size=len(data), score=out.score, attempts=out.attempts,
+            data,
+            image.width,
+            image.height,
+            job.format,
+            out.quality,
+            seconds,
+            size=len(data),
+            score=out.score,
+            attempts=out.attempts,
         )
     tmp = temp_path(job.output_dir)
     try:
@@ -85,6 +92,14 @@ def run_encode_file(job: EncodeFileJob) -> Encoded:
             os.unlink(tmp)
         raise
     return Encoded(
-        b"", image.width, image.height, job.format, out.quality, seconds,
-        written=tmp, size=len(data), score=out.score, attempts=out.attempts,
+        b"",
+        image.width,
+        image.height,
+        job.format,
+        out.quality,
+        seconds,
+        written=tmp,
+        size=len(data),
+        score=out.score,
+        attempts=out.attempts,
     )

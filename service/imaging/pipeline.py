@@ -189,9 +189,13 @@ def encode(image: pyvips.Image, fmt: OutputFormat, options: ConvertOptions) -> b
     saver, params = encoders.saver_call(fmt, options)
     if options.keep_metadata and fmt is OutputFormat.TIFF and "exif-data" in image.get_fields():
         # libvips writes ICC, XMP and IPTC into TIFF but not EXIF: say so rather than drop it silently.
-        raise ImageError(ErrorKind.INVALID_OPTION, "keep_metadata cannot keep this image's EXIF in TIFF output "
-                         "(libvips writes only ICC, XMP and IPTC there); choose another format or "
-                         "keep_metadata=false", "keep_metadata")
+        raise ImageError(
+            ErrorKind.INVALID_OPTION,
+            "keep_metadata cannot keep this image's EXIF in TIFF output "
+            "(libvips writes only ICC, XMP and IPTC there); choose another format or "
+            "keep_metadata=false",
+            "keep_metadata",
+        )
     image = flatten_for(image, fmt, params.get("compression"))
     try:
         data: bytes = getattr(image, saver)(**params)
@@ -227,8 +231,9 @@ def decode(data: bytes, options: ConvertOptions, limits: Limits = DEFAULT_LIMITS
     return Decoded(image, source, time.perf_counter() - started, shrink > 1)
 
 
-def scale_to_widths(decoded: Decoded, options: ConvertOptions,
-                    widths: tuple[int | None, ...]) -> list[tuple[int | None, pyvips.Image]]:
+def scale_to_widths(
+    decoded: Decoded, options: ConvertOptions, widths: tuple[int | None, ...]
+) -> list[tuple[int | None, pyvips.Image]]:
     """Batch: every other width of a decode group from its one decode. A resize is far cheaper
     than decoding again; sizes come from the same plan a single conversion would use, so a batch
     output has exactly the size /api/convert gives for that width."""
@@ -239,8 +244,11 @@ def scale_to_widths(decoded: Decoded, options: ConvertOptions,
         plan = plan_resize(source.width, source.height, msgspec.structs.replace(options, width=width))
         size = (plan.canvas_width, plan.canvas_height)
         if size not in by_size:
-            by_size[size] = image if size == (image.width, image.height) else image.resize(
-                size[0] / image.width, vscale=size[1] / image.height)
+            by_size[size] = (
+                image
+                if size == (image.width, image.height)
+                else image.resize(size[0] / image.width, vscale=size[1] / image.height)
+            )
         scaled.append((width, by_size[size]))
     return scaled
 

@@ -6,17 +6,17 @@ one deliberately slow conversion: an AVIF encode of incompressible noise (severa
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import pytest
-
 from apihelpers import ROOT, Service, decode, jpeg, loader, noise
 
 SLOW_PARAMS = {"format": "avif", "effort": "4", "quality": "90"}
@@ -28,8 +28,9 @@ def slow_image() -> bytes:
 
 
 def post(url: str, data: bytes, params: dict[str, str], timeout: float = 120) -> httpx.Response:
-    return httpx.post(url + "/api/convert", params=params, content=data, headers={"Content-Type": "image/jpeg"},
-                      timeout=timeout)
+    return httpx.post(
+        url + "/api/convert", params=params, content=data, headers={"Content-Type": "image/jpeg"}, timeout=timeout
+    )
 
 
 def wait_until(predicate, timeout: float = 20, what: str = "condition") -> None:
@@ -123,8 +124,11 @@ def test_deadlines_drop_waiting_jobs_and_time_out_running_ones(one_worker, slow_
         assert dropped.status_code == 503 and dropped.json()["error"]["code"] == "deadline_exceeded"
         assert dropped.headers["retry-after"]
     # The runaway encode's worker is killed and replaced, then serves again.
-    wait_until(lambda: post(svc.url, jpeg(64, 64), {"format": "png"}).status_code == 200, timeout=60,
-               what="the service to serve again")
+    wait_until(
+        lambda: post(svc.url, jpeg(64, 64), {"format": "png"}).status_code == 200,
+        timeout=60,
+        what="the service to serve again",
+    )
 
 
 def test_sigterm_drains_in_flight_work_and_exits_zero(slow_image):
@@ -139,33 +143,44 @@ def test_sigterm_drains_in_flight_work_and_exits_zero(slow_image):
             assert len(helpers) >= 3  # forkserver, resource tracker, the worker
             svc.proc.send_signal(signal.SIGTERM)
             time.sleep(0.3)
-            try:  # readiness flips at once (or the listener is already closed): no new work arrives
+            # readiness flips at once (or the listener is already closed): no new work arrives
+            with contextlib.suppress(httpx.TransportError):
                 assert httpx.get(svc.url + "/ready", timeout=2).status_code == 503
-            except httpx.TransportError:
-                pass
             assert svc.proc.poll() is None  # still finishing the in-flight conversion
             r = pending.result()
         assert r.status_code == 200, r.text
         assert loader(r.content) == "heifload_buffer" and decode(r.content).width == 700
         assert svc.proc.wait(30) == 0, svc.log()
         # No orphans: the worker, the forkserver and the resource tracker all went with it.
-        wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in helpers), timeout=10,
-                   what="the pool's processes to exit")
+        wait_until(
+            lambda: not any(Path(f"/proc/{pid}").exists() for pid in helpers),
+            timeout=10,
+            what="the pool's processes to exit",
+        )
         log = svc.log_path.read_text()
         assert "shutdown requested; draining" in log and '"pool stopped"' in log
     finally:
         svc.stop()
 
 
-@pytest.mark.parametrize(("name", "value", "expected"), [
-    ("WORKERS", "zero", "auto or an integer between 1 and 256"),
-    ("PORT", "70000", "an integer between 1 and 65535"),
-    ("REQUEST_DEADLINE_SECONDS", "-1", "a number between"),
-    ("LOG_LEVEL", "loud", "debug, info, warning, error"),
-])
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("WORKERS", "zero", "auto or an integer between 1 and 256"),
+        ("PORT", "70000", "an integer between 1 and 65535"),
+        ("REQUEST_DEADLINE_SECONDS", "-1", "a number between"),
+        ("LOG_LEVEL", "loud", "debug, info, warning, error"),
+    ],
+)
 def test_invalid_settings_stop_start_up_with_a_message(name, value, expected):
-    result = subprocess.run([sys.executable, "-m", "service"], cwd=ROOT, capture_output=True, text=True,
-                            env={**os.environ, name: value}, timeout=30)
+    result = subprocess.run(
+        [sys.executable, "-m", "service"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, name: value},
+        timeout=30,
+    )
     assert result.returncode == 2
     assert name in result.stderr and expected in result.stderr and repr(value) in result.stderr
 
@@ -173,7 +188,9 @@ def test_invalid_settings_stop_start_up_with_a_message(name, value, expected):
 def test_shutdown_does_not_wait_for_jobs_whose_requests_already_timed_out():
     """A 504 leaves its encode running on the worker; stopping must not wait for it."""
     very_slow = noise(1400, 1400).jpegsave_buffer(Q=95)  # tens of seconds of AVIF work
-    svc = Service("abandoned", {"WORKERS": "1", "REQUEST_DEADLINE_SECONDS": "1", "SHUTDOWN_TIMEOUT_SECONDS": "2"}).start()
+    svc = Service(
+        "abandoned", {"WORKERS": "1", "REQUEST_DEADLINE_SECONDS": "1", "SHUTDOWN_TIMEOUT_SECONDS": "2"}
+    ).start()
     try:
         r = post(svc.url, very_slow, SLOW_PARAMS)
         assert r.status_code == 504
@@ -182,8 +199,11 @@ def test_shutdown_does_not_wait_for_jobs_whose_requests_already_timed_out():
         svc.proc.send_signal(signal.SIGTERM)
         assert svc.proc.wait(20) == 0
         assert time.monotonic() - started < 12
-        wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in helpers), timeout=10,
-                   what="the killed worker to be gone")
+        wait_until(
+            lambda: not any(Path(f"/proc/{pid}").exists() for pid in helpers),
+            timeout=10,
+            what="the killed worker to be gone",
+        )
         assert "killed workers still running abandoned jobs" in svc.log_path.read_text()
     finally:
         svc.stop()
@@ -198,8 +218,11 @@ def test_a_client_that_gives_up_leaves_the_queue(one_worker, slow_image):
         wait_until(lambda: readiness(svc)["busy"] == 2, what="a job queued on the worker")
         with pytest.raises(httpx.TimeoutException):  # third in line; its client stops waiting
             post(svc.url, jpeg(64, 64), {"format": "png"}, timeout=1.0)
-        wait_until(lambda: readiness(svc)["waiting"] == 0 and readiness(svc)["admitted"] == 2, timeout=5,
-                   what="the abandoned request to leave the queue")
+        wait_until(
+            lambda: readiness(svc)["waiting"] == 0 and readiness(svc)["admitted"] == 2,
+            timeout=5,
+            what="the abandoned request to leave the queue",
+        )
         assert metric_labelled(svc, 'imageconv_rejections_total{reason="client_gone"}') == 1
         assert running.result().status_code == 200 and queued_next.result().status_code == 200
 
@@ -219,8 +242,11 @@ def test_a_service_killed_outright_leaves_no_worker_behind(slow_image):
         helpers = svc.descendants()
         svc.proc.kill()  # no drain, no pool shutdown: the OOM killer's way
         svc.proc.wait(10)
-        wait_until(lambda: not any(Path(f"/proc/{pid}").exists() and "zombie" not in _state(pid) for pid in helpers),
-                   timeout=15, what="the forkserver and the busy worker to go with the service")
+        wait_until(
+            lambda: not any(Path(f"/proc/{pid}").exists() and "zombie" not in _state(pid) for pid in helpers),
+            timeout=15,
+            what="the forkserver and the busy worker to go with the service",
+        )
 
 
 def _state(pid: int) -> str:
