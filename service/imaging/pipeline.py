@@ -138,16 +138,19 @@ def pad_to_canvas(image: pyvips.Image, plan: ResizePlan) -> pyvips.Image:
                          background=[0] * image.bands)
 
 
-def flatten_for(image: pyvips.Image, fmt: OutputFormat) -> pyvips.Image:
-    """JPEG has no alpha: composite onto white rather than let transparent pixels go black."""
-    if fmt.supports_alpha or not image.hasalpha():
+def flatten_for(image: pyvips.Image, fmt: OutputFormat, compression: object = None) -> pyvips.Image:
+    """JPEG has no alpha: composite onto white rather than let transparent pixels go black.
+    A JPEG-compressed TIFF cannot carry alpha either: libtiff writes RGBA through its JPEG codec,
+    but the file decodes back as grey garbage (SSIM 0.005 against its source)."""
+    jpeg_tiff = fmt is OutputFormat.TIFF and compression == "jpeg"
+    if (fmt.supports_alpha and not jpeg_tiff) or not image.hasalpha():
         return image
     return image.flatten(background=[255] * (image.bands - 1))
 
 
 def encode(image: pyvips.Image, fmt: OutputFormat, options: ConvertOptions) -> bytes:
     saver, params = encoders.saver_call(fmt, options)
-    image = flatten_for(image, fmt)
+    image = flatten_for(image, fmt, params.get("compression"))
     try:
         return getattr(image, saver)(**params)
     except pyvips.Error as exc:
