@@ -32,8 +32,13 @@ class BenchImage(msgspec.Struct, frozen=True):
 IMAGES: dict[str, BenchImage] = {
     i.key: i
     for i in (
-        BenchImage("4k", "Elephants_3840x2160_baseline.jpg", "image/jpeg", "3840x2160 baseline JPEG (Q92)",
-                   "Elephants_3840x2160.jpg"),
+        BenchImage(
+            "4k",
+            "Elephants_3840x2160_baseline.jpg",
+            "image/jpeg",
+            "3840x2160 baseline JPEG (Q92)",
+            "Elephants_3840x2160.jpg",
+        ),
         BenchImage("1080p", "Elephants.jpg", "image/jpeg", "1920x1080 progressive JPEG", "Elephants.jpg"),
         BenchImage("alpha", "Flow.png", "image/png", "1920x1200 RGBA PNG", "Flow.png"),
         BenchImage("batch", "TwoWings.jpg", "image/jpeg", "2560x1600 baseline JPEG", "TwoWings.jpg"),

@@ -40,14 +40,20 @@ class Request(msgspec.Struct, frozen=True):
         return r.content
 
 
-def multipart_body(image: bytes, filename: str, media_type: str, fields: dict[str, str],
-                   directory: Path) -> tuple[Path, str]:
+def multipart_body(
+    image: bytes, filename: str, media_type: str, fields: dict[str, str], directory: Path
+) -> tuple[Path, str]:
     """A multipart/form-data body written once, so hey can replay it (the original's upload shape)."""
     boundary = uuid.uuid4().hex
-    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
-             for k, v in fields.items()]
-    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="image"; filename="{filename}"\r\n'
-                 f"Content-Type: {media_type}\r\n\r\n".encode() + image + b"\r\n")
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode() for k, v in fields.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="image"; filename="{filename}"\r\n'
+        f"Content-Type: {media_type}\r\n\r\n".encode()
+        + image
+        + b"\r\n"
+    )
     parts.append(f"--{boundary}--\r\n".encode())
     path = directory / f"body-{boundary}.bin"
     path.write_bytes(b"".join(parts))
@@ -57,7 +63,7 @@ def multipart_body(image: bytes, filename: str, media_type: str, fields: dict[st
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        return int(s.getsockname()[1])
 
 
 def wait_for(url: str, timeout: float = 60) -> None:
@@ -113,13 +119,18 @@ class ServiceTarget(Target):
 
     def __init__(self, url: str | None = None, workers: str = "auto") -> None:
         super().__init__(url)
-        self.proc: subprocess.Popen | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
         if self.started:
             port = free_port()
             env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "WORKERS": workers, "LOG_LEVEL": "warning"}
             CACHE.mkdir(exist_ok=True)
-            self.proc = subprocess.Popen([sys.executable, "-m", "service"], cwd=ROOT, env=env,
-                                         stdout=subprocess.DEVNULL, stderr=(CACHE / "service.log").open("wb"))
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "service"],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=(CACHE / "service.log").open("wb"),
+            )
             self.url = f"http://127.0.0.1:{port}"
             wait_for(self.url + "/ready")
 
@@ -166,7 +177,8 @@ class PeerTarget(Target):
     @staticmethod
     def available() -> bool:
         return (CACHE / "peer" / "node_modules" / "sharp").is_dir() or (
-            PEER_SOURCE.is_dir() and shutil.which("npm") is not None)
+            PEER_SOURCE.is_dir() and shutil.which("npm") is not None
+        )
 
     def _install(self) -> None:
         """Copy the peer's source (read-only in shared/) into bench/.cache/peer and `npm install`
@@ -184,8 +196,9 @@ class PeerTarget(Target):
                 changed |= name == "package.json"
                 copy.write_bytes(source.read_bytes())
         if changed or not installed:
-            subprocess.run(["npm", "install", "--no-audit", "--no-fund"], cwd=self.dir, check=True,
-                           stdout=subprocess.DEVNULL)
+            subprocess.run(
+                ["npm", "install", "--no-audit", "--no-fund"], cwd=self.dir, check=True, stdout=subprocess.DEVNULL
+            )
 
     def request(self, cell: Cell, work: Path) -> Request:
         """The original's contract: a multipart upload with the options as form fields."""
@@ -195,14 +208,25 @@ class PeerTarget(Target):
 
     def versions(self) -> str:
         """sharp's and its bundled libvips's versions, as installed."""
-        out = subprocess.run(["node", "-e", "const v=require('sharp').versions;console.log(`sharp ${v.sharp}, "
-                              "libvips ${v.vips}`)"], cwd=self.dir, capture_output=True, text=True, check=False)
+        out = subprocess.run(
+            ["node", "-e", "const v=require('sharp').versions;console.log(`sharp ${v.sharp}, libvips ${v.vips}`)"],
+            cwd=self.dir,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         return out.stdout.strip() or "unknown"
 
     def _pm2(self, *args: str, env: dict[str, str] | None = None) -> str:
         pm2 = self.dir / "node_modules" / ".bin" / "pm2"
-        result = subprocess.run([str(pm2), *args], cwd=self.dir, capture_output=True, text=True, check=True,
-                                env={**os.environ, "PM2_HOME": str(self.home), **(env or {})})
+        result = subprocess.run(
+            [str(pm2), *args],
+            cwd=self.dir,
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PM2_HOME": str(self.home), **(env or {})},
+        )
         return result.stdout
 
     def pids(self) -> list[int]:

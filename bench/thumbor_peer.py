@@ -45,12 +45,13 @@ def install() -> None:
     VENV.parent.mkdir(parents=True, exist_ok=True)
     print(f"installing {REQUIREMENT} into {VENV.relative_to(ROOT)} (once)", file=sys.stderr)
     subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-    subprocess.run([str(VENV / "bin" / "pip"), "install", "--quiet", REQUIREMENT], check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [str(VENV / "bin" / "pip"), "install", "--quiet", REQUIREMENT], check=True, stdout=subprocess.DEVNULL
+    )
 
 
-def available() -> bool:
-    return _binary().exists() or os.environ.get("BENCH_NO_INSTALL") is None
+def installed() -> bool:
+    return _binary().exists()
 
 
 class ThumborTarget(Target):
@@ -67,9 +68,22 @@ class ThumborTarget(Target):
             conf.write_text(CONFIG.format(root=str(corpus.ROOT_DIR)))
             port = free_port()
             self.proc = subprocess.Popen(
-                [str(_binary()), "-p", str(port), "-i", "127.0.0.1", "-c", str(conf), "-l", "error",
-                 "--processes", str(self.processes)],
-                stdout=subprocess.DEVNULL, stderr=(CACHE / "thumbor.log").open("wb"))
+                [
+                    str(_binary()),
+                    "-p",
+                    str(port),
+                    "-i",
+                    "127.0.0.1",
+                    "-c",
+                    str(conf),
+                    "-l",
+                    "error",
+                    "--processes",
+                    str(self.processes),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=(CACHE / "thumbor.log").open("wb"),
+            )
             self.url = f"http://127.0.0.1:{port}"
             wait_for(self.url + "/healthcheck")
 
@@ -84,9 +98,16 @@ class ThumborTarget(Target):
         return procs.tree(self.proc.pid) if self.proc else []
 
     def versions(self) -> str:
-        out = subprocess.run([str(VENV / "bin" / "python"), "-c",
-                              "import thumbor, PIL; print(f'thumbor {thumbor.__version__}, Pillow {PIL.__version__}')"],
-                             capture_output=True, text=True, check=False)
+        out = subprocess.run(
+            [
+                str(VENV / "bin" / "python"),
+                "-c",
+                "import thumbor, PIL; print(f'thumbor {thumbor.__version__}, Pillow {PIL.__version__}')",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         return out.stdout.strip() or "unknown"
 
     def stop(self) -> None:
