@@ -91,12 +91,16 @@ class Run:
             for cell in self.matrix:
                 bar.set_description(f"calibrate {cell.key}")
                 times = [self._output(cell, name) for name in self.systems.http]
-                if self.systems.ceiling:
-                    one = self.systems.ceiling.calibrate(cell, corpus.read(cell.image))
-                else:
-                    one = times[0] * workers if times else 1.0
+                if self._with_ceiling(cell):
+                    one = self.systems.ceiling.calibrate(cell, corpus.read(cell.image))  # type: ignore[union-attr]
+                else:  # one request's time is about one image on one worker
+                    one = times[0] if times else 1.0
                 self.images[cell.key] = images_per_measurement(self.spec, workers / max(one, 1e-6), workers)
                 bar.update()
+
+    def _with_ceiling(self, cell: Cell) -> bool:
+        """The ceiling runs only at the widths whose target uses it (it costs as much as the service)."""
+        return self.systems.ceiling is not None and cell.width in self.spec.ceiling_widths
 
     def _output(self, cell: Cell, name: str) -> float:
         t0 = time.perf_counter()
@@ -138,7 +142,8 @@ class Run:
 
     def _cell_repeat(self, cell: Cell, repeat: int, bar: tqdm) -> CellRun:
         """Every system on one cell, in rotated order; once more if others loaded the machine."""
-        order = rotation(self.systems.names(), repeat)
+        names = [n for n in self.systems.names() if n != "ceiling" or self._with_ceiling(cell)]
+        order = rotation(names, repeat)
         noisy = 0
         while True:
             out = {name: self._measure(cell, name) for name in order}
