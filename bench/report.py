@@ -11,7 +11,7 @@ import orjson
 
 from . import tables
 from .charts import charts
-from .results import Results
+from .results import BatchRun, CellRun, Results
 from .summary import equal_quality, summarize, summarize_batch, summarize_scaling
 from .verdicts import verdicts
 
@@ -40,84 +40,44 @@ CSV_COLUMNS = [
     "noisy_attempts",
 ]
 
+BATCH_COLUMNS = ["repeat", "clients", "mode", "grids", "seconds", "seconds_per_grid", "errors", "outputs_per_grid",
+                 "client_cpu_s", "stack_cpu_ms_per_grid", "foreign_cores", "steal_cores"]  # fmt: skip
+
 
 def _round(x: float | None, digits: int = 2) -> float | str:
     return "" if x is None else round(x, digits)
 
 
-def write_csv(results: Results, path: Path) -> None:
+def _cell_row(r: CellRun, position: int, name: str) -> list[object]:
+    c, m = r.cell, r.systems[name]
+    cpu, server = m.cpu_seconds_per_image, m.server_cpu_seconds_per_image
+    return [c.image, c.format, c.quality, c.width, r.repeat, name, position, r.images, m.ok, m.errors, m.seconds,
+            round(m.images_per_second, 3), _round(m.p50_ms, 1), _round(m.p99_ms, 1), _round(cpu and cpu * 1000),
+            _round(server and server * 1000), _round(m.generator_cpu_seconds, 3), m.noise.foreign_cores,
+            m.noise.steal_cores, r.noisy_attempts]  # fmt: skip
+
+
+def _batch_row(b: BatchRun) -> list[object]:
+    cpu = b.target_cpu_seconds_per_grid
+    return [b.repeat, b.concurrency, b.mode, b.grids, b.seconds, round(b.seconds_per_grid, 4), b.errors,
+            b.outputs_per_grid, b.client_cpu_seconds, _round(cpu and cpu * 1000), b.noise.foreign_cores,
+            b.noise.steal_cores]  # fmt: skip
+
+
+def _write(path: Path, header: list[str], rows: list[list[object]]) -> None:
     with path.open("w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(CSV_COLUMNS)
-        for r in results.cells:
-            c = r.cell
-            for position, name in enumerate(r.order):
-                m = r.systems[name]
-                w.writerow(
-                    [
-                        c.image,
-                        c.format,
-                        c.quality,
-                        c.width,
-                        r.repeat,
-                        name,
-                        position,
-                        r.images,
-                        m.ok,
-                        m.errors,
-                        m.seconds,
-                        round(m.images_per_second, 3),
-                        _round(m.p50_ms, 1),
-                        _round(m.p99_ms, 1),
-                        _round(m.cpu_seconds_per_image and m.cpu_seconds_per_image * 1000),
-                        _round(m.server_cpu_seconds_per_image and m.server_cpu_seconds_per_image * 1000),
-                        _round(m.generator_cpu_seconds, 3),
-                        m.noise.foreign_cores,
-                        m.noise.steal_cores,
-                        r.noisy_attempts,
-                    ]
-                )
-    with path.with_name("sweep.csv").open("w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["image", "format", "quality", "width", "system", "bytes", "score"])
-        for p in results.sweep:
-            w.writerow([p.cell.image, p.cell.format, p.cell.quality, p.cell.width, p.system, p.bytes, p.score])
-    with path.with_name("batch.csv").open("w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(
-            [
-                "repeat",
-                "clients",
-                "mode",
-                "grids",
-                "seconds",
-                "seconds_per_grid",
-                "errors",
-                "outputs_per_grid",
-                "client_cpu_s",
-                "stack_cpu_ms_per_grid",
-                "foreign_cores",
-                "steal_cores",
-            ]
-        )
-        for b in results.batch:
-            cpu = b.target_cpu_seconds_per_grid
-            w.writerow(
-                [
-                    b.repeat,
-                    b.concurrency,
-                    b.mode,
-                    b.grids,
-                    b.seconds,
-                    round(b.seconds_per_grid, 4),
-                    b.errors,
-                    b.outputs_per_grid,
-                    b.client_cpu_seconds,
-                    _round(cpu and cpu * 1000),
-                    b.noise.foreign_cores,
-                    b.noise.steal_cores,
-                ]
-            )
+        w.writerow(header)
+        w.writerows(rows)
+
+
+def write_csv(results: Results, path: Path) -> None:
+    """results.csv (one row per cell, repeat and system), sweep.csv and batch.csv beside it."""
+    _write(path, CSV_COLUMNS, [_cell_row(r, k, n) for r in results.cells for k, n in enumerate(r.order)])
+    _write(path.with_name("sweep.csv"), ["image", "format", "quality", "width", "system", "bytes", "score"],
+           [[p.cell.image, p.cell.format, p.cell.quality, p.cell.width, p.system, p.bytes, p.score]
+            for p in results.sweep])  # fmt: skip
+    _write(path.with_name("batch.csv"), BATCH_COLUMNS, [_batch_row(b) for b in results.batch])
 
 
 def write_all(results: Results, directory: Path) -> Path:
