@@ -8,6 +8,13 @@ from typing import Any
 
 from .summary import EqualQuality, Row
 
+# Identical curves (the service and the original share libvips and its encoder settings) would hide
+# each other: the service is drawn wide and pale underneath, the others thin on top.
+STYLES: dict[str, dict[str, Any]] = {
+    "service": {"linewidth": 5, "alpha": 0.45, "zorder": 1},
+    "original": {"linestyle": "--", "zorder": 2},
+    "thumbor": {"linestyle": ":", "zorder": 3},
+}
 COLOURS = {"ceiling": "#999999", "service": "#1f77b4", "original": "#ff7f0e", "thumbor": "#2ca02c"}
 
 
@@ -65,6 +72,7 @@ def bytes_vs_score(lines: list[EqualQuality], directory: Path) -> Path | None:
                 ms=3,
                 label=system,
                 color=COLOURS.get(system),
+                **STYLES.get(system, {}),
             )
             at_q = [(s, b) for q, b, s in curve if q == e.quality]
             if at_q:

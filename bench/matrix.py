@@ -42,7 +42,7 @@ class MatrixSpec(msgspec.Struct, frozen=True):
     repeats: int
     concurrency: int
     ceiling_widths: tuple[int, ...] = (320,)  # where the ceiling is measured (its target is at 320 wide)
-    min_images: int = 4  # slow cells (AVIF at 1600) still get this many images per measurement
+    min_images: int = 2  # slow cells (AVIF at 1600) still get this many images per measurement
     cpu_rounds: int = 12  # interleaved one-at-a-time rounds for CPU per image (fewer for slow cells)
     cpu_budget_seconds: float = 5.0  # ...or fewer once this long has passed on one cell (all systems)
     sweep_qualities: tuple[int, ...] = (40, 55, 65, 75, 85, 95)
@@ -103,13 +103,18 @@ def parse_key(key: str) -> Cell:
     return Cell(image, fmt, None if q == "q-" else int(q[1:]), int(w[1:]))
 
 
-def images_per_measurement(spec: MatrixSpec, images_per_second: float, workers: int) -> int:
-    """How many images one measurement converts: about `seconds` of work at the expected rate, at
-    least `min_images`, and a multiple of both the worker count and the client count so every
-    worker and every client gets the same share (the run ends with all of them busy)."""
-    count = max(spec.min_images, images_per_second * spec.seconds)
-    step = math.lcm(max(workers, 1), max(spec.concurrency, 1))
-    return max(step, math.ceil(count / step) * step)
+def load_shape(spec: MatrixSpec, images_per_second: float, workers: int) -> tuple[int, int]:
+    """(images, concurrency) of one throughput measurement: about `seconds` of work at the expected
+    rate, a multiple of both the worker count and the client count so every worker and every client
+    gets the same share (hey gives each client n/c requests, and the run ends with all busy). A slow
+    cell (fewer images in `seconds` than clients: AVIF at 1600) runs one request per worker at a
+    time, at least `min_images`."""
+    wanted = images_per_second * spec.seconds
+    clients = max(spec.concurrency, 1)
+    if wanted < clients:
+        clients = max(workers, 1)
+    step = math.lcm(max(workers, 1), clients)
+    return max(step, math.ceil(max(wanted, spec.min_images) / step) * step), clients
 
 
 def rotation(systems: list[str], repeat: int) -> list[str]:

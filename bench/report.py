@@ -102,8 +102,8 @@ def _header(results: Results) -> list[str]:
         f"Linux {m.kernel}, Python {m.python}, libvips {m.libvips} (pyvips-binary); {versions}; "
         f"load generator: {results.load_generator}. Peak RSS (sum of VmHWM): {rss}.",
         f"Images {', '.join(spec.images)}; lossy cells at quality {spec.quality}; {spec.concurrency} concurrent "
-        f"requests, {spec.repeats} repeats, the systems' order rotated each repeat; each throughput measurement "
-        f"converts the same number of images on every system (column `images`: about {spec.seconds:g} s of the "
+        f"requests (one per worker on slow cells), {spec.repeats} repeats, the systems' order rotated each "
+        f"repeat; each throughput measurement converts the same number of images on every system (column `images`: about {spec.seconds:g} s of the "
         f"ceiling's work, at least {spec.min_images}). img/s = images / (first request's start to last answer's "
         "end); medians with (min-max) over the repeats; ratios taken within each repeat, then their median.",
     ]

@@ -29,6 +29,7 @@ class CellRun(msgspec.Struct, frozen=True):
     cell: Cell
     repeat: int
     images: int
+    concurrency: int
     order: list[str]
     systems: dict[str, Measure]
     noisy_attempts: int  # earlier attempts thrown away because other programs used the CPU

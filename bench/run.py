@@ -26,7 +26,7 @@ from service.cpu import usable_cpus
 from . import batch as batch_case
 from . import corpus, interleave, quality, scaling, sweep
 from .load import run_hey
-from .matrix import Cell, MatrixSpec, cells, images_per_measurement, parse_key, rotation, sweep_cells
+from .matrix import Cell, MatrixSpec, cells, load_shape, parse_key, rotation, sweep_cells
 from .procs import Meter, cpu_seconds
 from .results import BatchRun, CellRun, CpuRound, Machine, Measure, Output, Results, ScalingRun, SweepPoint
 from .systems import Systems
@@ -70,6 +70,7 @@ class Run:
         self.matrix = cells(spec)
         self.outputs: list[Output] = []
         self.images: dict[str, int] = {}  # cell key -> images per throughput measurement
+        self.clients: dict[str, int] = {}  # cell key -> concurrent requests in it
         self.phase_seconds: dict[str, float] = {}
         self.retries_left = int(RETRY_SHARE * len(self.matrix) * spec.repeats)
 
@@ -90,21 +91,26 @@ class Run:
         with self.phase("calibrate", len(self.matrix)) as bar:
             for cell in self.matrix:
                 bar.set_description(f"calibrate {cell.key}")
-                times = [self._output(cell, name) for name in self.systems.http]
+                times = [t for name in self.systems.http if (t := self._output(cell, name)) is not None]
                 if self._with_ceiling(cell):
                     one = self.systems.ceiling.calibrate(cell, corpus.read(cell.image))  # type: ignore[union-attr]
                 else:  # one request's time is about one image on one worker
                     one = times[0] if times else 1.0
-                self.images[cell.key] = images_per_measurement(self.spec, workers / max(one, 1e-6), workers)
+                self.images[cell.key], self.clients[cell.key] = load_shape(self.spec, workers / max(one, 1e-6), workers)
                 bar.update()
 
     def _with_ceiling(self, cell: Cell) -> bool:
         """The ceiling runs only at the widths whose target uses it (it costs as much as the service)."""
         return self.systems.ceiling is not None and cell.width in self.spec.ceiling_widths
 
-    def _output(self, cell: Cell, name: str) -> float:
+    def _output(self, cell: Cell, name: str) -> float | None:
+        """One request: its answer's size and score are kept; a failure is reported and left out."""
         t0 = time.perf_counter()
-        data = self.systems.http[name].request(cell, self.work).send(self.client)
+        try:
+            data = self.systems.http[name].request(cell, self.work).send(self.client)
+        except httpx.HTTPError as exc:
+            tqdm.write(f"{name} failed on {cell.key}: {exc!r:.200}")
+            return None
         seconds = time.perf_counter() - t0
         score, width, height = quality.score_bytes(data, cell.image)
         self.outputs.append(Output(cell, name, len(data), width, height, round(score, 5), round(seconds, 4)))
@@ -149,7 +155,7 @@ class Run:
             out = {name: self._measure(cell, name) for name in order}
             worst = max(m.noise.foreign_cores for m in out.values())
             if worst <= NOISE_LIMIT_CORES or noisy >= 1 or self.retries_left <= 0:
-                return CellRun(cell, repeat, self.images[cell.key], order, out, noisy)
+                return CellRun(cell, repeat, self.images[cell.key], self.clients[cell.key], order, out, noisy)
             noisy += 1
             self.retries_left -= 1
             bar.set_description(f"r{repeat + 1} {cell.key} (again: {worst:.2f} foreign cores)")
@@ -178,7 +184,7 @@ class Run:
         started = target.started
         cpu0 = target.cpu_seconds() if started else 0.0
         server0 = cpu_seconds(target.server_pids()) if started else 0.0
-        load = run_hey(request, images, self.spec.concurrency)
+        load = run_hey(request, images, self.clients[cell.key])
         noise = meter.stop()
         ok = max(load.ok, 1)
         per_image = (target.cpu_seconds() - cpu0) / ok if started else None
@@ -224,7 +230,7 @@ class Run:
                             targets[name],
                             request,
                             self.images[key],
-                            self.spec.concurrency,
+                            self.clients[key],
                             repeat,
                             self.systems.extra_pids(),
                         )

@@ -32,6 +32,7 @@ class SystemCell(msgspec.Struct, frozen=True):
 class Row(msgspec.Struct, frozen=True):
     cell: Cell
     images: int
+    concurrency: int
     systems: dict[str, SystemCell]
     to_ceiling: Spread | None  # service img/s over the ceiling's, paired per repeat
     to_peer: dict[str, Spread]  # service img/s over each peer's, paired per repeat
@@ -103,6 +104,7 @@ def summarize(results: Results) -> list[Row]:
             Row(
                 runs[0].cell,
                 runs[0].images,
+                runs[0].concurrency,
                 systems,
                 _paired(runs, "service", "ceiling"),
                 peers,

@@ -39,12 +39,14 @@ def _present(rows: list[Row], name: str) -> bool:
 def throughput_table(rows: list[Row]) -> str:
     systems = [n for n in ("ceiling", "service", *PEERS) if _present(rows, n)]
     peers = [p for p in PEERS if p in systems]
-    cols = ["image", "format", "q", "width", "images", *(f"{n} img/s" for n in systems)]
+    cols = ["image", "format", "q", "width", "images/clients", *(f"{n} img/s" for n in systems)]
     cols += ["service/ceiling"] * ("ceiling" in systems) + [f"service/{p}" for p in peers]
     cols += [f"{n} p50/p99 ms" for n in systems if n != "ceiling"]
     lines = _header(cols)
     for r in rows:
-        vals = [_cell(r.cell), str(r.images)] + [fmt_spread(r.systems[n].images_per_second) for n in systems]
+        vals = [_cell(r.cell), f"{r.images}/{r.concurrency}"] + [
+            fmt_spread(r.systems[n].images_per_second) for n in systems
+        ]
         vals += [fmt_spread(r.to_ceiling, 2)] * ("ceiling" in systems)
         vals += [fmt_spread(r.to_peer.get(p), 2) for p in peers]
         vals += [f"{num(r.systems[n].p50_ms, 0)}/{num(r.systems[n].p99_ms, 0)}" for n in systems if n != "ceiling"]

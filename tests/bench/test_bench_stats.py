@@ -3,11 +3,12 @@ CSV, CPU accounting and the batch speed-ups."""
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
 from bench.batch import modes_for
 from bench.load import parse_hey_csv
-from bench.matrix import FULL, QUICK, Cell, MatrixSpec, cells, images_per_measurement, parse_key, rotation, sweep_cells
+from bench.matrix import FULL, QUICK, Cell, MatrixSpec, cells, load_shape, parse_key, rotation, sweep_cells
 from bench.procs import Noise, cpu_delta
 from bench.results import BatchRun
 from bench.stats import paired_ratios, percentile, ratio, spread
@@ -71,15 +72,17 @@ def test_sweep_covers_every_lossy_format_at_every_quality_and_includes_the_matri
     assert "png" not in {c.format for c in sweep}
 
 
-def test_images_per_measurement_sizes_cells_evenly():
-    spec = MatrixSpec(("4k",), ("jpeg",), (320,), 75, seconds=3.5, repeats=3, concurrency=4, min_images=12)
+def test_load_shape_sizes_cells_evenly_and_slow_cells_one_request_per_worker():
+    spec = MatrixSpec(("4k",), ("jpeg",), (320,), 75, seconds=3.5, repeats=3, concurrency=4, min_images=2)
     # Fast cell: about `seconds` of work at the expected rate, a multiple of workers and clients.
-    n = images_per_measurement(spec, 100.0, 2)
-    assert n % 4 == 0 and abs(n - 100 * spec.seconds) < 4
-    # Slow cell (AVIF at 1600): never fewer than min_images, still a multiple of both.
-    assert images_per_measurement(spec, 0.4, 2) == spec.min_images
-    assert images_per_measurement(spec, 0.4, 3) == 12  # lcm(3, 4)
-    assert images_per_measurement(spec, 5.0, 2) == 20  # 17.5 images of work, rounded up to a multiple of 4
+    n, clients = load_shape(spec, 100.0, 2)
+    assert clients == 4 and n % 4 == 0 and abs(n - 100 * spec.seconds) < 4
+    assert load_shape(spec, 5.0, 2) == (20, 4)  # 17.5 images of work, rounded up to a multiple of 4
+    assert load_shape(spec, 5.0, 3) == (24, 4)  # lcm(3, 4)
+    # Slow cell (AVIF at 1600): fewer images in `seconds` than clients: one request per worker.
+    assert load_shape(spec, 0.4, 2) == (2, 2)
+    assert load_shape(spec, 0.9, 2) == (4, 2)  # 3.15 images of work
+    assert load_shape(msgspec.structs.replace(spec, min_images=6), 0.4, 2) == (6, 2)
 
 
 def test_rotation_changes_who_goes_first():
