@@ -103,9 +103,10 @@ def _header(results: Results) -> list[str]:
         f"load generator: {results.load_generator}. Peak RSS (sum of VmHWM): {rss}.",
         f"Images {', '.join(spec.images)}; lossy cells at quality {spec.quality}; {spec.concurrency} concurrent "
         f"requests (one per worker on slow cells), {spec.repeats} repeats, the systems' order rotated each "
-        f"repeat; each throughput measurement converts the same number of images on every system (column `images`: about {spec.seconds:g} s of the "
-        f"ceiling's work, at least {spec.min_images}). img/s = images / (first request's start to last answer's "
-        "end); medians with (min-max) over the repeats; ratios taken within each repeat, then their median.",
+        "repeat; each throughput measurement converts the same number of images on every system (column "
+        f"`images`: about {spec.seconds:g} s of the ceiling's work, at least {spec.min_images}). img/s = images / "
+        "(first request's start to last answer's end); medians with (min-max) over the repeats; ratios taken "
+        "within each repeat, then their median.",
     ]
 
 
