@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import msgspec
 
-from . import metrics
-from .imaging.errors import OptionError
+from . import metrics, transfer
+from .imaging.errors import OptionError, TargetUnreachable
 from .imaging.jobs import Converted, ConvertJob, Encoded, EncodeJob, Limits, Prepared, PrepareJob
 from .imaging.formats import OutputFormat
 from .imaging.options import ConvertOptions
@@ -33,11 +34,13 @@ class Engine:
         return Limits(self.settings.max_input_pixels, self.settings.max_input_pixels)
 
     async def convert(self, data: bytes, options: ConvertOptions) -> Converted:
-        with self.pool.admit():
+        with self.pool.admit(), count_search(options), transfer.shared(data) as blob:
             deadline = self.deadline_from_now()
-            result = await self.pool.run(run_convert, ConvertJob(data, options, self.limits, deadline), deadline)
+            job = ConvertJob(b"" if blob else data, options, self.limits, deadline, blob)
+            result = await self.pool.run(run_convert, job, deadline)
         metrics.record_conversion(result.input_type, result.format, len(data), len(result.data),
                                   result.decode_seconds, result.encode_seconds)
+        metrics.record_search(options.max_bytes, options.min_score, result.format, result.attempts)
         return result
 
     def deadline_from_now(self) -> float:
@@ -51,6 +54,7 @@ class BatchOutput(msgspec.Struct, frozen=True):
     quality: int | None
     format: str
     data: bytes
+    score: float | None = None
 
 
 class BatchPlan(msgspec.Struct, frozen=True):
@@ -139,15 +143,32 @@ class Batch:
                 done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                 for task in done:
                     width = pending.pop(task)
-                    encoded: Encoded = task.result()
+                    with count_search(self.options):
+                        encoded: Encoded = task.result()
                     metrics.record_conversion(self.original.input_type, encoded.format, 0, len(encoded.data),
                                               None, encoded.encode_seconds)
+                    metrics.record_search(self.options.max_bytes, self.options.min_score, encoded.format,
+                                          encoded.attempts)
                     yield BatchOutput(width, encoded.width, encoded.height, encoded.quality, encoded.format,
-                                      encoded.data)
+                                      encoded.data, encoded.score)
         finally:
             for task in pending:
                 task.cancel()
         metrics.INPUT_BYTES.inc(len(self.data))
+
+
+def searched(options: ConvertOptions) -> bool:
+    return options.max_bytes is not None or options.min_score is not None
+
+
+@contextmanager
+def count_search(options: ConvertOptions) -> Iterator[None]:
+    """A max_bytes/min_score search that found nothing still spent its encodes: count them."""
+    try:
+        yield
+    except TargetUnreachable as exc:
+        metrics.record_search(options.max_bytes, options.min_score, exc.output_format, exc.attempts)
+        raise
 
 
 def output_name(stem: str, width: int, height: int, quality: int | None, fmt: OutputFormat) -> str:

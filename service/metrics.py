@@ -94,3 +94,19 @@ def record_conversion(input_type: str, output_format: str, bytes_in: int, bytes_
 
 def exposition() -> tuple[bytes, str]:
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+# Targets (max_bytes / min_score): each search and every encode it made, so the cost is visible.
+TARGET_SEARCHES = Counter("imageconv_target_searches_total", "Quality searches for max_bytes or min_score, by target.",
+                          ["target"])
+TARGET_ENCODES = Counter("imageconv_target_search_encodes_total",
+                         "Encodes made by quality searches (every attempt), by target and output format.",
+                         ["target", "format"])
+
+
+def record_search(max_bytes: int | None, min_score: float | None, output_format: str, attempts: int) -> None:
+    """Count a search (success or unreachable); a conversion without a target is not one."""
+    if max_bytes is None and min_score is None:
+        return
+    target = "min_score" if min_score is not None else "max_bytes"
+    TARGET_SEARCHES.labels(target).inc()
+    TARGET_ENCODES.labels(target, output_format).inc(attempts)

@@ -38,6 +38,7 @@ class BatchItem(msgspec.Struct):
     bytes: int
     data_url: str
     requested_width: int | None = None
+    score: float | None = None  # with score=true (or min_score): SSIM on luminance against the unencoded pixels
 
 
 class OriginalInfo(msgspec.Struct):
@@ -134,7 +135,7 @@ def _item(stem: str, out: BatchOutput) -> BatchItem:
     mime = OutputFormat(out.format).mime
     encoded = base64.b64encode(out.data).decode()
     return BatchItem(_name(stem, out), out.width, out.height, out.quality, out.format, len(out.data),
-                     f"data:{mime};base64,{encoded}", out.requested_width)
+                     f"data:{mime};base64,{encoded}", out.requested_width, out.score)
 
 
 async def _zip(stem: str, first: BatchOutput, rest: AsyncIterator[BatchOutput], job: Batch) -> AsyncIterator[bytes]:

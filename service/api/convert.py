@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar import Request, Response, post
 
-from ..conversions import Engine, output_name
+from ..conversions import Engine, output_name, searched
 from ..imaging.formats import OutputFormat
 from ..imaging.options import accepted_formats, parse_options
 from .disposition import content_disposition
@@ -14,7 +14,9 @@ from .inputs import read_upload
 DESCRIPTION = (
     "Converts one image. Send it as the raw body (Content-Type image/*) or as the multipart field "
     "`image`; options as query parameters or form fields. Answers the converted bytes with "
-    "`X-Image-Width`/`X-Image-Height`, and `Vary: Accept` when format=auto."
+    "`X-Image-Width`/`X-Image-Height`, `X-Quality` (the encoder quality used, when the format has one), "
+    "`X-Quality-Score` with score=true or min_score, `X-Encode-Attempts` with max_bytes or min_score, "
+    "and `Vary: Accept` when format=auto."
 )
 
 
@@ -29,7 +31,8 @@ async def convert(request: Request) -> Response[bytes]:
     )
     result = await unless_client_leaves(request, engine.convert(upload.data, options))
     fmt = OutputFormat(result.format)
-    name = output_name(upload.stem, result.width, result.height, options.quality, fmt)
+    quality = result.quality if searched(options) else options.quality  # a search names the quality it found
+    name = output_name(upload.stem, result.width, result.height, quality, fmt)
     headers = {
         "Content-Disposition": content_disposition("inline", name),
         "X-Image-Width": str(result.width),
@@ -38,6 +41,12 @@ async def convert(request: Request) -> Response[bytes]:
         "X-Input-Height": str(result.input_height),
         "X-Input-Bytes": str(len(upload.data)),
     }
+    if result.quality is not None:
+        headers["X-Quality"] = str(result.quality)
+    if result.score is not None:
+        headers["X-Quality-Score"] = f"{result.score:.4f}"
+    if searched(options):
+        headers["X-Encode-Attempts"] = str(result.attempts)
     if options.format == "auto":
         headers["Vary"] = "Accept"
     return Response(result.data, media_type=fmt.mime, headers=headers)

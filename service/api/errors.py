@@ -50,6 +50,8 @@ _KIND_STATUS = {
     ErrorKind.UNPROCESSABLE: (422, "bad_input"),
     ErrorKind.TOO_LARGE: (413, "too_large"),
     ErrorKind.DEADLINE: (503, "deadline"),
+    ErrorKind.MAX_BYTES_UNREACHABLE: (422, "bad_input"),
+    ErrorKind.MIN_SCORE_UNREACHABLE: (422, "bad_input"),
 }
 
 

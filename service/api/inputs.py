@@ -7,9 +7,10 @@ import re
 
 import msgspec
 from litestar import Request
-from litestar.datastructures import UploadFile
+from litestar.exceptions import ClientException
 
 from ..imaging.errors import ErrorKind, ImageError, OptionError
+from .multipart import read_form
 
 _SAFE_STEM = re.compile(r"[^\w.-]+")  # \w: letters and digits of any script
 RAW_TYPES = ("image/", "application/octet-stream")
@@ -43,16 +44,18 @@ async def read_upload(request: Request) -> Upload:
     content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     stem = "image"
     if content_type == "multipart/form-data":
-        form = await request.form()
+        boundary = request.content_type[1].get("boundary")
+        if not boundary:
+            raise ClientException("multipart boundary missing in Content-Type")
+        form = await read_form(request.stream(), boundary.encode())
         data: bytes | None = None
-        for key, value in form.multi_items():
-            if isinstance(value, UploadFile):
-                if key != "image":
-                    raise OptionError(key, "files only in the field 'image'", value.filename)
-                data = await value.read()
-                stem = safe_stem(value.filename)
-            else:
-                _add(lists, key, str(value))
+        for part in form.files:
+            if part.name != "image":
+                raise OptionError(part.name, "files only in the field 'image'", part.filename)
+            data = part.data
+            stem = safe_stem(part.filename)
+        for key, value in form.fields:
+            _add(lists, key, value)
         if data is None:
             raise ImageError(ErrorKind.UNSUPPORTED_MEDIA, "The multipart form has no file in the field 'image'", "image")
     elif content_type.startswith(RAW_TYPES) or (not content_type and request.headers.get("content-length")):

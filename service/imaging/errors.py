@@ -15,6 +15,8 @@ class ErrorKind(str, Enum):
     UNPROCESSABLE = "unprocessable"  # an image we accept in principle, but corrupt or too large
     TOO_LARGE = "too_large"  # over a configured size limit
     DEADLINE = "deadline"  # the request's deadline passed before the work could start
+    MAX_BYTES_UNREACHABLE = "max_bytes_unreachable"  # even the lowest quality is over max_bytes
+    MIN_SCORE_UNREACHABLE = "min_score_unreachable"  # even the highest quality scores under min_score
 
 
 class ImageError(Exception):
@@ -26,6 +28,18 @@ class ImageError(Exception):
 
     def __reduce__(self):  # type: ignore[override]
         return (type(self), (self.kind, self.message, self.field))
+
+
+class TargetUnreachable(ImageError):
+    """No quality meets max_bytes/min_score; carries the encodes spent so the server can count them."""
+
+    def __init__(self, kind: ErrorKind, message: str, field: str, attempts: int, output_format: str) -> None:
+        super().__init__(kind, message, field)
+        self.attempts = attempts
+        self.output_format = output_format
+
+    def __reduce__(self) -> tuple[type[TargetUnreachable], tuple[ErrorKind, str, str | None, int, str]]:
+        return (type(self), (self.kind, self.message, self.field, self.attempts, self.output_format))
 
 
 class OptionError(ImageError):

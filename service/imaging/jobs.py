@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import msgspec
 
+from ..transfer import Blob
 from .options import ConvertOptions
 
 
@@ -26,6 +27,9 @@ class Converted(msgspec.Struct, frozen=True):
     input_height: int
     decode_seconds: float
     encode_seconds: float
+    quality: int | None = None  # the encoder quality used (found by the search with max_bytes/min_score)
+    score: float | None = None  # quality score, when asked for or searched for
+    attempts: int = 1  # encodes made (more than one only when searching a target)
 
 
 class LibvipsInfo(msgspec.Struct, frozen=True):
@@ -37,10 +41,11 @@ class LibvipsInfo(msgspec.Struct, frozen=True):
 
 
 class ConvertJob(msgspec.Struct, frozen=True):
-    data: bytes
+    data: bytes  # empty when the upload travels in shared memory (blob)
     options: ConvertOptions
     limits: Limits
     deadline: float  # time.time() after which the job must not start
+    blob: Blob | None = None
 
 
 class PrepareJob(msgspec.Struct, frozen=True):
@@ -90,3 +95,5 @@ class Encoded(msgspec.Struct, frozen=True):
     format: str
     quality: int | None
     encode_seconds: float
+    score: float | None = None
+    attempts: int = 1

@@ -7,6 +7,7 @@ libvips parameters. Values arrive as strings (query parameters or form fields).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -29,10 +30,10 @@ _J, _P, _W, _A, _T = (frozenset({f}) for f in OutputFormat)
 class Domain:
     """What values an option accepts for a set of formats."""
 
-    kind: Literal["int", "bool", "choice"]
+    kind: Literal["int", "bool", "choice", "number"]
     formats: frozenset[OutputFormat] = _ALL
-    minimum: int | None = None
-    maximum: int | None = None
+    minimum: int | float | None = None
+    maximum: int | float | None = None
     choices: tuple[str, ...] = ()
 
     def describe(self) -> str:
@@ -42,6 +43,8 @@ class Domain:
             return "one of " + ", ".join(self.choices)
         if self.kind == "int":
             return f"an integer between {self.minimum} and {self.maximum}"
+        if self.kind == "number":
+            return f"a number between {self.minimum:g} and {self.maximum:g}"
         return "one of " + ", ".join(self.choices)
 
 
@@ -113,6 +116,18 @@ OPTIONS: tuple[OptionSpec, ...] = (
                (_choice(("none", "horizontal", "float"), _T),)),
     OptionSpec("tile", "TIFF: write a tiled TIFF.", (_bool(_T),)),
     OptionSpec("pyramid", "TIFF: write a pyramidal TIFF (implies tile).", (_bool(_T),)),
+    # Targets (service/imaging/targets.py) and the quality score (service/imaging/quality.py)
+    OptionSpec("score", "Also measure the output's quality score: SSIM on luminance (0..1) against the same "
+               "input at the same size before encoding; convert answers it in X-Quality-Score.", (_bool(),)),
+    OptionSpec("max_bytes", "The highest quality (up to `quality`, else the format's default) whose output fits "
+               "this many bytes; 422 max_bytes_unreachable when even quality 1 does not. Needs a lossy encoding "
+               "(palette PNG, TIFF with compression=jpeg).", (_int(1, 2_000_000_000),)),
+    OptionSpec("fast_shrink", "JPEG input: decode at the largest DCT scale that leaves a resize of at least 1.5 "
+               "(default true; 15-40% less decode CPU, see BENCHMARKS.md); false keeps libvips' factor of 2 "
+               "(marginally sharper on fine texture).", (_bool(),)),
+    OptionSpec("min_score", "The smallest output (lowest quality, up to `quality`, else 100) whose quality score "
+               "reaches this; 422 min_score_unreachable when none does. Needs a lossy encoding.",
+               (Domain("number", _ALL, 0.0, 1.0),)),
 )
 OPTION_BY_NAME: dict[str, OptionSpec] = {spec.name: spec for spec in OPTIONS}
 
@@ -153,9 +168,13 @@ class ConvertOptions(msgspec.Struct, frozen=True, kw_only=True):
     predictor: str | None = None
     tile: bool | None = None
     pyramid: bool | None = None
+    score: bool = False
+    max_bytes: int | None = None
+    min_score: float | None = None
+    fast_shrink: bool | None = None
 
 
-def _coerce(spec: OptionSpec, domain: Domain, raw: str) -> int | bool | str:
+def _coerce(spec: OptionSpec, domain: Domain, raw: str) -> int | float | bool | str:
     text = raw.strip()
     if domain.kind == "bool":
         lowered = text.lower()
@@ -175,6 +194,15 @@ def _coerce(spec: OptionSpec, domain: Domain, raw: str) -> int | bool | str:
         if not domain.minimum <= value <= domain.maximum:
             raise OptionError(spec.name, domain.describe(), raw)
         return value
+    if domain.kind == "number":
+        try:
+            number = float(text)
+        except ValueError:
+            raise OptionError(spec.name, domain.describe(), raw) from None
+        assert domain.minimum is not None and domain.maximum is not None
+        if not (math.isfinite(number) and domain.minimum <= number <= domain.maximum):
+            raise OptionError(spec.name, domain.describe(), raw)
+        return number
     lowered = text.lower()
     if lowered not in domain.choices:
         raise OptionError(spec.name, domain.describe(), raw)
@@ -222,7 +250,7 @@ def parse_options(
             chosen = ", ".join(sorted(f.value for f in targets))
             raise OptionError(name, f"no {name} with format {chosen} (it applies to {wanted})", raw)
         # One value must be valid for every targeted format that uses the option.
-        parsed: int | bool | str | None = None
+        parsed: int | float | bool | str | None = None
         for domain in {spec.domain_for(f) for f in applicable}:
             assert domain is not None
             parsed = _coerce(spec, domain, raw)

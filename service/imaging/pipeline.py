@@ -15,8 +15,8 @@ import pyvips
 
 from . import encoders
 from .errors import ErrorKind, ImageError
-from .jobs import Converted, Limits
 from .formats import ALLOWED_LOADERS, OutputFormat, sniff_refused_type
+from .jobs import Converted, Limits
 from .options import ConvertOptions
 from .plan import ResizePlan, plan_resize, upright_size
 
@@ -101,18 +101,43 @@ def check_plan(plan: ResizePlan, limits: Limits) -> None:
         )
 
 
-def load(data: bytes, source: Source, plan: ResizePlan) -> pyvips.Image:
+# The resize left after a fast JPEG shrink-on-load: libvips' thumbnail keeps 2 (3840 -> 1200 decodes
+# at full size, -> 320 at 1/4), sharp's fastShrinkOnLoad and Pillow's draft keep 1. Measured with
+# `python -m bench.defaults shrink` (BENCHMARKS.md): at 1.2 (1920 -> 800 from a 1/2 decode) a
+# grass texture loses 0.03 of score at q75, at 1.5 and more at most 0.006 and on most photos under
+# 0.002, for 15-40% less decode CPU.
+FAST_SHRINK_HEADROOM = 1.5
+
+
+def jpeg_shrink(source: Source, plan: ResizePlan, headroom: float = FAST_SHRINK_HEADROOM) -> int:
+    """The largest JPEG DCT scale (1/8, 1/4, 1/2) that leaves at least `headroom` of resize to the
+    planned size in both directions."""
+    factor = max(plan.width / source.width, plan.height / source.height)  # cover scales by the larger
+    for shrink in (8, 4, 2):
+        if shrink * factor * headroom <= 1.0:
+            return shrink
+    return 1
+
+
+def load(data: bytes, source: Source, plan: ResizePlan, shrink: int = 1) -> pyvips.Image:
     """Decode straight to the planned size: JPEG/WebP shrink on load, HEIF uses its thumbnail,
-    EXIF orientation is applied, an embedded ICC profile is converted to sRGB."""
+    EXIF orientation is applied, an embedded ICC profile is converted to sRGB. A `shrink` above 1
+    decodes a JPEG at that DCT scale first (the fast path), then resizes."""
     # thumbnail ignores a fail_on keyword; the loader only sees it through option_string. Without
     # it a truncated upload decodes "successfully" with grey where the missing data was.
-    kwargs: dict[str, object] = {"height": plan.height, "size": plan.size, "option_string": "fail_on=error"}
+    kwargs: dict[str, object] = {"height": plan.height, "size": plan.size}
     if plan.crop:
         kwargs["crop"] = "centre"
     if source.has_icc:
         kwargs["output_profile"] = "srgb"
     try:
-        image = pyvips.Image.thumbnail_buffer(data, plan.width, **kwargs)
+        if shrink > 1:
+            # thumbnail_image resizes, rotates and converts colour exactly as thumbnail_buffer would,
+            # from pixels the loader already shrank in the DCT domain.
+            loaded = pyvips.Image.new_from_buffer(data, "", shrink=shrink, fail_on="error", access="sequential")
+            image = loaded.thumbnail_image(plan.width, **kwargs)
+        else:
+            image = pyvips.Image.thumbnail_buffer(data, plan.width, option_string="fail_on=error", **kwargs)
         return to_srgb(image).copy_memory()  # decode now, so decode and encode are timed apart
     except pyvips.Error as exc:
         raise ImageError(
@@ -161,6 +186,7 @@ class Decoded(msgspec.Struct, frozen=True):
     image: pyvips.Image
     source: Source
     seconds: float
+    fast_shrink: bool = False  # decoded by the fast JPEG path: the score needs its own reference
 
 
 def decode(data: bytes, options: ConvertOptions, limits: Limits = Limits()) -> Decoded:
@@ -169,17 +195,27 @@ def decode(data: bytes, options: ConvertOptions, limits: Limits = Limits()) -> D
     plan = plan_resize(source.width, source.height, options)
     check_plan(plan, limits)
     started = time.perf_counter()
-    image = pad_to_canvas(load(data, source, plan), plan)
-    return Decoded(image, source, time.perf_counter() - started)
+    shrink = jpeg_shrink(source, plan) if options.fast_shrink is not False and source.input_type == "jpeg" else 1
+    # Only where it decodes smaller than libvips' own shrink-on-load would: otherwise the same work.
+    if shrink <= jpeg_shrink(source, plan, headroom=2.0):
+        shrink = 1
+    image = pad_to_canvas(load(data, source, plan, shrink), plan)
+    return Decoded(image, source, time.perf_counter() - started, shrink > 1)
 
 
 def convert(data: bytes, options: ConvertOptions, limits: Limits = Limits()) -> Converted:
+    from .targets import encode_for  # it encodes through this module: imported here, not in a cycle
+
     decoded = decode(data, options, limits)
     fmt = choose_format(options, decoded.source)
+    reference = None
+    if decoded.fast_shrink and (options.score or options.min_score is not None):
+        # The score compares against the high-quality path, never against the fast decode itself.
+        reference = decode(data, msgspec.structs.replace(options, fast_shrink=False), limits).image
     started = time.perf_counter()
-    out = encode(decoded.image, fmt, options)
+    outcome = encode_for(decoded.image, fmt, options, reference)
     return Converted(
-        data=out,
+        data=outcome.data,
         width=decoded.image.width,
         height=decoded.image.height,
         format=fmt.value,
@@ -188,6 +224,9 @@ def convert(data: bytes, options: ConvertOptions, limits: Limits = Limits()) -> 
         input_height=decoded.source.height,
         decode_seconds=decoded.seconds,
         encode_seconds=time.perf_counter() - started,
+        quality=outcome.quality,
+        score=outcome.score,
+        attempts=outcome.attempts,
     )
 
 

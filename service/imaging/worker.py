@@ -94,9 +94,10 @@ def _check_deadline(deadline: float) -> None:
 def run_convert(job: ConvertJob) -> Converted:
     _check_deadline(job.deadline)
     _ensure_ready()
+    from ..transfer import take
     from .pipeline import convert
 
-    return convert(job.data, job.options, job.limits)
+    return convert(take(job.blob) if job.blob is not None else job.data, job.options, job.limits)
 
 
 def run_prepare(job: PrepareJob) -> Prepared:
@@ -141,11 +142,12 @@ def run_encode(job: EncodeJob) -> Encoded:
     _ensure_ready()
     import pyvips
 
-    from .pipeline import encode
+    from .targets import encode_for
 
     r = job.raster
     image = pyvips.Image.new_from_memory(r.pixels, r.width, r.height, r.bands, r.band_format)
     image = image.copy(interpretation=r.interpretation)
     started = time.perf_counter()
-    data = encode(image, OutputFormat(job.format), job.options)
-    return Encoded(data, image.width, image.height, job.format, job.options.quality, time.perf_counter() - started)
+    out = encode_for(image, OutputFormat(job.format), job.options)
+    return Encoded(out.data, image.width, image.height, job.format, out.quality, time.perf_counter() - started,
+                   out.score, out.attempts)

@@ -1,0 +1,197 @@
+"""The measurements behind the encoder defaults and the fast JPEG shrink-on-load, in one process.
+
+    python -m bench.defaults effort  [--corpus DIR] [--images A.jpg,B.jpg] [--widths 320,1200]
+    python -m bench.defaults shrink  [--corpus DIR] [--images ...] [--widths 320,800,1200,1600]
+
+effort: for AVIF and WebP, every effort at several qualities: CPU seconds per encode, bytes and
+quality score (service/imaging/quality.py). Bytes are compared at equal score: each effort's
+(score, log bytes) curve is interpolated at the scores today's default effort reaches at the
+qualities around the default, so a faster effort that needs a higher quality to look as good is
+charged for it.
+
+shrink: for JPEG inputs, the decode to each width by libvips' thumbnail (today's path) and by the
+fast path (largest DCT scale at or above the target, then resize): CPU per decode, and the score of
+both decodes, and of their q75 JPEGs, against an exact reference (full-size decode, then the same
+resize), so the difference the faster decode makes is measured, not assumed.
+
+Runs the service's own pipeline functions with one libvips thread, as a worker does. CPU is
+process time (user + system), which busy neighbours on the machine disturb far less than wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import math
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from functools import partial
+from pathlib import Path
+
+os.environ.setdefault("VIPS_CONCURRENCY", "1")
+
+import pyvips
+
+from service.imaging.formats import OutputFormat
+from service.imaging.jobs import Limits
+from service.imaging.options import ConvertOptions
+from service.imaging.pipeline import FAST_SHRINK_HEADROOM, decode, encode, jpeg_shrink, load, probe
+from service.imaging.plan import plan_resize
+from service.imaging.quality import score, score_encoded
+
+CORPUS = Path(__file__).parent / "corpus"
+EFFORTS = {"avif": (0, 1, 2, 3, 4, 5), "webp": (0, 1, 2, 3, 4, 5, 6)}
+TODAY = {"avif": 4, "webp": 4}
+QUALITIES = {"avif": (35, 42, 50, 58, 65), "webp": (65, 72, 80, 87, 92)}
+DEFAULT_QUALITY = {"avif": 50, "webp": 80}
+
+
+def cpu(fn: Callable[[], object], repeats: int) -> tuple[float, object]:
+    """Median process time of `repeats` calls, and the last result."""
+    times = []
+    result: object = None
+    for _ in range(repeats):
+        started = time.process_time()
+        result = fn()
+        times.append(time.process_time() - started)
+    return statistics.median(times), result
+
+
+def interpolate(points: Sequence[tuple[float, float]], x: float) -> float | None:
+    """y at x on the polyline through (x, y) points sorted by x; None outside their range."""
+    pts = sorted(points)
+    for (x0, y0), (x1, y1) in itertools.pairwise(pts):
+        if x0 <= x <= x1:
+            return y0 if x1 == x0 else y0 + (y1 - y0) * (x - x0) / (x1 - x0)
+    return None
+
+
+def _monotone(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Keep the points whose score beats every lower quality's: a curve interpolation can use."""
+    kept: list[tuple[float, float]] = []
+    for s, b in points:
+        if not kept or s > kept[-1][0]:
+            kept.append((s, b))
+    return kept
+
+
+def measure_effort(images: list[Path], widths: list[int]) -> None:
+    print("## effort: CPU per encode and bytes at equal score, relative to today's default effort\n")
+    for fmt, efforts in EFFORTS.items():
+        rows: dict[int, list[tuple[float, float]]] = {e: [] for e in efforts}  # (cpu ratio, bytes ratio)
+        absolute: dict[int, list[tuple[float, float, float]]] = {e: [] for e in efforts}  # cpu s, bytes, score
+        for path in images:
+            data = path.read_bytes()
+            for width in widths:
+                reference = decode(data, ConvertOptions(width=width)).image.copy_memory()
+                repeats = 3 if width <= 400 else 1
+                curves: dict[int, list[tuple[float, float]]] = {}
+                at_default: dict[int, tuple[float, float, float]] = {}
+                for effort in efforts:
+                    points = []
+                    for q in QUALITIES[fmt]:
+                        opts = ConvertOptions(format=fmt, quality=q, effort=effort)
+                        seconds, out = cpu(partial(encode, reference, OutputFormat(fmt), opts), repeats)
+                        assert isinstance(out, bytes)
+                        s = score_encoded(out, reference)
+                        points.append((s, math.log(len(out))))
+                        if q == DEFAULT_QUALITY[fmt]:
+                            at_default[effort] = (seconds, len(out), s)
+                    curves[effort] = _monotone(sorted(points, key=lambda p: p[0]))
+                base = curves[TODAY[fmt]]
+                targets = [s for s, _ in base[1:-1]]  # interior scores of today's curve
+                for effort in efforts:
+                    ratios = []
+                    for t in targets:
+                        mine, theirs = interpolate(curves[effort], t), interpolate(base, t)
+                        if mine is not None and theirs is not None:
+                            ratios.append(math.exp(mine - theirs))
+                    cpu_ratio = at_default[effort][0] / at_default[TODAY[fmt]][0]
+                    if ratios:
+                        rows[effort].append((cpu_ratio, statistics.mean(ratios)))
+                    absolute[effort].append(at_default[effort])
+                print(f"  measured {fmt} {path.name} w{width}", file=sys.stderr)
+        print(f"### {fmt} (today's default effort {TODAY[fmt]}; quality {DEFAULT_QUALITY[fmt]})\n")
+        print(
+            "| effort | CPU per encode vs today | bytes at equal score vs today (mean, worst) | "
+            f"mean CPU ms at q{DEFAULT_QUALITY[fmt]} | mean score at q{DEFAULT_QUALITY[fmt]} |"
+        )
+        print("|---|---|---|---|---|")
+        for effort in efforts:
+            if not rows[effort]:
+                continue
+            cpu_r = statistics.mean(r[0] for r in rows[effort])
+            bytes_r = [r[1] for r in rows[effort]]
+            ms = statistics.mean(a[0] for a in absolute[effort]) * 1000
+            sc = statistics.mean(a[2] for a in absolute[effort])
+            print(
+                f"| {effort} | {cpu_r:.2f}x | {statistics.mean(bytes_r) - 1:+.1%}, {max(bytes_r) - 1:+.1%} | "
+                f"{ms:.0f} | {sc:.4f} |"
+            )
+        print()
+
+
+def _exact(data: bytes, width: int) -> pyvips.Image:
+    """The reference: decode every pixel, then libvips' thumbnail resize (no shrink-on-load)."""
+    full = pyvips.Image.new_from_buffer(data, "")
+    return full.thumbnail_image(width, height=10_000_000, size="both").copy_memory()
+
+
+def measure_shrink(images: list[Path], widths: list[int], headroom: float) -> None:
+    print(f"## shrink: JPEG decode to width, today's path vs the fast DCT-scale path (headroom {headroom:g})\n")
+    print(
+        "| input | width | shrink today/fast | CPU today ms | CPU fast ms | fast/today | "
+        "score today | score fast | q75 JPEG score today | q75 JPEG score fast | q75 bytes today/fast |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for path in images:
+        data = path.read_bytes()
+        for width in widths:
+            opts = ConvertOptions(width=width)
+            source = probe(data, Limits())
+            plan = plan_resize(source.width, source.height, opts)
+            fast_shrink = jpeg_shrink(source, plan, headroom)
+            today_shrink = jpeg_shrink(source, plan, 2.0)  # what libvips' thumbnail picks
+            repeats = 5 if width <= 800 else 3
+            t_today, today = cpu(partial(load, data, source, plan, 1), repeats)
+            t_fast, fast = cpu(partial(load, data, source, plan, fast_shrink), repeats)
+            assert isinstance(today, pyvips.Image) and isinstance(fast, pyvips.Image)
+            exact = _exact(data, width)
+            q75 = ConvertOptions(quality=75)
+            jt, jf = encode(today, OutputFormat.JPEG, q75), encode(fast, OutputFormat.JPEG, q75)
+            print(
+                f"| {path.name} {source.width}x{source.height}{' prog' if source.interlaced else ''} | {width} | "
+                f"{today_shrink}/{fast_shrink} | {t_today * 1000:.1f} | {t_fast * 1000:.1f} | "
+                f"{t_fast / t_today:.2f} | {score(today, exact):.4f} | {score(fast, exact):.4f} | "
+                f"{score_encoded(jt, exact):.4f} | {score_encoded(jf, exact):.4f} | {len(jt)}/{len(jf)} |"
+            )
+            sys.stdout.flush()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.defaults", description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=("effort", "shrink"))
+    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--images", default="", help="comma-separated file names (default: every JPEG in the corpus)")
+    parser.add_argument("--widths", default="")
+    parser.add_argument(
+        "--headroom",
+        type=float,
+        default=FAST_SHRINK_HEADROOM,
+        help="shrink: resize factor the fast path leaves (1 = sharp/Pillow, 2 = libvips)",
+    )
+    args = parser.parse_args(argv)
+    names = [n for n in args.images.split(",") if n]
+    images = [args.corpus / n for n in names] if names else sorted(args.corpus.glob("*.jpg"))
+    pyvips.cache_set_max(0)
+    if args.what == "effort":
+        measure_effort(images, [int(w) for w in (args.widths or "320,1200").split(",")])
+    else:
+        measure_shrink(images, [int(w) for w in (args.widths or "320,800,1200,1600").split(",")], args.headroom)
+
+
+if __name__ == "__main__":
+    main()

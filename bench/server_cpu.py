@@ -1,0 +1,182 @@
+"""CPU the server process itself spends per request (the libvips workers excluded).
+
+    python -m bench.server_cpu [--requests 60] [--upload-bytes 1400000] [--profile DIR]
+
+Starts the service (2 workers, a free port on 127.0.0.1), sends N sequential conversions of one
+~1.4 MB JPEG to a 320-wide JPEG, as a raw body and as multipart, and reads the server pid's
+utime + stime from /proc before and after each series: everything the event loop, HTTP parsing,
+validation, the hand-off to the workers, logging and metrics cost, per request. With --profile,
+py-spy samples the server process during the runs (collapsed stacks written to DIR) and the
+busiest frames are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import pyvips
+
+from .matrix import CORPUS
+
+ROOT = Path(__file__).resolve().parents[1]
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+
+
+def upload(target_bytes: int) -> bytes:
+    """A photograph re-encoded at the quality whose size is closest to `target_bytes`."""
+    image = pyvips.Image.new_from_file(str(CORPUS / "Storm.jpg"))
+    best = b""
+    for q in range(80, 101):
+        data = bytes(image.jpegsave_buffer(Q=q, keep=0))
+        if not best or abs(len(data) - target_bytes) < abs(len(best) - target_bytes):
+            best = data
+    return best
+
+
+def series(clients: list[httpx.Client], pids: list[int], data: bytes, multipart: bool, n: int) -> list[float]:
+    """CPU seconds per request of each server, requests alternating between them one at a time so
+    that whatever else the machine does falls on all of them alike."""
+    params = {"width": "320", "format": "jpeg"}
+    for client in clients:
+        for _ in range(3):  # warm the connection and the code paths
+            _send(client, data, multipart, params)
+    # Each server's counters move only with its own work, so one reading before and one after the
+    # whole series is exact to a clock tick (10 ms) over n requests.
+    before = [cpu_seconds(pid) for pid in pids]
+    for _ in range(n):
+        for client in clients:
+            _send(client, data, multipart, params)
+    return [(cpu_seconds(pid) - b) / n for pid, b in zip(pids, before, strict=True)]
+
+
+def _send(client: httpx.Client, data: bytes, multipart: bool, params: dict[str, str]) -> None:
+    if multipart:
+        r = client.post("/api/convert", files={"image": ("photo.jpg", data, "image/jpeg")}, data=params)
+    else:
+        r = client.post("/api/convert", params=params, content=data, headers={"Content-Type": "image/jpeg"})
+    r.raise_for_status()
+
+
+def start_server(checkout: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "WORKERS": "2", "LOG_LEVEL": "warning"}
+    log = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the server; closed with the process)
+    # `python -m service` from the checkout's directory imports that checkout's code first.
+    server = subprocess.Popen([sys.executable, "-m", "service"], cwd=checkout, env=env, stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(url + "/ready", timeout=1).status_code == 200:
+                return server, url
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline or server.poll() is not None:
+            log.seek(0)
+            server.kill()
+            raise SystemExit(f"service in {checkout} did not start: " + log.read().decode(errors="replace")[-2000:])
+        time.sleep(0.1)
+
+
+def top_frames(collapsed: Path, top: int = 15) -> list[tuple[float, str]]:
+    own: Counter[str] = Counter()
+    total = 0
+    for line in collapsed.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack:
+            continue
+        n = int(count)
+        total += n
+        own[stack.split(";")[-1]] += n
+    return [(n / total, frame) for frame, n in own.most_common(top)] if total else []
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.server_cpu", description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=60)
+    parser.add_argument("--upload-bytes", type=int, default=1_400_000)
+    parser.add_argument("--profile", type=Path, default=None, help="directory for py-spy's collapsed stacks")
+    parser.add_argument(
+        "--baseline", type=Path, default=None, help="another checkout (e.g. a worktree of main) to measure side by side"
+    )
+    args = parser.parse_args(argv)
+
+    data = upload(args.upload_bytes)
+    checkouts = [ROOT] + ([args.baseline.resolve()] if args.baseline else [])
+    servers: list[subprocess.Popen[bytes]] = []
+    spy: subprocess.Popen[bytes] | None = None
+    try:
+        urls = []
+        for checkout in checkouts:
+            server, url = start_server(checkout)
+            servers.append(server)
+            urls.append(url)
+        if args.profile is not None:
+            args.profile.mkdir(parents=True, exist_ok=True)
+            py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+            out = args.profile / "server.collapsed"
+            command = [
+                py_spy,
+                "record",
+                "--pid",
+                str(servers[0].pid),
+                "--format",
+                "raw",
+                "--rate",
+                "250",
+                "--output",
+                str(out),
+                "--nonblocking",
+            ]
+            spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(1.0)
+        clients = [httpx.Client(base_url=url, timeout=60) for url in urls]
+        try:
+            pids = [s.pid for s in servers]
+            raw = series(clients, pids, data, False, args.requests)
+            multi = series(clients, pids, data, True, args.requests)
+        finally:
+            for client in clients:
+                client.close()
+        print(f"upload {len(data)} bytes, {args.requests} sequential requests each, server pid only (ms CPU/request):")
+        for i, checkout in enumerate(checkouts):
+            print(f"  {checkout.name:>16}: raw body {raw[i] * 1000:.2f}, multipart {multi[i] * 1000:.2f}")
+    finally:
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)
+            spy.wait(timeout=30)
+        for server in servers:
+            server.send_signal(signal.SIGTERM)
+        for server in servers:
+            server.wait(timeout=60)
+    if args.profile is not None:
+        print("busiest frames in the server process (own time share):")
+        for share, frame in top_frames(args.profile / "server.collapsed"):
+            print(f"  {share:6.1%}  {frame}")
+
+
+if __name__ == "__main__":
+    main()
