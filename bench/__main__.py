@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import signal
 import sys
 from pathlib import Path
 
@@ -87,8 +88,20 @@ def _compare(args: argparse.Namespace, argv: list[str]) -> int:
     return 0
 
 
+def _stop_cleanly_on_signals() -> None:
+    """SIGTERM, and SIGINT even when a non-interactive shell started us in the background (it
+    ignores SIGINT then), end the run through `finally`: the systems it started are stopped."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    _stop_cleanly_on_signals()
     parser = argparse.ArgumentParser(
         prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
