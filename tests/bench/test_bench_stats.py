@@ -3,6 +3,8 @@ CSV, CPU accounting and the batch speed-ups."""
 
 from __future__ import annotations
 
+import statistics
+
 import msgspec
 import pytest
 
@@ -242,3 +244,39 @@ def test_hey_command_sends_a_body_only_when_there_is_one_and_pins_with_taskset()
     post = hey_command(Request("http://127.0.0.1:1/api/convert", "POST", Path("/tmp/b"), "image/png"), 8, 4, cpus="0")
     assert post[:3] == ["taskset", "-c", "0"] and post[post.index("-T") + 1] == "image/png"
     assert post[post.index("-n") + 1] == "8" and post[post.index("-c", 3) + 1] == "4"
+
+
+def test_interleaved_cpu_takes_turns_and_charges_each_request_to_its_own_system():
+    """Two fake systems behind one mock transport: requests to "busy" burn CPU in this process
+    (its "process tree"), requests to "idle" do not; each is charged to its own system."""
+    import os
+    import time
+
+    import httpx
+
+    from bench.interleave import measure
+    from bench.targets import Request, Target
+
+    order: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        order.append(request.url.host)
+        if request.url.host == "busy":
+            end = time.process_time() + 0.08  # CPU time, not wall time: a loaded machine only slows it
+            while time.process_time() < end:
+                pass
+        return httpx.Response(200, content=b"x")
+
+    class Me(Target):
+        def pids(self) -> list[int]:
+            return [os.getpid()]
+
+    systems = {name: (Me(f"http://{name}"), Request(f"http://{name}/")) for name in ("busy", "idle")}
+    with httpx.Client(transport=httpx.MockTransport(handler)) as client:
+        result = measure(Cell("4k", "jpeg", 75, 320), systems, 4, 60.0, [], client)
+        spent = measure(Cell("4k", "jpeg", 75, 320), systems, 10, 0.0, [], client)
+    assert spent.rounds == 3  # the budget is spent at once: three rounds still, for a median
+    del order[8:]
+    assert result.rounds == 4 and order == ["busy", "idle", "idle", "busy"] * 2
+    assert statistics.fmean(result.cpu_ms["busy"]) >= 50  # 80 ms burnt, /proc counts 10 ms ticks
+    assert statistics.fmean(result.cpu_ms["idle"]) < 20
