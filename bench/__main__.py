@@ -41,6 +41,7 @@ def _compare_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--formats", type=_names, help="comma list, e.g. jpeg,webp")
     p.add_argument("--widths", type=_ints, help="comma list, e.g. 320,800,1600")
     p.add_argument("--quality", type=int, help="quality of every lossy cell")
+    p.add_argument("--phases", type=_names, help="comma list of cpu,throughput,sweep,scaling,batch (default all)")
     p.add_argument("--seconds", type=float, help="target length of one throughput measurement")
     p.add_argument("--repeats", type=int, help="repeats (at least 3 for a median and a spread)")
     p.add_argument(
@@ -57,7 +58,7 @@ def _spec(args: argparse.Namespace) -> MatrixSpec:
     spec = QUICK if args.quick else FULL
     overrides = {
         k: getattr(args, k)
-        for k in ("images", "formats", "widths", "quality", "seconds", "repeats", "concurrency")
+        for k in ("images", "formats", "widths", "quality", "phases", "seconds", "repeats", "concurrency")
         if getattr(args, k) is not None
     }
     return msgspec.structs.replace(spec, **overrides)

@@ -11,6 +11,7 @@ import orjson
 
 from . import tables
 from .charts import charts
+from .corpus import IMAGES
 from .results import BatchRun, CellRun, Results
 from .summary import equal_quality, summarize, summarize_batch, summarize_scaling
 from .verdicts import verdicts
@@ -133,7 +134,7 @@ def render(results: Results, directory: Path) -> Path:
         + tables.curves_table(equal),
         "### Scaling: 1 core vs 2 cores (taskset on the whole process tree and on hey)\n\n"
         + tables.scaling_table(scaling),
-        f"### Batch case ({results.spec.batch_image}, JPEG, widths 320/800/1600 x qualities 50/75/90)\n\n"
+        f"### Batch case ({IMAGES[results.spec.batch_image].file}, JPEG, widths 320/800/1600 x qualities 50/75/90)\n\n"
         + tables.batch_table(batch),
         "### CPU per image under load, and noise\n\n"
         f"A cell where other programs used more than {results.noise_limit_cores} cores was measured again once "

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import msgspec
 from tqdm import tqdm  # type: ignore[import-untyped]
 
 from service.cpu import usable_cpus
@@ -71,6 +72,7 @@ class Run:
         self.outputs: list[Output] = []
         self.images: dict[str, int] = {}  # cell key -> images per throughput measurement
         self.clients: dict[str, int] = {}  # cell key -> concurrent requests in it
+        self.rates: dict[str, float] = {}  # cell key -> expected images per second
         self.phase_seconds: dict[str, float] = {}
         self.retries_left = int(RETRY_SHARE * len(self.matrix) * spec.repeats)
 
@@ -96,7 +98,8 @@ class Run:
                     one = self.systems.ceiling.calibrate(cell, corpus.read(cell.image))  # type: ignore[union-attr]
                 else:  # one request's time is about one image on one worker
                     one = times[0] if times else 1.0
-                self.images[cell.key], self.clients[cell.key] = load_shape(self.spec, workers / max(one, 1e-6), workers)
+                self.rates[cell.key] = workers / max(one, 1e-6)
+                self.images[cell.key], self.clients[cell.key] = load_shape(self.spec, self.rates[cell.key], workers)
                 bar.update()
 
     def _with_ceiling(self, cell: Cell) -> bool:
@@ -217,6 +220,7 @@ class Run:
         runs: list[ScalingRun] = []
         keys = [k for k in self.spec.scaling_cells if k in self.images]
         targets = self.systems.measured_http()
+        longer = msgspec.structs.replace(self.spec, seconds=self.spec.scaling_seconds)
         with self.phase("scaling 1 vs 2 cores", len(keys) * self.spec.repeats * len(targets)) as bar:
             for repeat in range(self.spec.repeats):
                 for key in keys:
@@ -224,16 +228,9 @@ class Run:
                     for name in rotation(list(targets), repeat):
                         bar.set_description(f"scaling r{repeat + 1} {key} {name}")
                         request = targets[name].request(cell, self.work)
-                        runs += scaling.measure(
-                            cell,
-                            name,
-                            targets[name],
-                            request,
-                            self.images[key],
-                            self.clients[key],
-                            repeat,
-                            self.systems.extra_pids(),
-                        )
+                        images, clients = load_shape(longer, self.rates[key], self.systems.workers)
+                        extra = self.systems.extra_pids()
+                        runs += scaling.measure(cell, name, targets[name], request, images, clients, repeat, extra)
                         bar.update()
         return runs
 
@@ -272,11 +269,12 @@ def compare(spec: MatrixSpec, command: str, systems: Systems, progress: bool = T
         run = Run(spec, systems, Path(tmp), progress)
         try:
             run.calibrate()
-            cpu = run.cpu()
-            cells_run = run.throughput()
-            points = run.sweep()
-            scale = run.scaling()
-            batches = run.batch()
+            phases = spec.phases
+            cpu = run.cpu() if "cpu" in phases else []
+            cells_run = run.throughput() if "throughput" in phases else []
+            points = run.sweep() if "sweep" in phases else []
+            scale = run.scaling() if "scaling" in phases else []
+            batches = run.batch() if "batch" in phases else []
         finally:
             run.client.close()
     return Results(

@@ -24,6 +24,7 @@ class SystemCell(msgspec.Struct, frozen=True):
     cpu_ms_median: float | None
     load_cpu_ms: float | None  # the process tree's CPU per image during the throughput runs
     server_cpu_ms: float | None  # the HTTP process alone, where there is one
+    images_measured: int  # by the throughput runs, over all repeats (the CPU figures' resolution)
     bytes: int | None
     score: float | None
     errors: int
@@ -52,6 +53,16 @@ def _ms(seconds: float | None) -> float | None:
     return None if seconds is None else seconds * 1000
 
 
+def _pooled(measures: list[Measure], get: Callable[[Measure], float | None]) -> float | None:
+    """Per-image CPU over all repeats together (total CPU / total images): /proc counts 10 ms ticks,
+    so a repeat of a few images alone reads 0 or a whole tick per image."""
+    values = [(get(m), m.ok) for m in measures]
+    if not values or any(v is None for v, _ in values):
+        return None
+    images = sum(ok for _, ok in values)
+    return sum((v or 0.0) * ok for v, ok in values) / images if images else None
+
+
 def _system_cell(name: str, runs: list[CellRun], cpu: CpuRound | None, output: Output | None) -> SystemCell:
     measures = [r.systems[name] for r in runs if name in r.systems]
 
@@ -65,8 +76,9 @@ def _system_cell(name: str, runs: list[CellRun], cpu: CpuRound | None, output: O
         p99_ms=med(lambda m: m.p99_ms),
         cpu_ms=statistics.fmean(samples) if samples else None,
         cpu_ms_median=statistics.median(samples) if samples else None,
-        load_cpu_ms=_ms(med(lambda m: m.cpu_seconds_per_image)),
-        server_cpu_ms=_ms(med(lambda m: m.server_cpu_seconds_per_image)),
+        load_cpu_ms=_ms(_pooled(measures, lambda m: m.cpu_seconds_per_image)),
+        server_cpu_ms=_ms(_pooled(measures, lambda m: m.server_cpu_seconds_per_image)),
+        images_measured=sum(m.ok for m in measures),
         bytes=output.bytes if output else None,
         score=output.score if output else None,
         errors=sum(m.errors for m in measures),
