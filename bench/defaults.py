@@ -2,12 +2,20 @@
 
     python -m bench.defaults effort  [--corpus DIR] [--images A.jpg,B.jpg] [--widths 320,1200]
     python -m bench.defaults shrink  [--corpus DIR] [--images ...] [--widths 320,800,1200,1600]
+    python -m bench.defaults search  [--corpus DIR] [--images ...] [--widths 96,320]
+    python -m bench.defaults scores  [--corpus DIR] [--images ...] [--widths 320]
 
 effort: for AVIF and WebP, every effort at several qualities: CPU seconds per encode, bytes and
 quality score (service/imaging/quality.py). Bytes are compared at equal score: each effort's
 (score, log bytes) curve is interpolated at the scores today's default effort reaches at the
 qualities around the default, so a faster effort that needs a higher quality to look as good is
 charged for it.
+
+scores: the quality score at four qualities of every lossy encoding, for every image of a corpus:
+the validation that it rises with quality.
+
+search: max_bytes and min_score against trying every quality 1-100: how often the search finds
+exactly the exhaustive answer, how far off it is otherwise, and how many encodes it spends.
 
 shrink: for JPEG inputs, the decode to each width by libvips' thumbnail (today's path) and by the
 fast path (largest DCT scale at or above the target, then resize): CPU per decode, and the score of
@@ -33,6 +41,7 @@ from pathlib import Path
 
 os.environ.setdefault("VIPS_CONCURRENCY", "1")
 
+import msgspec
 import pyvips
 
 from service.imaging.formats import OutputFormat
@@ -41,10 +50,11 @@ from service.imaging.options import ConvertOptions
 from service.imaging.pipeline import FAST_SHRINK_HEADROOM, decode, encode, jpeg_shrink, load, probe
 from service.imaging.plan import plan_resize
 from service.imaging.quality import score, score_encoded
+from service.imaging.targets import encode_for
 
 CORPUS = Path(__file__).parent / "corpus"
 EFFORTS = {"avif": (0, 1, 2, 3, 4, 5), "webp": (0, 1, 2, 3, 4, 5, 6)}
-TODAY = {"avif": 4, "webp": 4}
+TODAY = {"avif": 4, "webp": 4}  # the defaults before this measurement: what each effort is compared with
 QUALITIES = {"avif": (35, 42, 50, 58, 65), "webp": (65, 72, 80, 87, 92)}
 DEFAULT_QUALITY = {"avif": 50, "webp": 80}
 
@@ -78,9 +88,10 @@ def _monotone(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
     return kept
 
 
-def measure_effort(images: list[Path], widths: list[int]) -> None:
-    print("## effort: CPU per encode and bytes at equal score, relative to today's default effort\n")
-    for fmt, efforts in EFFORTS.items():
+def measure_effort(images: list[Path], widths: list[int], formats: list[str], detail: bool) -> None:
+    print("## effort: CPU per encode and bytes at equal score, relative to the previous default effort (4)\n")
+    for fmt in formats:
+        efforts = EFFORTS[fmt]
         rows: dict[int, list[tuple[float, float]]] = {e: [] for e in efforts}  # (cpu ratio, bytes ratio)
         absolute: dict[int, list[tuple[float, float, float]]] = {e: [] for e in efforts}  # cpu s, bytes, score
         for path in images:
@@ -112,11 +123,18 @@ def measure_effort(images: list[Path], widths: list[int]) -> None:
                     cpu_ratio = at_default[effort][0] / at_default[TODAY[fmt]][0]
                     if ratios:
                         rows[effort].append((cpu_ratio, statistics.mean(ratios)))
+                        if detail:
+                            print(
+                                f"  {fmt} {path.name} w{width} effort {effort}: CPU {cpu_ratio:.2f}x, bytes at "
+                                f"equal score {statistics.mean(ratios) - 1:+.1%} over scores "
+                                f"{', '.join(f'{t:.4f}' for t in targets)}",
+                                file=sys.stderr,
+                            )
                     absolute[effort].append(at_default[effort])
                 print(f"  measured {fmt} {path.name} w{width}", file=sys.stderr)
-        print(f"### {fmt} (today's default effort {TODAY[fmt]}; quality {DEFAULT_QUALITY[fmt]})\n")
+        print(f"### {fmt} (previous default effort {TODAY[fmt]}; quality {DEFAULT_QUALITY[fmt]})\n")
         print(
-            "| effort | CPU per encode vs today | bytes at equal score vs today (mean, worst) | "
+            "| effort | CPU per encode vs effort 4 | bytes at equal score vs effort 4 (mean, worst) | "
             f"mean CPU ms at q{DEFAULT_QUALITY[fmt]} | mean score at q{DEFAULT_QUALITY[fmt]} |"
         )
         print("|---|---|---|---|---|")
@@ -171,12 +189,97 @@ def measure_shrink(images: list[Path], widths: list[int], headroom: float) -> No
             sys.stdout.flush()
 
 
+SEARCHED: dict[str, dict[str, bool | str]] = {
+    "jpeg": {},
+    "webp": {},
+    "avif": {},
+    "png": {"palette": True},
+    "tiff": {"compression": "jpeg"},
+}
+
+
+def measure_search(images: list[Path], widths: list[int]) -> None:
+    """max_bytes and min_score (service/imaging/targets.py) against trying every quality."""
+    print("## search: max_bytes and min_score against an exhaustive search over qualities 1-100\n")
+    print(
+        "| format | max_bytes exact | quality below the exhaustive answer (worst) | encodes (mean, max) | "
+        "min_score exact | bytes over the exhaustive answer (worst) | encodes (mean, max) |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for fmt, extra in SEARCHED.items():
+        mb_exact = mb_total = ms_exact = ms_total = 0
+        mb_gap, ms_gap = 0, 0.0
+        mb_encodes: list[int] = []
+        ms_encodes: list[int] = []
+        for path in images:
+            for width in widths:
+                reference = decode(path.read_bytes(), ConvertOptions(width=width)).image.copy_memory()
+                base = msgspec.convert({"format": fmt, **extra}, ConvertOptions)
+                outs = {
+                    q: encode(reference, OutputFormat(fmt), msgspec.structs.replace(base, quality=q))
+                    for q in range(1, 101)
+                }
+                sizes = {q: len(d) for q, d in outs.items()}
+                scores = {q: score_encoded(d, reference) for q, d in outs.items()}
+                for frac in (0.05, 0.15, 0.3, 0.45, 0.6, 0.75, 0.9):
+                    budget = int(sizes[1] + frac * (sizes[100] - sizes[1]))
+                    best = max(q for q in sizes if sizes[q] <= budget)
+                    found = encode_for(
+                        reference, OutputFormat(fmt), msgspec.structs.replace(base, quality=100, max_bytes=budget)
+                    )
+                    assert found.quality is not None and len(found.data) <= budget
+                    mb_total += 1
+                    mb_exact += found.quality == best
+                    mb_gap = max(mb_gap, best - found.quality)
+                    mb_encodes.append(found.attempts)
+                for target in (0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99):
+                    reaching = [q for q in scores if scores[q] >= target]
+                    if not reaching:
+                        continue
+                    smallest = min(sizes[q] for q in reaching)
+                    found = encode_for(reference, OutputFormat(fmt), msgspec.structs.replace(base, min_score=target))
+                    ms_total += 1
+                    ms_exact += len(found.data) == smallest
+                    ms_gap = max(ms_gap, len(found.data) / smallest - 1)
+                    ms_encodes.append(found.attempts)
+                print(f"  searched {fmt} {path.name} w{width}", file=sys.stderr)
+        print(
+            f"| {fmt} | {mb_exact}/{mb_total} | {mb_gap} | {statistics.mean(mb_encodes):.1f}, {max(mb_encodes)} | "
+            f"{ms_exact}/{ms_total} | {ms_gap:+.1%} | {statistics.mean(ms_encodes):.1f}, {max(ms_encodes)} |"
+        )
+        sys.stdout.flush()
+
+
+def measure_scores(images: list[Path], widths: list[int]) -> None:
+    """The score at qualities 10/40/75/95 of every lossy encoding: it must rise with quality."""
+    print("## scores: quality score at qualities 10, 40, 75, 95 (each output against the same-size reference)\n")
+    print("| input | width | format | q10 | q40 | q75 | q95 | rises |")
+    print("|---|---|---|---|---|---|---|---|")
+    for path in images:
+        for width in widths:
+            reference = decode(path.read_bytes(), ConvertOptions(width=width)).image.copy_memory()
+            for fmt, extra in SEARCHED.items():
+                base = msgspec.convert({"format": fmt, **extra}, ConvertOptions)
+                values = [
+                    score_encoded(
+                        encode(reference, OutputFormat(fmt), msgspec.structs.replace(base, quality=q)), reference
+                    )
+                    for q in (10, 40, 75, 95)
+                ]
+                rises = all(a <= b for a, b in itertools.pairwise(values)) and values[0] < values[-1]
+                cells = " | ".join(f"{v:.4f}" for v in values)
+                print(f"| {path.name} | {width} | {fmt} | {cells} | {'yes' if rises else 'NO'} |")
+                sys.stdout.flush()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.defaults", description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=("effort", "shrink"))
+    parser.add_argument("what", choices=("effort", "shrink", "search", "scores"))
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--images", default="", help="comma-separated file names (default: every JPEG in the corpus)")
     parser.add_argument("--widths", default="")
+    parser.add_argument("--formats", default="avif,webp", help="effort: formats to measure")
+    parser.add_argument("--detail", action="store_true", help="effort: every image and width on stderr")
     parser.add_argument(
         "--headroom",
         type=float,
@@ -185,10 +288,16 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     names = [n for n in args.images.split(",") if n]
-    images = [args.corpus / n for n in names] if names else sorted(args.corpus.glob("*.jpg"))
+    pattern = "*.[jp][pn]g" if args.what == "scores" else "*.jpg"  # scores: the PNGs (one with alpha) too
+    images = [args.corpus / n for n in names] if names else sorted(args.corpus.glob(pattern))
     pyvips.cache_set_max(0)
-    if args.what == "effort":
-        measure_effort(images, [int(w) for w in (args.widths or "320,1200").split(",")])
+    if args.what == "scores":
+        measure_scores(images, [int(w) for w in (args.widths or "320").split(",")])
+    elif args.what == "search":
+        measure_search(images, [int(w) for w in (args.widths or "96,320").split(",")])
+    elif args.what == "effort":
+        widths = [int(w) for w in (args.widths or "320,1200").split(",")]
+        measure_effort(images, widths, args.formats.split(","), args.detail)
     else:
         measure_shrink(images, [int(w) for w in (args.widths or "320,800,1200,1600").split(",")], args.headroom)
 

@@ -15,6 +15,7 @@ import uvicorn
 
 from .app import create_app
 from .logs import configure_logging, uvicorn_log_config
+from .malloc import keep_large_buffers
 from .settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("service")
@@ -62,6 +63,7 @@ def main() -> int:
         print(f"service: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
+    keep_large_buffers()  # before the first request allocates anything large
     log.info("starting", extra={"host": settings.host, "port": settings.port, "workers": settings.workers})
     return serve(settings)
 

@@ -71,8 +71,10 @@ class _File:
 
 _free: list[_File] = []
 _lent: dict[str, _File] = {}
-POOL_FILES = 16  # free files kept; more are only needed when more jobs than that are in flight
-POOL_FILE_BYTES = 8 * 1024 * 1024  # larger files are removed after use rather than kept in memory
+# Free files kept: one per convert in flight is enough (2 workers x (1 + 4 queued) by default), and
+# only files up to 4 MB are kept, so the pool holds at most 32 MB of /dev/shm between requests.
+POOL_FILES = 8
+POOL_FILE_BYTES = 4 * 1024 * 1024
 
 
 def _new_file(directory: str) -> _File | None:

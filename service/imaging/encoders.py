@@ -75,10 +75,16 @@ def _webp(o: ConvertOptions) -> dict[str, Any]:
     return p
 
 
+# libaom speed 6 (= 9 - effort), as Pillow and libavif default to: 4-5x less CPU than libvips'
+# effort 4 for +6.5% bytes at equal score (median over 4 photos x 2 widths; bench/defaults.py,
+# BENCHMARKS.md). Effort 2 and below cost 30-40% more bytes; WebP keeps libwebp's 4 (3 is no faster).
+DEFAULT_AVIF_EFFORT = 3
+
+
 def _avif(o: ConvertOptions) -> dict[str, Any]:
     p: dict[str, Any] = {"compression": "av1", "Q": o.quality or DEFAULT_QUALITY[OutputFormat.AVIF]}
     _set(p, "lossless", o.lossless)
-    _set(p, "effort", o.effort)
+    p["effort"] = DEFAULT_AVIF_EFFORT if o.effort is None else o.effort
     _set(p, "bitdepth", o.bitdepth)
     if o.chroma_subsampling is not None:
         p["subsample_mode"] = _SUBSAMPLE[o.chroma_subsampling]

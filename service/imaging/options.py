@@ -105,7 +105,7 @@ OPTIONS: tuple[OptionSpec, ...] = (
                (_int(0, 9, _P), _choice(("none", "lzw", "deflate", "jpeg", "zstd"), _T))),
     OptionSpec("palette", "PNG: quantise to an 8-bit palette (libimagequant).", (_bool(_P),)),
     OptionSpec("colors", "PNG: palette size 2-256 (implies palette).", (_int(2, 256, _P),)),
-    OptionSpec("effort", "CPU effort: PNG 1-10 (palette quantisation), WebP 0-6 (default 4), AVIF 0-9 (default 4).",
+    OptionSpec("effort", "CPU effort: PNG 1-10 (palette quantisation), WebP 0-6 (default 4), AVIF 0-9 (default 3).",
                (_int(1, 10, _P), _int(0, 6, _W), _int(0, 9, _A))),
     OptionSpec("lossless", "WebP/AVIF: lossless compression.", (_bool(_W | _A),)),
     OptionSpec("near_lossless", "WebP: near-lossless preprocessing (uses quality).", (_bool(_W),)),
@@ -123,8 +123,9 @@ OPTIONS: tuple[OptionSpec, ...] = (
                "this many bytes; 422 max_bytes_unreachable when even quality 1 does not. Needs a lossy encoding "
                "(palette PNG, TIFF with compression=jpeg).", (_int(1, 2_000_000_000),)),
     OptionSpec("fast_shrink", "JPEG input: decode at the largest DCT scale that leaves a resize of at least 1.5 "
-               "(default true; 15-40% less decode CPU, see BENCHMARKS.md); false keeps libvips' factor of 2 "
-               "(marginally sharper on fine texture).", (_bool(),)),
+               "(default true; 8-29% less decode CPU, see BENCHMARKS.md); false keeps libvips' factor of 2 "
+               "(marginally sharper on fine texture). Off when scoring: the score's reference is that decode.",
+               (_bool(),)),
     OptionSpec("min_score", "The smallest output (lowest quality, up to `quality`, else 100) whose quality score "
                "reaches this; 422 min_score_unreachable when none does. Needs a lossy encoding.",
                (Domain("number", _ALL, 0.0, 1.0),)),

@@ -37,7 +37,7 @@ def _loader_of(data: bytes) -> str | None:
     name = pyvips.vips_lib.vips_foreign_find_load_buffer(data, len(data))
     if name == pyvips.ffi.NULL:
         return None
-    loader = pyvips.ffi.string(name).decode()
+    loader: str = pyvips.ffi.string(name).decode()
     return loader.removesuffix("Buffer")
 
 
@@ -105,7 +105,7 @@ def check_plan(plan: ResizePlan, limits: Limits) -> None:
 # at full size, -> 320 at 1/4), sharp's fastShrinkOnLoad and Pillow's draft keep 1. Measured with
 # `python -m bench.defaults shrink` (BENCHMARKS.md): at 1.2 (1920 -> 800 from a 1/2 decode) a
 # grass texture loses 0.03 of score at q75, at 1.5 and more at most 0.006 and on most photos under
-# 0.002, for 15-40% less decode CPU.
+# 0.002, for 8-29% less decode CPU.
 FAST_SHRINK_HEADROOM = 1.5
 
 
@@ -177,7 +177,8 @@ def encode(image: pyvips.Image, fmt: OutputFormat, options: ConvertOptions) -> b
     saver, params = encoders.saver_call(fmt, options)
     image = flatten_for(image, fmt, params.get("compression"))
     try:
-        return getattr(image, saver)(**params)
+        data: bytes = getattr(image, saver)(**params)
+        return data
     except pyvips.Error as exc:
         raise ImageError(ErrorKind.UNPROCESSABLE, f"The {fmt.value} encoder refused these options: {_vips_reason(exc)}") from None
 
@@ -186,7 +187,7 @@ class Decoded(msgspec.Struct, frozen=True):
     image: pyvips.Image
     source: Source
     seconds: float
-    fast_shrink: bool = False  # decoded by the fast JPEG path: the score needs its own reference
+    fast_shrink: bool = False  # decoded by the fast JPEG path (never when scoring)
 
 
 def decode(data: bytes, options: ConvertOptions, limits: Limits = Limits()) -> Decoded:
@@ -195,7 +196,11 @@ def decode(data: bytes, options: ConvertOptions, limits: Limits = Limits()) -> D
     plan = plan_resize(source.width, source.height, options)
     check_plan(plan, limits)
     started = time.perf_counter()
-    shrink = jpeg_shrink(source, plan) if options.fast_shrink is not False and source.input_type == "jpeg" else 1
+    # A score compares against the high-quality decode, so scoring decodes that way: the pixels
+    # encoded are then the score's reference, in convert, batch and job items alike.
+    scoring = options.score or options.min_score is not None
+    fast = options.fast_shrink is not False and not scoring and source.input_type == "jpeg"
+    shrink = jpeg_shrink(source, plan) if fast else 1
     # Only where it decodes smaller than libvips' own shrink-on-load would: otherwise the same work.
     if shrink <= jpeg_shrink(source, plan, headroom=2.0):
         shrink = 1
@@ -208,12 +213,8 @@ def convert(data: bytes, options: ConvertOptions, limits: Limits = Limits()) -> 
 
     decoded = decode(data, options, limits)
     fmt = choose_format(options, decoded.source)
-    reference = None
-    if decoded.fast_shrink and (options.score or options.min_score is not None):
-        # The score compares against the high-quality path, never against the fast decode itself.
-        reference = decode(data, msgspec.structs.replace(options, fast_shrink=False), limits).image
     started = time.perf_counter()
-    outcome = encode_for(decoded.image, fmt, options, reference)
+    outcome = encode_for(decoded.image, fmt, options)
     return Converted(
         data=outcome.data,
         width=decoded.image.width,

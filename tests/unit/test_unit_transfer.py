@@ -1,0 +1,71 @@
+"""Uploads handed to workers through shared-memory files (service/transfer.py), in a temporary directory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from service import transfer
+
+
+@pytest.fixture(autouse=True)
+def empty_pool():
+    yield
+    for file in transfer._free:
+        transfer._discard(file)
+    transfer._free.clear()
+
+
+def test_a_worker_reads_back_exactly_what_was_put(tmp_path: Path) -> None:
+    data = os.urandom(300_000)
+    with transfer.shared(data, str(tmp_path)) as blob:
+        assert blob is not None and Path(blob.path).parent == tmp_path
+        assert transfer.take(blob) == data
+        assert os.stat(blob.path).st_mode & 0o777 == 0o600
+
+
+def test_files_are_reused_and_a_shorter_upload_reads_only_its_own_bytes(tmp_path: Path) -> None:
+    long, short = os.urandom(400_000), os.urandom(200_000)
+    with transfer.shared(long, str(tmp_path)) as first:
+        assert first is not None
+    with transfer.shared(short, str(tmp_path)) as second:
+        assert second is not None and second.path == first.path  # the same file, rewritten
+        assert transfer.take(second) == short
+    assert len(list(tmp_path.iterdir())) == 1
+
+
+def test_a_file_an_abandoned_job_may_still_read_is_removed_not_reused(tmp_path: Path) -> None:
+    data = os.urandom(200_000)
+    with pytest.raises(RuntimeError), transfer.shared(data, str(tmp_path)) as blob:
+        raise RuntimeError("client gone")
+    assert blob is not None and not Path(blob.path).exists()
+    with transfer.shared(data, str(tmp_path)) as fresh:
+        assert fresh is not None and fresh.path != blob.path
+
+
+def test_small_uploads_and_a_missing_directory_go_inline(tmp_path: Path) -> None:
+    with transfer.shared(b"x" * 1000, str(tmp_path)) as blob:
+        assert blob is None
+    with transfer.shared(os.urandom(200_000), str(tmp_path / "absent")) as blob:
+        assert blob is None
+
+
+def test_files_of_dead_servers_are_swept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    stale = tmp_path / f"{transfer.PREFIX}99999999-0123456789abcdef"  # no such pid
+    stale.write_bytes(b"left by a killed server")
+    other = tmp_path / "unrelated"
+    other.write_bytes(b"")
+    monkeypatch.setattr(transfer, "_swept", False)
+    with transfer.shared(os.urandom(200_000), str(tmp_path)):
+        pass
+    assert not stale.exists() and other.exists()
+
+
+def test_a_truncated_file_is_an_error_not_a_short_image(tmp_path: Path) -> None:
+    with transfer.shared(os.urandom(200_000), str(tmp_path)) as blob:
+        assert blob is not None
+        os.truncate(blob.path, 1000)
+        with pytest.raises(OSError, match="expected 200000"):
+            transfer.take(blob)
