@@ -70,7 +70,7 @@ class Ceiling:
         """Seconds for one image on one core (after a warm-up image), the slowest process's."""
         for q in self._tasks:
             q.put(("calibrate", data, cell.params(), 0.0, 0))
-        return max(self._results.get(timeout=900)[1] for _ in self._tasks)
+        return float(max(self._results.get(timeout=900)[1] for _ in self._tasks))
 
     def measure(self, cell: Cell, data: bytes, images: int, timeout: float = 900) -> CeilingRun:
         share = -(-images // self.processes)

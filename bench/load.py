@@ -16,12 +16,11 @@ import io
 import resource
 import shutil
 import subprocess
-import uuid
-from pathlib import Path
 
 import msgspec
 
 from .stats import percentile
+from .targets import Request
 
 
 class LoadResult(msgspec.Struct, frozen=True):
@@ -41,19 +40,6 @@ def hey_path() -> str:
     if path is None:
         raise SystemExit("the load generator `hey` is missing: apt-get install hey")
     return path
-
-
-def multipart_body(image: bytes, filename: str, fields: dict[str, str], directory: Path) -> tuple[Path, str]:
-    """A multipart/form-data body written once, so hey can replay it (the original's upload shape)."""
-    boundary = uuid.uuid4().hex
-    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
-             for k, v in fields.items()]
-    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="image"; filename="{filename}"\r\n'
-                 f"Content-Type: image/jpeg\r\n\r\n".encode() + image + b"\r\n")
-    parts.append(f"--{boundary}--\r\n".encode())
-    path = directory / f"body-{boundary}.bin"
-    path.write_bytes(b"".join(parts))
-    return path, f"multipart/form-data; boundary={boundary}"
 
 
 def parse_hey_csv(text: str, generator_cpu: float, sent: int | None = None) -> LoadResult:
@@ -77,18 +63,48 @@ def parse_hey_csv(text: str, generator_cpu: float, sent: int | None = None) -> L
     requests = max(sent or 0, len(starts))
     if not latencies:
         return LoadResult(requests, 0, errors, seconds, 0.0, 0.0, 0.0, 0.0, generator_cpu)
-    return LoadResult(requests, len(latencies), errors, round(seconds, 4), len(latencies) / seconds,
-                      percentile(latencies, 50), percentile(latencies, 95), percentile(latencies, 99),
-                      generator_cpu)
+    return LoadResult(
+        requests,
+        len(latencies),
+        errors,
+        round(seconds, 4),
+        len(latencies) / seconds,
+        percentile(latencies, 50),
+        percentile(latencies, 95),
+        percentile(latencies, 99),
+        generator_cpu,
+    )
 
 
-def run_hey(url: str, body: Path, content_type: str, requests: int, concurrency: int,
-            timeout: int = 120) -> LoadResult:
+def hey_command(
+    request: Request, requests: int, concurrency: int, timeout: int = 120, cpus: str | None = None
+) -> list[str]:
+    """hey's command line; with `cpus`, pinned there with taskset (the scaling case)."""
+    cmd = [
+        hey_path(),
+        "-n",
+        str(requests),
+        "-c",
+        str(concurrency),
+        "-m",
+        request.method,
+        "-t",
+        str(timeout),
+        "-o",
+        "csv",
+    ]
+    if request.body is not None:
+        cmd += ["-D", str(request.body), "-T", request.content_type or "application/octet-stream"]
+    cmd.append(request.url)
+    return (["taskset", "-c", cpus] if cpus else []) + cmd
+
+
+def run_hey(
+    request: Request, requests: int, concurrency: int, timeout: int = 120, cpus: str | None = None
+) -> LoadResult:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run(
-        [hey_path(), "-n", str(requests), "-c", str(concurrency), "-m", "POST", "-T", content_type,
-         "-D", str(body), "-t", str(timeout), "-o", "csv", url],
-        capture_output=True, text=True, check=False,
+        hey_command(request, requests, concurrency, timeout, cpus), capture_output=True, text=True, check=False
     )
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:

@@ -98,8 +98,7 @@ class Meter:
     def _snap(self) -> tuple[float, float, float, dict[int, float], float]:
         busy, steal = machine_cpu()
         own = resource.getrusage(resource.RUSAGE_CHILDREN)
-        return (time.monotonic(), busy, steal, cpu_by_pid(tree(os.getpid()) + self.extra),
-                own.ru_utime + own.ru_stime)
+        return (time.monotonic(), busy, steal, cpu_by_pid(tree(os.getpid()) + self.extra), own.ru_utime + own.ru_stime)
 
     def stop(self) -> Noise:
         t1, busy1, steal1, ours1, reaped1 = self._snap()

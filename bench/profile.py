@@ -14,9 +14,9 @@ from pathlib import Path
 
 import msgspec
 
-from . import procs
+from . import corpus, procs
 from .load import LoadResult, run_hey
-from .matrix import CORPUS, Cell
+from .matrix import Cell
 from .targets import ServiceTarget
 
 
@@ -62,41 +62,65 @@ def summarize_raw(text: str, top: int = 12) -> tuple[list[Frame], list[Frame]]:
     if not total:
         return [], []
     top_self = [Frame(round(n / total, 3), f) for f, n in own.most_common(top)]
-    ours = [Frame(round(n / total, 3), f) for f, n in inclusive.most_common()
-            if "service/" in f or "litestar/" in f or "uvicorn/" in f][:top]
+    ours = [
+        Frame(round(n / total, 3), f)
+        for f, n in inclusive.most_common()
+        if "service/" in f or "litestar/" in f or "uvicorn/" in f
+    ][:top]
     return top_self, ours
 
 
-def profile(cell: Cell, seconds: float = 8.0, concurrency: int = 4, image: str = "Storm.jpg") -> Profile:
+def profile(cell: Cell, seconds: float = 8.0, concurrency: int = 4) -> Profile:
+    corpus.prepare([cell.image])
     svc = ServiceTarget()
     try:
-        data = (CORPUS / image).read_bytes()
         with tempfile.TemporaryDirectory() as tmp:
-            body = Path(tmp) / image
-            body.write_bytes(data)
             out = Path(tmp) / "spy.txt"
-            import httpx
-
-            url = str(httpx.URL(svc.url + "/api/convert", params=cell.params()))
+            request = svc.request(cell, Path(tmp))
             # A request count that lasts about `seconds` at the rate a short burst shows.
-            burst = run_hey(url, body, "image/jpeg", 4 * concurrency, concurrency)
+            burst = run_hey(request, 4 * concurrency, concurrency)
             count = max(concurrency, int(burst.images_per_second * seconds) // concurrency * concurrency)
-            pids = procs.tree(svc.proc.pid)
+            assert svc.proc is not None
             server = [svc.proc.pid]
-            workers = [p for p in pids if p != svc.proc.pid]
+            workers = [p for p in procs.tree(svc.proc.pid) if p != svc.proc.pid]
             before_server, before_workers = procs.cpu_seconds(server), procs.cpu_seconds(workers)
             result: list[LoadResult] = []
-            load = threading.Thread(target=lambda: result.append(run_hey(url, body, "image/jpeg", count, concurrency)))
+            load = threading.Thread(target=lambda: result.append(run_hey(request, count, concurrency)))
             load.start()
-            subprocess.run([_py_spy(), "record", "-p", str(svc.proc.pid), "-d", str(int(seconds - 2)), "-r", "200",
-                            "-f", "raw", "-o", str(out), "--nonblocking"], capture_output=True, check=False)
+            subprocess.run(
+                [
+                    _py_spy(),
+                    "record",
+                    "-p",
+                    str(svc.proc.pid),
+                    "-d",
+                    str(int(seconds - 2)),
+                    "-r",
+                    "200",
+                    "-f",
+                    "raw",
+                    "-o",
+                    str(out),
+                    "--nonblocking",
+                ],
+                capture_output=True,
+                check=False,
+            )
             load.join()
             run = result[0]
             server_ms = (procs.cpu_seconds(server) - before_server) / max(run.ok, 1) * 1000
             worker_ms = (procs.cpu_seconds(workers) - before_workers) / max(run.ok, 1) * 1000
             top_self, ours = summarize_raw(out.read_text() if out.exists() else "")
-            return Profile(cell, run, round(server_ms, 2), round(worker_ms, 2),
-                           round(run.generator_cpu_seconds / max(run.ok, 1) * 1000, 2), concurrency, top_self, ours)
+            return Profile(
+                cell,
+                run,
+                round(server_ms, 2),
+                round(worker_ms, 2),
+                round(run.generator_cpu_seconds / max(run.ok, 1) * 1000, 2),
+                concurrency,
+                top_self,
+                ours,
+            )
     finally:
         svc.stop()
 
@@ -107,10 +131,12 @@ def render(p: Profile) -> str:
         f"CPU per image: server process {p.cpu_ms_per_image_server} ms, libvips workers "
         f"{p.cpu_ms_per_image_workers} ms, load generator {p.cpu_ms_per_image_generator} ms.",
         "",
-        "| share of server samples (self) | frame |", "|---|---|",
+        "| share of server samples (self) | frame |",
+        "|---|---|",
         *[f"| {f.share:.1%} | `{f.frame[:110]}` |" for f in p.top_self],
         "",
-        "| share of server samples (inclusive) | service / framework frame |", "|---|---|",
+        "| share of server samples (inclusive) | service / framework frame |",
+        "|---|---|",
         *[f"| {f.share:.1%} | `{f.frame[:110]}` |" for f in p.top_service_frames],
     ]
     return "\n".join(lines)

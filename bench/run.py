@@ -1,94 +1,42 @@
-"""Side-by-side runs: for every repeat and every cell, the ceiling, the service and the peer
-measured back to back on the same number of images, so each ratio compares numbers taken under
-the same machine conditions; then the batch case."""
+"""One bench run, phase by phase, every system measured side by side in each phase so each ratio
+compares numbers taken under the same machine conditions:
+
+  calibrate   one request per system and cell: output bytes, size and quality score; the image count
+  cpu         CPU per image, one request at a time, systems interleaved (the robust figure)
+  throughput  hey against each system (and the ceiling's processes), the order rotated per repeat
+  sweep       bytes and score over a range of qualities (the bytes-vs-score curves)
+  scaling     1 core vs 2 cores (taskset) on a few cells
+  batch       one 3x3 /api/batch against nine single requests
+"""
 
 from __future__ import annotations
 
+import contextlib
 import platform
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import msgspec
-from tqdm import tqdm
+from tqdm import tqdm  # type: ignore[import-untyped]
 
 from service.cpu import usable_cpus
 
 from . import batch as batch_case
-from .batch import BatchRun
-from .ceiling import Ceiling, CeilingRun
-from .load import LoadResult, multipart_body, run_hey
-from .matrix import CORPUS, Cell, MatrixSpec, cells, images_per_measurement, rotation
-from .procs import Meter, Noise, cpu_seconds
-from .targets import PeerTarget, ServiceTarget, Target
+from . import corpus, interleave, quality, scaling, sweep
+from .load import run_hey
+from .matrix import Cell, MatrixSpec, cells, load_shape, parse_key, rotation, sweep_cells
+from .procs import Meter, cpu_seconds
+from .results import BatchRun, CellRun, CpuRound, Machine, Measure, Output, Results, ScalingRun, SweepPoint
+from .systems import Systems
+from .targets import Target
 
 # A cell during which other programs used more than this many cores is measured again, once; at
 # most RETRY_SHARE of all cells are, so a machine busy with others for long cannot double the run.
 NOISE_LIMIT_CORES = 0.15
-RETRY_SHARE = 0.25
-
-
-class SystemRun(msgspec.Struct, frozen=True):
-    load: LoadResult
-    cpu_seconds_per_image: float | None  # the whole stack (None when it runs elsewhere: --url)
-    server_cpu_seconds_per_image: float | None  # its HTTP side: uvicorn's process / PM2's daemon
-    bytes_in: int
-    bytes_out: int
-    noise: Noise
-
-
-class CeilingMeasure(msgspec.Struct, frozen=True):
-    run: CeilingRun
-    noise: Noise
-
-
-class CellRun(msgspec.Struct, frozen=True):
-    cell: Cell
-    repeat: int
-    images: int
-    order: list[str]
-    ceiling: CeilingMeasure | None
-    service: SystemRun | None
-    peer: SystemRun | None
-    noisy_attempts: int  # earlier attempts thrown away because other programs used the CPU
-
-
-class Calibration(msgspec.Struct, frozen=True):
-    cell: Cell
-    seconds_per_image_one_core: float | None
-    images: int
-
-
-class Machine(msgspec.Struct, frozen=True):
-    cpu: str
-    cores: int
-    hypervisor: str
-    memory_gib: float
-    python: str
-    libvips: str
-    kernel: str
-
-
-class Results(msgspec.Struct, frozen=True):
-    started: str
-    seconds: float
-    command: str
-    spec: MatrixSpec
-    machine: Machine
-    load_generator: str
-    noise_limit_cores: float
-    ceiling_processes: int | None
-    service_url: str | None
-    service_started_here: bool
-    peer_url: str | None
-    peer_started_here: bool
-    peer_versions: str | None
-    peak_rss_service_bytes: int | None
-    peak_rss_peer_bytes: int | None
-    calibration: list[Calibration]
-    cells: list[CellRun]
-    batch: list[BatchRun]
+RETRY_SHARE = 0.1
 
 
 def machine() -> Machine:
@@ -100,168 +48,252 @@ def machine() -> Machine:
                 return line.split(":", 1)[1].strip()
         return "unknown"
 
-    hypervisor = "none"
-    if "hypervisor" in field("/proc/cpuinfo", "flags"):
-        hypervisor = "yes (virtual machine)"
+    hypervisor = "yes (virtual machine)" if "hypervisor" in field("/proc/cpuinfo", "flags") else "none"
     memory = int(field("/proc/meminfo", "MemTotal").split()[0]) / 2**20
-    return Machine(field("/proc/cpuinfo", "model name"), usable_cpus(), hypervisor, round(memory, 1),
-                   platform.python_version(), f"{pyvips.version(0)}.{pyvips.version(1)}.{pyvips.version(2)}",
-                   platform.release())
+    return Machine(
+        field("/proc/cpuinfo", "model name"),
+        usable_cpus(),
+        hypervisor,
+        round(memory, 1),
+        platform.python_version(),
+        f"{pyvips.version(0)}.{pyvips.version(1)}.{pyvips.version(2)}",
+        platform.release(),
+    )
 
 
-def _output_bytes(url: str, content: bytes, content_type: str) -> int:
-    """One request outside any measurement: warms the codec and records the answer's size."""
-    r = httpx.post(url, content=content, headers={"Content-Type": content_type}, timeout=300)
-    r.raise_for_status()
-    return len(r.content)
+class Run:
+    """The state shared by the phases: the systems, a scratch directory for request bodies, one
+    HTTP client for single requests, the progress display and what has been measured so far."""
 
+    def __init__(self, spec: MatrixSpec, systems: Systems, work: Path, progress: bool) -> None:
+        self.spec, self.systems, self.work, self.progress = spec, systems, work, progress
+        self.client = httpx.Client(timeout=300)
+        self.matrix = cells(spec)
+        self.outputs: list[Output] = []
+        self.images: dict[str, int] = {}  # cell key -> images per throughput measurement
+        self.clients: dict[str, int] = {}  # cell key -> concurrent requests in it
+        self.rates: dict[str, float] = {}  # cell key -> expected images per second
+        self.phase_seconds: dict[str, float] = {}
+        self.retries_left = int(RETRY_SHARE * len(self.matrix) * spec.repeats)
 
-def _http_rate(url: str, body: Path, content_type: str, concurrency: int) -> float:
-    """Without a ceiling to calibrate on (`bench service --url ...`): a short burst tells the rate."""
-    load = run_hey(url, body, content_type, concurrency, concurrency)
-    return load.images_per_second or 0.1
-
-
-def _measure_http(target: Target, url: str, body: Path, content_type: str, images: int, concurrency: int,
-                  bytes_in: int, bytes_out: int, extra_pids: list[int]) -> SystemRun:
-    server = target.server_pids()
-    meter = Meter(extra_pids)
-    cpu0 = target.cpu_seconds() if target.started else None
-    server0 = cpu_seconds(server) if target.started else None
-    load = run_hey(url, body, content_type, images, concurrency)
-    noise = meter.stop()
-    per_image = server_per_image = None
-    if cpu0 is not None and server0 is not None and load.ok:
-        per_image = (target.cpu_seconds() - cpu0) / load.ok
-        server_per_image = (cpu_seconds(server) - server0) / load.ok
-    return SystemRun(load, per_image, server_per_image, bytes_in, bytes_out, noise)
-
-
-def compare(spec: MatrixSpec, command: str, service_url: str | None = None, peer_url: str | None = None,
-            with_ceiling: bool = True, with_peer: bool = True, with_service: bool = True,
-            progress: bool = True) -> Results:
-    t0 = time.time()
-    image = (CORPUS / spec.image).read_bytes()
-    batch_image = (CORPUS / spec.batch_image).read_bytes()
-    matrix = cells(spec)
-    service = ServiceTarget(service_url) if with_service else None
-    peer = PeerTarget(peer_url) if with_peer and (peer_url or PeerTarget.available()) else None
-    ceiling = Ceiling() if with_ceiling else None
-    workers = ceiling.processes if ceiling else usable_cpus()
-    peer_versions = peer.versions() if peer and peer.started else None
-    runs: list[CellRun] = []
-    batches: list[BatchRun] = []
-    calibration: list[Calibration] = []
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            work = Path(tmp)
-            raw = work / spec.image
-            raw.write_bytes(image)
-            bodies = {c.key: multipart_body(image, spec.image, c.params(), work) for c in matrix}
-            urls: dict[str, dict[str, tuple[str, Path, str]]] = {c.key: {} for c in matrix}
-            for c in matrix:
-                if service:
-                    urls[c.key]["service"] = (str(httpx.URL(service.url + "/api/convert", params=c.params())),
-                                              raw, "image/jpeg")
-                if peer:
-                    urls[c.key]["peer"] = (peer.url + "/api/process", *bodies[c.key])
-            systems = [name for name, on in (("ceiling", ceiling), ("service", service), ("peer", peer)) if on]
-            http_systems = {"service": service, "peer": peer}
-            batch_levels = spec.batch_concurrency if service else ()
-            batch_steps = sum(len(batch_case.modes_for(c, peer is not None)) for c in batch_levels)
-            bar = tqdm(total=len(matrix) * (1 + spec.repeats) + batch_steps * (1 + spec.repeats),
-                       disable=not progress, unit="step", dynamic_ncols=True)
-
-            # Calibrate (and warm up) every cell once: how many images one measurement converts,
-            # and how large each system's answer is.
-            images: dict[str, int] = {}
-            sizes: dict[tuple[str, str], int] = {}
-            for cell in matrix:
-                bar.set_description(f"calibrate {cell.key}")
-                per_image = None
-                if ceiling:
-                    per_image = ceiling.calibrate(cell, image)
-                    rate = ceiling.processes / per_image
-                for name, target in http_systems.items():
-                    if target:
-                        url, body, ctype = urls[cell.key][name]
-                        sizes[(name, cell.key)] = _output_bytes(url, body.read_bytes(), ctype)
-                if not ceiling:
-                    name = "service" if service else "peer"
-                    rate = _http_rate(*urls[cell.key][name], spec.concurrency)
-                images[cell.key] = images_per_measurement(spec, rate, workers)
-                calibration.append(Calibration(cell, per_image, images[cell.key]))
-                bar.update()
-
-            extra = peer.pids() if peer else []
-            retries_left = int(RETRY_SHARE * len(matrix) * spec.repeats)
-            for repeat in range(spec.repeats):
-                for cell in matrix:
-                    bar.set_description(f"r{repeat + 1} {cell.key}")
-                    order = rotation(systems, repeat)
-                    noisy = 0
-                    while True:
-                        out: dict[str, object] = {}
-                        for name in order:
-                            if name == "ceiling":
-                                meter = Meter(extra)
-                                measured = ceiling.measure(cell, image, images[cell.key])  # type: ignore[union-attr]
-                                out[name] = CeilingMeasure(measured, meter.stop())
-                            else:
-                                target = http_systems[name]
-                                url, body, ctype = urls[cell.key][name]
-                                out[name] = _measure_http(target, url, body, ctype, images[cell.key],  # type: ignore[arg-type]
-                                                          spec.concurrency, len(image), sizes[(name, cell.key)], extra)
-                        worst = max(o.noise.foreign_cores for o in out.values())  # type: ignore[attr-defined]
-                        if worst <= NOISE_LIMIT_CORES or noisy >= 1 or retries_left <= 0:
-                            break
-                        noisy += 1
-                        retries_left -= 1
-                        bar.set_description(f"r{repeat + 1} {cell.key} (again: {worst:.2f} foreign cores)")
-                    runs.append(CellRun(cell, repeat, images[cell.key], order, out.get("ceiling"),  # type: ignore[arg-type]
-                                        out.get("service"), out.get("peer"), noisy))  # type: ignore[arg-type]
-                    bar.update()
-
-            if service:
-                batches = _batch(spec, service, peer, batch_image, extra, bar)
+    @contextlib.contextmanager
+    def phase(self, name: str, steps: int) -> Iterator[tqdm]:
+        t0 = time.monotonic()
+        bar = tqdm(total=steps, desc=name, disable=not self.progress, unit="step", dynamic_ncols=True, leave=True)
+        try:
+            yield bar
+        finally:
             bar.close()
-        return Results(
-            started=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t0)), seconds=round(time.time() - t0, 1),
-            command=command, spec=spec, machine=machine(), load_generator="hey (Debian package), -n N -c C",
-            noise_limit_cores=NOISE_LIMIT_CORES, ceiling_processes=ceiling.processes if ceiling else None,
-            service_url=service.url if service else None, service_started_here=bool(service and service.started),
-            peer_url=peer.url if peer else None, peer_started_here=bool(peer and peer.started),
-            peer_versions=peer_versions,
-            peak_rss_service_bytes=service.peak_rss() if service and service.started else None,
-            peak_rss_peer_bytes=peer.peak_rss() if peer and peer.started else None,
-            calibration=calibration, cells=runs, batch=batches,
-        )
-    finally:
-        if ceiling:
-            ceiling.close()
-        if service:
-            service.stop()
-        if peer:
-            peer.stop()
+            self.phase_seconds[name] = round(time.monotonic() - t0, 1)
 
-
-def _batch(spec: MatrixSpec, service: Target, peer: Target | None, image: bytes, extra: list[int],
-           bar: tqdm) -> list[BatchRun]:
-    targets = {"service": service, "peer": peer}
-    runs: list[BatchRun] = []
-    levels = [(c, batch_case.modes_for(c, peer is not None)) for c in spec.batch_concurrency]
-    for concurrency, modes in levels:  # warm-up: one grid per mode, not recorded
-        for mode in modes:
-            bar.set_description(f"batch warm-up c{concurrency} {mode.kind} {mode.system}")
-            batch_case.measure(mode, targets[mode.system], image, spec.batch_image, 1, 1, -1, extra)  # type: ignore[arg-type]
-            bar.update()
-    for repeat in range(spec.repeats):
-        for concurrency, modes in levels:
-            for mode in rotation([m.name for m in modes], repeat):
-                m = next(x for x in modes if x.name == mode)
-                bar.set_description(f"r{repeat + 1} batch c{concurrency} {m.kind} {m.system}")
-                runs.append(batch_case.measure(m, targets[m.system], image, spec.batch_image,  # type: ignore[arg-type]
-                                               concurrency, spec.batch_grids, repeat, extra))
+    def calibrate(self) -> None:
+        """Warm every system up on every cell, keep its answer's size and score, and size the
+        throughput measurements from the ceiling (or the service's single request)."""
+        workers = self.systems.workers
+        with self.phase("calibrate", len(self.matrix)) as bar:
+            for cell in self.matrix:
+                bar.set_description(f"calibrate {cell.key}")
+                times = [t for name in self.systems.http if (t := self._output(cell, name)) is not None]
+                if self._with_ceiling(cell):
+                    one = self.systems.ceiling.calibrate(cell, corpus.read(cell.image))  # type: ignore[union-attr]
+                else:  # one request's time is about one image on one worker
+                    one = times[0] if times else 1.0
+                self.rates[cell.key] = workers / max(one, 1e-6)
+                self.images[cell.key], self.clients[cell.key] = load_shape(self.spec, self.rates[cell.key], workers)
                 bar.update()
-    return runs
 
+    def _with_ceiling(self, cell: Cell) -> bool:
+        """The ceiling runs only at the widths whose target uses it (it costs as much as the service)."""
+        return self.systems.ceiling is not None and cell.width in self.spec.ceiling_widths
+
+    def _output(self, cell: Cell, name: str) -> float | None:
+        """One request: its answer's size and score are kept; a failure is reported and left out."""
+        t0 = time.perf_counter()
+        try:
+            data = self.systems.http[name].request(cell, self.work).send(self.client)
+        except httpx.HTTPError as exc:
+            tqdm.write(f"{name} failed on {cell.key}: {exc!r:.200}")
+            return None
+        seconds = time.perf_counter() - t0
+        score, width, height = quality.score_bytes(data, cell.image)
+        self.outputs.append(Output(cell, name, len(data), width, height, round(score, 5), round(seconds, 4)))
+        return seconds
+
+    def cpu(self) -> list[CpuRound]:
+        out = []
+        with self.phase("cpu per image (interleaved)", len(self.matrix)) as bar:
+            for cell in self.matrix:
+                bar.set_description(f"cpu {cell.key}")
+                requests = {n: (t, t.request(cell, self.work)) for n, t in self.systems.measured_http().items()}
+                if requests:
+                    out.append(
+                        interleave.measure(
+                            cell,
+                            requests,
+                            self.spec.cpu_rounds,
+                            self.spec.cpu_budget_seconds,
+                            self.systems.extra_pids(),
+                            self.client,
+                        )
+                    )
+                bar.update()
+        return out
+
+    def throughput(self) -> list[CellRun]:
+        runs = []
+        with self.phase("throughput", len(self.matrix) * self.spec.repeats) as bar:
+            for repeat in range(self.spec.repeats):
+                for cell in self.matrix:
+                    bar.set_description(f"r{repeat + 1} {cell.key}")
+                    runs.append(self._cell_repeat(cell, repeat, bar))
+                    bar.update()
+        return runs
+
+    def _cell_repeat(self, cell: Cell, repeat: int, bar: tqdm) -> CellRun:
+        """Every system on one cell, in rotated order; once more if others loaded the machine."""
+        names = [n for n in self.systems.names() if n != "ceiling" or self._with_ceiling(cell)]
+        order = rotation(names, repeat)
+        noisy = 0
+        while True:
+            out = {name: self._measure(cell, name) for name in order}
+            worst = max(m.noise.foreign_cores for m in out.values())
+            if worst <= NOISE_LIMIT_CORES or noisy >= 1 or self.retries_left <= 0:
+                return CellRun(cell, repeat, self.images[cell.key], self.clients[cell.key], order, out, noisy)
+            noisy += 1
+            self.retries_left -= 1
+            bar.set_description(f"r{repeat + 1} {cell.key} (again: {worst:.2f} foreign cores)")
+
+    def _measure(self, cell: Cell, name: str) -> Measure:
+        images = self.images[cell.key]
+        meter = Meter(self.systems.extra_pids())
+        if name == "ceiling":
+            assert self.systems.ceiling is not None
+            c = self.systems.ceiling.measure(cell, corpus.read(cell.image), images)
+            return Measure(
+                c.images,
+                c.images,
+                0,
+                c.seconds,
+                c.images_per_second,
+                None,
+                None,
+                c.cpu_seconds_per_image,
+                None,
+                None,
+                meter.stop(),
+            )
+        target = self.systems.http[name]
+        request = target.request(cell, self.work)
+        started = target.started
+        cpu0 = target.cpu_seconds() if started else 0.0
+        server0 = cpu_seconds(target.server_pids()) if started else 0.0
+        load = run_hey(request, images, self.clients[cell.key])
+        noise = meter.stop()
+        ok = max(load.ok, 1)
+        per_image = (target.cpu_seconds() - cpu0) / ok if started else None
+        server = (cpu_seconds(target.server_pids()) - server0) / ok if started and target.server_pids() else None
+        return Measure(
+            load.requests,
+            load.ok,
+            load.errors,
+            load.seconds,
+            load.images_per_second,
+            load.p50_ms,
+            load.p99_ms,
+            per_image,
+            server,
+            load.generator_cpu_seconds,
+            noise,
+        )
+
+    def sweep(self) -> list[SweepPoint]:
+        points: list[SweepPoint] = []
+        todo = sweep_cells(self.spec)
+        with self.phase("bytes vs score sweep", len(todo)) as bar:
+            for cell in todo:
+                bar.set_description(f"sweep {cell.key}")
+                points += sweep.measure(cell, self.systems.http, self.work, self.client)
+                bar.update()
+        return points
+
+    def scaling(self) -> list[ScalingRun]:
+        runs: list[ScalingRun] = []
+        keys = [k for k in self.spec.scaling_cells if k in self.images]
+        targets = self.systems.measured_http()
+        longer = msgspec.structs.replace(self.spec, seconds=self.spec.scaling_seconds)
+        with self.phase("scaling 1 vs 2 cores", len(keys) * self.spec.repeats * len(targets)) as bar:
+            for repeat in range(self.spec.repeats):
+                for key in keys:
+                    cell = parse_key(key)
+                    for name in rotation(list(targets), repeat):
+                        bar.set_description(f"scaling r{repeat + 1} {key} {name}")
+                        request = targets[name].request(cell, self.work)
+                        images, clients = load_shape(longer, self.rates[key], self.systems.workers)
+                        extra = self.systems.extra_pids()
+                        runs += scaling.measure(cell, name, targets[name], request, images, clients, repeat, extra)
+                        bar.update()
+        return runs
+
+    def batch(self) -> list[BatchRun]:
+        """One 3x3 /api/batch against nine singles (to the service, and to the original), warmed
+        up once per mode, the modes' order rotated per repeat."""
+        targets = {n: t for n, t in self.systems.http.items() if n in ("service", "original")}
+        if "service" not in targets:
+            return []
+        levels = [(c, batch_case.modes_for(c, "original" in targets)) for c in self.spec.batch_concurrency]
+        runs: list[BatchRun] = []
+        with self.phase("batch 3x3", sum(len(m) for _, m in levels) * (1 + self.spec.repeats)) as bar:
+            for _, modes in levels:  # warm-up: one grid per mode, not recorded
+                for mode in modes:
+                    self._batch_once(mode, targets[mode.system], 1, 1, -1)
+                    bar.update()
+            for repeat in range(self.spec.repeats):
+                for concurrency, modes in levels:
+                    for mode_name in rotation([m.name for m in modes], repeat):
+                        mode = next(m for m in modes if m.name == mode_name)
+                        bar.set_description(f"batch r{repeat + 1} c{concurrency} {mode.kind} {mode.system}")
+                        grids = self.spec.batch_grids
+                        runs.append(self._batch_once(mode, targets[mode.system], concurrency, grids, repeat))
+                        bar.update()
+        return runs
+
+    def _batch_once(self, mode: batch_case.Mode, target: Target, concurrency: int, grids: int, repeat: int) -> BatchRun:
+        image, name = corpus.read(self.spec.batch_image), corpus.IMAGES[self.spec.batch_image].file
+        return batch_case.measure(mode, target, image, name, concurrency, grids, repeat, self.systems.extra_pids())
+
+
+def compare(spec: MatrixSpec, command: str, systems: Systems, progress: bool = True) -> Results:
+    """Every phase on the systems given (started by the caller, stopped by it)."""
+    t0 = time.time()
+    with tempfile.TemporaryDirectory() as tmp:
+        run = Run(spec, systems, Path(tmp), progress)
+        try:
+            run.calibrate()
+            phases = spec.phases
+            cpu = run.cpu() if "cpu" in phases else []
+            cells_run = run.throughput() if "throughput" in phases else []
+            points = run.sweep() if "sweep" in phases else []
+            scale = run.scaling() if "scaling" in phases else []
+            batches = run.batch() if "batch" in phases else []
+        finally:
+            run.client.close()
+    return Results(
+        started=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t0)),
+        seconds=round(time.time() - t0, 1),
+        command=command,
+        spec=spec,
+        machine=machine(),
+        load_generator="hey (Debian package), -n N -c C",
+        noise_limit_cores=NOISE_LIMIT_CORES,
+        ceiling_processes=systems.ceiling.processes if systems.ceiling else None,
+        systems=systems.names(),
+        versions=systems.versions(),
+        peak_rss_bytes=systems.peak_rss(),
+        cells=cells_run,
+        outputs=run.outputs,
+        cpu=cpu,
+        sweep=points,
+        scaling=scale,
+        batch=batches,
+        phase_seconds=run.phase_seconds,
+    )
