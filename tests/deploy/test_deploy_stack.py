@@ -30,7 +30,7 @@ FARGATE = {"FARGATE", "FARGATE_SPOT"}
 # STORAGE_DIR, issue 9; API keys: API_KEYS, issue 13). Until the service reads them the check
 # below skips instead of failing; once it does, they are checked like every other name. Remove an
 # entry when its branch has landed.
-ARRIVING = {"STORAGE_DIR", "API_KEYS"}
+ARRIVING: set[str] = set()  # variables the stack sets before the service reads them (none now)
 
 
 def branches(value: Any) -> list[Any]:
@@ -117,7 +117,11 @@ def test_autoscaling_follows_the_metric_the_service_exports():
     assert any(re.fullmatch(sel, name) for sel in declaration["metric_selectors"])
     assert [d["Name"] for d in custom["Dimensions"]] in declaration["dimensions"]
     # ...scraped from the service's /metrics, labelled with the values the policy asks for.
-    assert f"127.0.0.1:{PORT}" in scrape and "metrics_path: /metrics" in scrape
+    # From METRICS_PORT when the task sets it: with API_KEYS on, the main port's /metrics needs a key.
+    metrics_port = environment("service").get("METRICS_PORT", PORT)
+    assert f"127.0.0.1:{metrics_port}" in scrape and "metrics_path: /metrics" in scrape
+    if "API_KEYS" in secrets("service"):
+        assert metrics_port != PORT, "the agent would scrape a /metrics that needs an API key"
     for dim in custom["Dimensions"]:
         assert f"{dim['Name']}:" in scrape
     assert "ServiceName: ${AWS::StackName}-service" in scrape
