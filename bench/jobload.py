@@ -69,6 +69,7 @@ class Phase(msgspec.Struct, frozen=True):
     max_ms: float
     seconds: float
     noise: procs.Noise
+    service_cores: float | None  # CPU of the service's process tree (job included) / seconds; None with --url
     # loaded phases only: how many answers came while the job was still running, and the job then
     during_job: int | None = None
     job_done: int | None = None  # outputs finished when the phase ended
@@ -108,11 +109,18 @@ class JobloadResults(msgspec.Struct, frozen=True):
     notes: list[str]
 
 
-def phase_from(latencies_s: list[float], errors: int, seconds: float, noise: procs.Noise, **job: object) -> Phase:
+def phase_from(
+    latencies_s: list[float],
+    errors: int,
+    seconds: float,
+    noise: procs.Noise,
+    service_cores: float | None = None,
+    **job: object,
+) -> Phase:
     """p50/p99/max in milliseconds of one phase's successful requests."""
     ms = [t * 1000 for t in latencies_s]
     if not ms:
-        return Phase(0, errors, 0.0, 0.0, 0.0, round(seconds, 3), noise, **job)  # type: ignore[arg-type]
+        return Phase(0, errors, 0.0, 0.0, 0.0, round(seconds, 3), noise, service_cores, **job)  # type: ignore[arg-type]
     return Phase(
         len(ms),
         errors,
@@ -121,6 +129,7 @@ def phase_from(latencies_s: list[float], errors: int, seconds: float, noise: pro
         round(max(ms), 2),
         round(seconds, 3),
         noise,
+        service_cores,
         **job,  # type: ignore[arg-type]
     )
 
@@ -177,7 +186,13 @@ def job_status(client: httpx.Client, job_id: str) -> dict[str, object]:
 
 
 def measure(
-    client: httpx.Client, body: bytes, n: int, deadline: float, job_id: str | None = None, cell: Cell = CELL
+    client: httpx.Client,
+    body: bytes,
+    n: int,
+    deadline: float,
+    job_id: str | None = None,
+    cell: Cell = CELL,
+    service_pid: int | None = None,
 ) -> Phase:
     """n conversions one after another (fewer if `deadline`, a time.monotonic(), passes). With a job,
     its status is read after every answer (outside the timed part): `during_job` counts the answers
@@ -188,6 +203,7 @@ def measure(
     running = job_id is not None
     status: dict[str, object] = {}
     meter = procs.Meter()
+    cpu_before = procs.cpu_by_pid(procs.tree(service_pid)) if service_pid else {}
     started = time.monotonic()
     for _ in range(n):
         if time.monotonic() > deadline:
@@ -203,14 +219,19 @@ def measure(
             during += int(running and latency is not None)
     seconds = time.monotonic() - started
     noise = meter.stop()
+    cores = None
+    if service_pid:
+        used = procs.cpu_delta(cpu_before, procs.cpu_by_pid(procs.tree(service_pid)))
+        cores = round(used / max(seconds, 1e-6), 3)
     if job_id is None:
-        return phase_from(latencies, errors, seconds, noise)
+        return phase_from(latencies, errors, seconds, noise, cores)
     done = status.get("done")
     return phase_from(
         latencies,
         errors,
         seconds,
         noise,
+        cores,
         during_job=during,
         job_done=done if isinstance(done, int) else None,
         job_status=str(status.get("status")),
@@ -295,7 +316,8 @@ def run(
                         notes.append(f"time budget reached: {len(repeats)} of {config.repeats} repeats")
                         log(notes[-1])
                         break
-                    repeats.append(_one_repeat(client, body, source, config, index, deadline, log))
+                    pid = target.proc.pid if target is not None and target.proc is not None else None
+                    repeats.append(_one_repeat(client, body, source, config, index, deadline, log, pid))
         finally:
             if target is not None:
                 target.stop()
@@ -342,10 +364,11 @@ def _one_repeat(
     index: int,
     deadline: float,
     log: Callable[[str], None],
+    service_pid: int | None,
 ) -> Repeat:
     n = config.requests
     log(f"repeat {index + 1}/{config.repeats}: unloaded, {n} conversions")
-    unloaded = measure(client, body, n, deadline)
+    unloaded = measure(client, body, n, deadline, service_pid=service_pid)
     log(f"  unloaded p50 {unloaded.p50_ms:.1f} ms, p99 {unloaded.p99_ms:.1f} ms")
     submitted = time.monotonic()
     job_id = submit_job(client, source, config)
@@ -353,7 +376,7 @@ def _one_repeat(
         wait_running(client, job_id)
         lead = round(time.monotonic() - submitted, 2)
         log(f"  job {job_id[:8]} running after {lead:.1f} s: loaded, {n} conversions")
-        loaded = measure(client, body, n, deadline, job_id)
+        loaded = measure(client, body, n, deadline, job_id, service_pid=service_pid)
     finally:
         cancel(client, job_id)
     log(
@@ -372,14 +395,16 @@ def table(results: JobloadResults) -> str:
 
     lines = [
         "| repeat | unloaded p50 ms | unloaded p99 ms | loaded p50 ms | loaded p99 ms | p99 ratio | p50 ratio "
-        "| loaded requests during the job | foreign CPU (cores) unloaded / loaded |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| loaded requests during the job | service CPU (cores) unloaded / loaded "
+        "| other programs' CPU (cores) unloaded / loaded |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results.repeats:
         u, lo = r.unloaded, r.loaded
         lines.append(
             f"| {r.repeat} | {f(u.p50_ms)} | {f(u.p99_ms)} | {f(lo.p50_ms)} | {f(lo.p99_ms)} | {f(r.p99_ratio, 2)} "
             f"| {f(r.p50_ratio, 2)} | {lo.during_job}/{lo.requests} "
+            f"| {f(u.service_cores, 2)} / {f(lo.service_cores, 2)} "
             f"| {u.noise.foreign_cores:.2f} / {lo.noise.foreign_cores:.2f} |"
         )
     s = results.summary

@@ -15,7 +15,7 @@ QUIET = Noise(0.0, 0.0)
 
 
 def _phase(p50: float, p99: float, n: int = 10, during: int | None = None) -> jobload.Phase:
-    return jobload.Phase(n, 0, p50, p99, p99, 1.0, QUIET, during_job=during)
+    return jobload.Phase(n, 0, p50, p99, p99, 1.0, QUIET, None, during_job=during)
 
 
 def test_phase_percentiles_in_milliseconds():
@@ -65,7 +65,8 @@ def test_tiny_jobload_run_end_to_end(tmp_path):
     # 60 AVIF outputs of a 4K photograph on one worker take far longer than four small conversions
     assert r.loaded.during_job == 4 and r.loaded.job_status == "running" and r.loaded.job_done is not None
     for phase in (r.unloaded, r.loaded):
-        assert 0 < phase.p50_ms <= phase.p99_ms <= phase.max_ms
+        assert 0 < phase.p50_ms <= phase.p99_ms <= phase.max_ms and phase.service_cores is not None
+    assert r.loaded.service_cores > 0
     assert r.p99_ratio is not None and r.p99_ratio > 0
     assert results.summary.median_p99_ratio == r.p99_ratio
     assert any("job deleted" in line for line in lines)
