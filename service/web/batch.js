@@ -8,13 +8,14 @@ import { t, onLangChange } from "./i18n.js";
 import { loadOptions } from "./options.js";
 import { fillFormatSelect, qualityApplies, renderOptionPanels } from "./formats.js";
 import {
-  ErrorView, appendOptions, bindDropzone, bindFileSources, humanBytes, isAbort, loadSettings,
+  ErrorView, appendOptions, bindApiDownload, bindDropzone, bindFileSources, humanBytes, isAbort, loadSettings,
   probeImage, saveSettings, setErrorSpec, setupPage, sizeText, stemOf,
 } from "./common.js";
 import { GATEWAY_MAX_BYTES, cancelJob, followJob, isFinished, submitJob } from "./jobs.js";
 import { doneCells, pickBest, pictureSnippet, sizeRank } from "./grid-tools.js";
 import { drawChart } from "./chart.js";
 import { Viewer } from "./viewer.js";
+import { releaseObjectUrls } from "./apikey.js";
 
 const SETTINGS_KEY = "imageconv.batch.v2";
 
@@ -65,7 +66,7 @@ const viewer = new Viewer({
   original: () => state.original,
   isChosen: (cell) => state.chosen.has(cell.key),
   toggleChosen: (cell) => { if (state.chosen.has(cell.key)) state.chosen.delete(cell.key); else state.chosen.add(cell.key); renderGrid(); },
-});
+}, (err) => errors.show(err));
 
 restore();
 bind();
@@ -280,6 +281,7 @@ async function runBatch() {
   state.controller = controller;
   state.run = { ...req, jobId: null, started: performance.now(), status: null, archiveUrl: null, stem: stemOf(req.file.name) };
   state.cells = new Map();
+  releaseObjectUrls(); // the files of the grid replaced (fetched with an API key)
   for (const w of req.lists.widths) for (const q of req.lists.qualities) state.cells.set(`${w}/${q}`, { key: `${w}/${q}`, width: w, quality: q, out: null });
   state.chosen.clear();
   el.pickSummary.textContent = "";
@@ -383,6 +385,9 @@ function showProgress(evt) {
     el.progressText.textContent = t("progress.uploading", { pct });
   } else if (evt.phase === "retry") {
     el.progressText.textContent = t("progress.retry", { s: evt.seconds });
+  } else if (evt.phase === "key") {
+    el.progressBar.removeAttribute("value");
+    el.progressText.textContent = t("progress.key");
   } else {
     el.progressBar.removeAttribute("value");
     el.progressText.textContent = t("progress.queued");
@@ -572,6 +577,7 @@ function bind() {
   el.exportCopy.addEventListener("click", copyExport);
   el.exportClear.addEventListener("click", () => { state.chosen.clear(); el.pickSummary.textContent = ""; renderGrid(); });
   el.downloadAll.addEventListener("click", (e) => { if (el.downloadAll.getAttribute("aria-disabled") === "true") e.preventDefault(); });
+  bindApiDownload(el.downloadAll, (err) => errors.show(err)); // after the line above: a disabled link stays so
   onLangChange(() => {
     for (const name of Object.keys(LISTS)) renderList(name);
     refreshControls();

@@ -3,6 +3,7 @@
 // byte formatting, saving files, and the file picker / drop zone.
 
 import { t, getLang, applyTranslations, bindLanguageSwitch, onLangChange } from "./i18n.js";
+import { apiFetch, apiKey, isKeyRefusal, keyAccepted, keyNeeded, keysInUse, setupApiKey } from "./apikey.js";
 
 // ---------------------------------------------------------------- API
 
@@ -44,10 +45,11 @@ async function errorFromResponse(xhr) {
  * onProgress receives {phase: "upload"|"processing"|"download", loaded, total}.
  * Resolves {status, header(name), body}; rejects with ApiError, or an AbortError.
  */
-function postOnce(url, formData, { onProgress = () => {}, responseType = "blob", signal } = {}) {
+function postOnce(url, formData, { onProgress = () => {}, responseType = "blob", signal, key = null } = {}) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open("POST", url);
+    if (key) xhr.setRequestHeader("X-API-Key", key);
     xhr.responseType = responseType;
     xhr.upload.onprogress = (e) => onProgress({ phase: "upload", loaded: e.loaded, total: e.lengthComputable ? e.total : 0 });
     xhr.upload.onload = () => onProgress({ phase: "processing" });
@@ -77,15 +79,28 @@ function sleep(ms, signal) {
   });
 }
 
-/** postOnce, retried up to twice when the server says it is busy (503/429 + Retry-After). */
+/**
+ * postOnce with the API key, retried up to twice when the server says it is busy (503/429 +
+ * Retry-After), and sent again once a key is entered when the service refused it (401).
+ */
 export async function post(url, formData, opts = {}) {
   const onProgress = opts.onProgress || (() => {});
-  for (let attempt = 0; ; attempt++) {
+  let busyRetries = 0;
+  for (;;) {
+    const key = apiKey();
     try {
-      return await postOnce(url, formData, opts);
+      const res = await postOnce(url, formData, { ...opts, key });
+      keyAccepted(key);
+      return res;
     } catch (err) {
+      if (isKeyRefusal(err)) {
+        onProgress({ phase: "key" });
+        await keyNeeded(key, opts.signal);
+        continue;
+      }
       const busy = err instanceof ApiError && (err.status === 503 || err.status === 429);
-      if (!busy || attempt >= 2) throw err;
+      if (!busy || busyRetries >= 2) throw err;
+      busyRetries += 1;
       const wait = Math.min(Math.max(err.retryAfter ?? 1, 1), 10);
       onProgress({ phase: "retry", seconds: wait });
       await sleep(wait * 1000, opts.signal);
@@ -152,6 +167,9 @@ export class ProgressView {
     } else if (evt.phase === "retry") {
       this.bar.removeAttribute("value");
       this.text.textContent = t("progress.retry", { s: evt.seconds });
+    } else if (evt.phase === "key") {
+      this.bar.removeAttribute("value");
+      this.text.textContent = t("progress.key");
     }
   }
 
@@ -186,6 +204,7 @@ export function describeError(err) {
   const code = String(err.code || "").toLowerCase();
   let text;
   if (err.status === 0) text = t("error.network");
+  else if (err.status === 401) text = t("key.required");
   else if (err.status === 413 || code.includes("too_large")) text = t("error.too_large");
   else if (code.includes("pixel")) text = t("error.too_many_pixels");
   else if (err.field === "image" || err.status === 415 || /decode|unsupported|bad_input|not_an_image|invalid_image/.test(code)) text = t("error.bad_image");
@@ -367,6 +386,34 @@ export function saveFile(blobOrUrl, name) {
   if (typeof blobOrUrl !== "string") setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
+/**
+ * A link to an API file (<a href download>): followed as before without keys; with a key in use
+ * the file is fetched with it and saved through a blob: URL. onError(err) gets what went wrong.
+ */
+export function bindApiDownload(anchor, onError = () => {}) {
+  anchor.addEventListener("click", async (e) => {
+    if (e.defaultPrevented || !keysInUse() || !anchor.getAttribute("href")) return;
+    e.preventDefault();
+    if (anchor.getAttribute("aria-busy") === "true") return;
+    const url = anchor.href;
+    const name = anchor.download || "download";
+    anchor.setAttribute("aria-busy", "true");
+    try {
+      const res = await apiFetch(url, { cache: "no-store" });
+      if (!res.ok) {
+        let body = null;
+        try { body = await res.json(); } catch (_) { /* not our JSON */ }
+        throw new ApiError({ status: res.status, ...(body && body.error ? body.error : { code: `http_${res.status}` }) });
+      }
+      saveFile(await res.blob(), name);
+    } catch (err) {
+      onError(err instanceof ApiError ? err : new ApiError({ status: 0, code: "network" }));
+    } finally {
+      anchor.removeAttribute("aria-busy");
+    }
+  });
+}
+
 /** Decode a File in the browser for its pixel size. Resolves {url, width, height}, or null if it cannot. */
 export function probeImage(file) {
   return new Promise((resolve) => {
@@ -427,9 +474,10 @@ export function bindFileSources(targets, onFile) {
   });
 }
 
-/** Translations, the language switch and the current page's nav link. */
+/** Translations, the language switch, the API key field and the current page's nav link. */
 export function setupPage() {
   applyTranslations();
+  setupApiKey();
   const select = document.getElementById("lang");
   if (select) bindLanguageSwitch(select);
 }

@@ -4,15 +4,19 @@
 // limits all come from there; this module only turns the document into what the pages ask.
 
 import { t } from "./i18n.js";
+import { apiFetch } from "./apikey.js";
 
 const GROUP_ENCODER = "encoder";
 
-/** Fetch the options document (retried briefly: the page is useless without it). Resolves an OptionSpec. */
+/**
+ * Fetch the options document (retried briefly: the page is useless without it; with API keys on,
+ * it waits for the key to be entered). Resolves an OptionSpec.
+ */
 export async function loadOptions() {
   let last = null;
   for (let attempt = 0; attempt < 4; attempt++) {
     try {
-      const res = await fetch("/api/options", { headers: { Accept: "application/json" } });
+      const res = await apiFetch("/api/options", { headers: { Accept: "application/json" } });
       if (res.ok) return new OptionSpec(await res.json());
       last = new Error(`GET /api/options answered ${res.status}`);
     } catch (err) {

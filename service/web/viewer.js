@@ -5,7 +5,8 @@
 // (left/right) and widths (up/down). Positions are set from JS (element.style), never inline.
 
 import { t } from "./i18n.js";
-import { humanBytes } from "./common.js";
+import { bindApiDownload, humanBytes } from "./common.js";
+import { setApiImage } from "./apikey.js";
 import { GATEWAY_MAX_BYTES } from "./jobs.js";
 
 const ZOOM_STEP = 1.25;
@@ -14,8 +15,9 @@ export class Viewer {
   /**
    * ctx: {cell(width, quality), widths(), qualities(), original(), isChosen(cell), toggleChosen(cell)}
    * returning cells as {key, width, quality, out}; original() is {url, width, height} or null.
+   * onError(err): a download that failed (with an API key, files are fetched by the page).
    */
-  constructor(ctx) {
+  constructor(ctx, onError = () => {}) {
     this.ctx = ctx;
     const $ = (id) => document.getElementById(id);
     this.dialog = $("viewer");
@@ -28,6 +30,7 @@ export class Viewer {
     this.view = { cx: 0.5, cy: 0.5, zoom: null }; // zoom null: fit the whole image
     this.current = null;
     this.bind($);
+    bindApiDownload(this.download, onError);
   }
 
   open(cell) {
@@ -142,7 +145,7 @@ export class Viewer {
         fig.append(note, cap);
         return fig;
       }
-      img.src = cell.out.url;
+      setApiImage(img, cell.out.url); // with an API key: fetched with it, shown as a blob: URL
       img._size = { w: cell.out.width, h: cell.out.height };
     } else if (original) {
       cap.textContent = `${tag} · ${t("viewer.original")}`;
