@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import httpx
 import pytest
@@ -138,9 +139,12 @@ def test_chart_viewer_keys_and_synced_ab(open_tab, photo):
     # The same crop of every quality at this width, side by side, each its own file.
     panes = page.get_by_test_id("viewer-pane")
     expect(panes).to_have_count(3)
-    page.wait_for_function(
-        "[...document.querySelectorAll('#viewer-panes img')].every(i => i.complete && i.naturalWidth > 0)"
-    )
+    # Polled from here: wait_for_function compiles its string with eval, which the page's CSP forbids.
+    loaded = "imgs => imgs.length > 0 && imgs.every(i => i.complete && i.naturalWidth > 0)"
+    deadline = time.monotonic() + 30
+    while not page.locator("#viewer-panes img").evaluate_all(loaded):
+        assert time.monotonic() < deadline, "the viewer's images did not load"
+        page.wait_for_timeout(100)
     natural = page.locator("#viewer-panes img").evaluate_all("imgs => imgs.map(i => i.naturalWidth)")
     assert natural == [int(w)] * 3
     tab.shot("viewer-strip", full_page=False)

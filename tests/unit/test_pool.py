@@ -12,7 +12,8 @@ import itertools
 import os
 import signal
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,13 @@ from poolwork import Span, crash, sleep, stop, touch
 
 from service import metrics
 from service.pool import DeadlineExceeded, Lane, Overloaded, PoolClosed, WorkerCrashed, WorkerPool, background_limit
+
+
+def run_async(coro: Coroutine[Any, Any, Any]) -> Any:
+    """asyncio.run in its own thread: the e2e suite's sync Playwright may have left an event loop
+    running on this one, and asyncio.run refuses to start inside it."""
+    with ThreadPoolExecutor(1) as ex:
+        return ex.submit(asyncio.run, coro).result()
 
 
 def scenario(body: Callable[[WorkerPool], Awaitable[Any]], workers: int = 2, **kwargs: Any) -> Any:
@@ -32,7 +40,7 @@ def scenario(body: Callable[[WorkerPool], Awaitable[Any]], workers: int = 2, **k
         finally:
             await pool.close(grace=1)
 
-    return asyncio.run(main())
+    return run_async(main())
 
 
 def later(seconds: float) -> float:
@@ -249,7 +257,7 @@ def test_waiting_for_a_background_slot_ends_at_shutdown() -> None:
         with pytest.raises((WorkerCrashed, PoolClosed)):
             await busy
 
-    asyncio.run(main())
+    run_async(main())
 
 
 def test_batches_are_admitted_up_to_their_own_limit() -> None:
