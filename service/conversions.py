@@ -22,7 +22,7 @@ from . import metrics, transfer
 from .imaging.batchwork import run_decode_group, run_encode_file, run_probe
 from .imaging.errors import ErrorKind, ImageError, OptionError, TargetUnreachable
 from .imaging.formats import OutputFormat
-from .imaging.groups import DecodeGroup, PlannedOutput, estimate_seconds, plan_outputs
+from .imaging.groups import DecodeGroup, PlannedOutput, encode_seconds, estimate_seconds, plan_outputs
 from .imaging.jobs import (
     Converted,
     ConvertJob,
@@ -172,7 +172,7 @@ class Batch:
     def _refuse_if_too_slow(self, layout: BatchLayout) -> None:
         settings = self.engine.settings
         seconds = estimate_seconds(
-            layout.probed.width * layout.probed.height, layout.groups, layout.outputs, self.engine.pool.size
+            layout.probed.width * layout.probed.height, layout.groups, layout.outputs, self.engine.pool.batch_workers
         )
         if seconds > settings.request_deadline_seconds:
             raise OptionError(
@@ -215,8 +215,12 @@ class Batch:
                             job = EncodeFileJob(
                                 _raster_path(scratch, group, out.requested_width), out.format.value, opts, deadline
                             )
+                            # A quality search makes several encodes: its cost is not known up front.
+                            cost = None if searched(opts) else encode_seconds(out) * (2 if opts.score else 1)
                             encodes[
-                                asyncio.ensure_future(pool.run(run_encode_file, job, deadline, lane=Lane.BATCH))
+                                asyncio.ensure_future(
+                                    pool.run(run_encode_file, job, deadline, lane=Lane.BATCH, cost=cost)
+                                )
                             ] = out
                         continue
                     out = encodes.pop(task)

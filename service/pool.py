@@ -59,6 +59,9 @@ PIPELINE_DEPTH = 2
 WATCHDOG_SECONDS = 0.25
 # A job running this long past its deadline has its worker killed: nobody waits for its answer.
 RUNAWAY_GRACE_SECONDS = 0.5
+# A batch item estimated to take at most this long may use the worker otherwise kept for
+# interactive work: an interactive request then waits at most about this long behind it.
+SHORT_BATCH_ITEM_SECONDS = 0.25
 
 
 class Lane(enum.Enum):
@@ -99,16 +102,23 @@ class PoolClosed(PoolError):
 class _Item:
     """One call a caller waits for; it may be submitted more than once (taken back, re-run)."""
 
-    __slots__ = ("current", "deadline", "fn", "job", "lane", "result")
+    __slots__ = ("cost", "current", "deadline", "fn", "job", "lane", "result")
 
     def __init__(
-        self, fn: Callable[[Any], Any], job: Any, deadline: float, lane: Lane, result: asyncio.Future[Any]
+        self,
+        fn: Callable[[Any], Any],
+        job: Any,
+        deadline: float,
+        lane: Lane,
+        result: asyncio.Future[Any],
+        cost: float | None = None,
     ) -> None:
         self.fn = fn
         self.job = job
         self.deadline = deadline
         self.lane = lane
         self.result = result
+        self.cost = cost  # estimated seconds of work; None: unknown, treated as long
         self.current: _Submission | None = None
 
 
@@ -198,6 +208,10 @@ def _stopped(pid: int) -> bool:
     return state in (b"T", b"t")
 
 
+def _short(item: _Item) -> bool:
+    return item.cost is not None and item.cost <= SHORT_BATCH_ITEM_SECONDS
+
+
 def background_limit(workers: int, share: float) -> int:
     """Workers that may run background items at once: ceil(share x workers), but never all of
     them when there are two or more (one always stays with interactive work), and at least one."""
@@ -260,6 +274,12 @@ class WorkerPool:
     @property
     def admitted(self) -> int:
         return self._admitted
+
+    @property
+    def batch_workers(self) -> int:
+        """Workers a synchronous batch's long items may occupy at once (one is kept for
+        interactive work when there are two or more)."""
+        return self.size - 1 if self._reserve_for_interactive() else self.size
 
     @property
     def capacity(self) -> int:
@@ -343,15 +363,24 @@ class WorkerPool:
         return Ticket(self, batch)
 
     # --- running jobs --------------------------------------------------------------------------
-    async def run(self, fn: Callable[[Any], T], job: Any, deadline: float, *, lane: Lane = Lane.INTERACTIVE) -> T:
+    async def run(
+        self,
+        fn: Callable[[Any], T],
+        job: Any,
+        deadline: float,
+        *,
+        lane: Lane = Lane.INTERACTIVE,
+        cost: float | None = None,
+    ) -> T:
         """Run fn(job) on a worker; raise DeadlineExceeded / WorkerCrashed / PoolClosed.
 
         `deadline` (time.time()) is when the caller stops waiting: work not started by then is
-        dropped, work still running a moment after it has its worker killed and replaced."""
+        dropped, work still running a moment after it has its worker killed and replaced. `cost`
+        (estimated seconds) lets a short batch item use the worker kept for interactive work."""
         if self._closing:
             raise PoolClosed()
         loop = asyncio.get_running_loop()
-        item = _Item(fn, job, deadline, lane, loop.create_future())
+        item = _Item(fn, job, deadline, lane, loop.create_future(), cost)
         # Nobody may be left to read an abandoned item's outcome: mark it read.
         item.result.add_done_callback(lambda f: None if f.cancelled() else f.exception())
         self._queues[lane].append(item)
@@ -470,7 +499,11 @@ class WorkerPool:
                 if slot is None and not any(s.load == 0 for s in self._live()):
                     slot = self._pipe_for(lane)  # pipeline only when no worker is idle at all
                 elif slot is None and lane is Lane.BATCH:
-                    slot = self._pipe_for(lane)  # the idle one is kept for interactive work
+                    slot = self._pipe_for(lane)  # the idle one is kept for interactive work...
+                    if slot is None and _short(queue[0]):
+                        # ...except for an item short enough that a request arriving now would
+                        # barely notice waiting for it: small grids then use every worker.
+                        slot = next(s for s in self._live() if s.load == 0)
                 if slot is None:
                     break
                 self._submit(slot, queue.popleft())

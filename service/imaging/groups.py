@@ -120,10 +120,15 @@ _SECONDS_PER_MEGAPIXEL = {
 _DECODE_SECONDS_PER_MEGAPIXEL = 0.03
 
 
+def encode_seconds(output: PlannedOutput) -> float:
+    """A rough encode time for one output on one worker (the same table as estimate_seconds)."""
+    return _SECONDS_PER_MEGAPIXEL[output.format] * output.pixels / 1e6
+
+
 def estimate_seconds(
     source_pixels: int, groups: Sequence[DecodeGroup], outputs: Sequence[PlannedOutput], workers: int
 ) -> float:
     """Wall time of a batch on `workers` idle workers: the decodes, then the encodes spread evenly."""
     decode = _DECODE_SECONDS_PER_MEGAPIXEL * source_pixels / 1e6
-    encode = sum(_SECONDS_PER_MEGAPIXEL[o.format] * o.pixels / 1e6 for o in outputs)
+    encode = sum(encode_seconds(o) for o in outputs)
     return decode + encode / max(1, min(workers, len(outputs)))

@@ -189,6 +189,21 @@ def test_batch_items_leave_a_worker_to_interactive_requests() -> None:
     scenario(body)
 
 
+def test_short_batch_items_may_use_the_worker_kept_for_interactive_requests() -> None:
+    """Items estimated under SHORT_BATCH_ITEM_SECONDS spread over both workers (an interactive
+    request waits at most that long); the same items without an estimate keep to one worker."""
+
+    async def body(pool: WorkerPool) -> None:
+        short = [pool.run(sleep, 0.3, later(120), lane=Lane.BATCH, cost=0.1) for _ in range(6)]
+        spans: list[Span] = await asyncio.gather(*short)
+        assert len({s.pid for s in spans}) == 2
+        unknown = [pool.run(sleep, 0.3, later(120), lane=Lane.BATCH) for _ in range(6)]
+        spans = await asyncio.gather(*unknown)
+        assert len({s.pid for s in spans}) == 1
+
+    scenario(body)
+
+
 def test_a_batch_alone_uses_every_worker() -> None:
     async def body(pool: WorkerPool) -> None:
         spans: list[Span] = await asyncio.gather(*(pool.run(sleep, 2, later(120), lane=Lane.BATCH) for _ in range(2)))
