@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test system-tools bench bench-quick clean
+.PHONY: run test lint system-tools bench bench-quick clean
 
 # Runtime dependencies only: `make run` should not wait for the linters and browsers of the tests.
 $(VENV)/.run-deps: pyproject.toml
@@ -48,8 +48,17 @@ system-tools:
 	  fi; \
 	done
 
-test: $(VENV)/.test-deps system-tools
+test: $(VENV)/.test-deps system-tools lint
 	CHROMIUM=$(CHROMIUM) $(PY) -m pytest
+
+# Every Python file is held to `ruff check` and `ruff format --check`, and service/ to
+# `mypy --strict` (config in pyproject.toml), all at zero findings.
+LINT_PATHS ?= service bench tests reliability
+
+lint: $(VENV)/.test-deps
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/ruff format --check $(LINT_PATHS)
+	$(VENV)/bin/mypy service
 
 bench: $(VENV)/.test-deps
 	$(PY) -m bench compare
@@ -60,3 +69,30 @@ bench-quick: $(VENV)/.test-deps
 
 clean:
 	rm -rf $(VENV) test-output .pytest_cache
+
+# The container image as it ships (Dockerfile): built with docker when its daemon answers, else
+# with buildah + podman (and a debootstrap stand-in base when the registry cannot be reached, as
+# here), run, and checked from outside: /health, a conversion per format, non-root, jemalloc in
+# every process, no PM2 log files, SIGTERM mid-request -> answered and exit status 0; prints the
+# image size. Slow (minutes), so not part of `make test`; CI runs it with docker.
+IMAGE_TOOLS := buildah podman runc debootstrap
+
+.PHONY: image-test
+image-test: $(VENV)/.test-deps
+	@if ! docker info >/dev/null 2>&1; then \
+	  missing=""; for t in $(IMAGE_TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	  if [ -n "$$missing" ]; then \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	      echo "no docker daemon: installing$$missing"; \
+	      apt-get install -y --no-install-recommends $$missing >/dev/null 2>&1 || \
+	        { apt-get update >/dev/null 2>&1 && apt-get install -y --no-install-recommends $$missing >/dev/null; }; \
+	    else echo "make image-test needs docker, or: sudo apt-get install$$missing"; exit 1; fi; \
+	  fi; \
+	fi
+	$(PY) tests/deploy/imagetest.py
+# Issue 13's abuse scenarios against this tree, loopback only, each bounded (about 5 minutes in all).
+# Figures for an older tree: `git archive <commit> | tar -x -C /tmp/before` then
+# `$(PY) -m reliability --source /tmp/before --label before`. See RELIABILITY.md.
+.PHONY: reliability
+reliability: $(VENV)/.test-deps
+	RELIABILITY_HEAVY=1 timeout 1200 $(PY) -m reliability --label current

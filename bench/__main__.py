@@ -1,10 +1,11 @@
-"""python -m bench {compare,report,profile}: see BENCHMARKS.md.
+"""python -m bench {compare,report,profile,jobload}: see BENCHMARKS.md.
 
 compare   the ceiling, this service, the original Node/sharp stack and thumbor side by side on every
           cell: CPU per image (interleaved), throughput, bytes and score, the bytes-vs-score sweeps,
           1 vs 2 cores and the batch case (`make bench`; `--quick` for a short pass)
 report    re-render the markdown report and charts from a results.json
 profile   py-spy the service's server process under load on one cell
+jobload   /api/convert latency (p50, p99) unloaded vs while a 60-output AVIF job runs (issue 9)
 """
 
 from __future__ import annotations
@@ -89,6 +90,30 @@ def _compare(args: argparse.Namespace, argv: list[str]) -> int:
     return 0
 
 
+def _jobload_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from .jobload import OUT, Config
+
+    d = Config()
+    j = sub.add_parser("jobload", help="/api/convert latency unloaded vs while a 60-output AVIF job runs")
+    j.add_argument("--requests", type=int, default=d.requests, help="conversions per phase (one at a time)")
+    j.add_argument("--warmup", type=int, default=d.warmup, help="conversions before the first repeat, not kept")
+    j.add_argument("--repeats", type=int, default=d.repeats, help="interleaved (unloaded, loaded) pairs")
+    j.add_argument("--budget", type=float, default=d.budget_seconds, help="seconds after which no phase starts")
+    j.add_argument("--url", help="a running service instead of starting one (WORKERS=2, temporary STORAGE_DIR)")
+    j.add_argument("--out", type=Path, default=OUT)
+
+
+def _jobload(args: argparse.Namespace, argv: list[str]) -> int:
+    from .jobload import Config, run, table, write
+
+    config = Config(requests=args.requests, warmup=args.warmup, repeats=args.repeats, budget_seconds=args.budget)
+    results = run(config, "python -m bench " + " ".join(shlex.quote(a) for a in argv), url=args.url)
+    path = write(results, args.out)
+    print(table(results))
+    print(f"written to {path}")
+    return 0
+
+
 def _stop_cleanly_on_signals() -> None:
     """SIGTERM, and SIGINT even when a non-interactive shell started us in the background (it
     ignores SIGINT then), end the run through `finally`: the systems it started are stopped."""
@@ -117,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     pr.add_argument("--out", type=Path, default=RESULTS / "profile.md")
     r = sub.add_parser("report", help="re-render the report and charts from a results.json")
     r.add_argument("--results", type=Path, default=RESULTS / "results.json")
+    _jobload_parser(sub)
     args = parser.parse_args(argv)
 
     if args.command == "profile":
@@ -128,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         args.out.write_text(text + "\n")
         print(text)
         return 0
+    if args.command == "jobload":
+        return _jobload(args, argv)
     if args.command == "report":
         print(render(load_results(args.results), args.results.parent).read_text())
         return 0

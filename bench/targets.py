@@ -117,7 +117,8 @@ class Target:
 class ServiceTarget(Target):
     name = "service"
 
-    def __init__(self, url: str | None = None, workers: str = "auto") -> None:
+    def __init__(self, url: str | None = None, workers: str = "auto", env: dict[str, str] | None = None) -> None:
+        """`env`: more variables for the service (e.g. STORAGE_DIR), over the bench's own."""
         super().__init__(url)
         self.proc: subprocess.Popen[bytes] | None = None
         if self.started:
@@ -131,6 +132,7 @@ class ServiceTarget(Target):
                 # The bench measures conversion cost, not the deadline: a 4K AVIF on a machine
                 # shared with other work can pass API Gateway's 25 s, and the peers have no limit.
                 "REQUEST_DEADLINE_SECONDS": "600",
+                **(env or {}),
             }
             CACHE.mkdir(exist_ok=True)
             self.proc = subprocess.Popen(

@@ -1,4 +1,5 @@
-// Run by `pm2-runtime pm2/ecosystem.config.js`, the container's command (see the Dockerfile).
+// Run by `node pm2/runtime.js pm2/ecosystem.config.js` (pm2-runtime with a clean drain reported as
+// exit status 0), the container's command (see the Dockerfile).
 //
 // One service process in fork mode, never cluster mode: PM2's cluster mode shares a listening
 // socket between Node.js workers and does not apply to a Python program. Parallelism is the
@@ -7,9 +8,10 @@
 //
 // Shutdown, in order (ECS stop, Spot interruption or deployment):
 //   ECS sends SIGTERM -> tini (PID 1) -> pm2-runtime -> PM2 sends PM2_KILL_SIGNAL (SIGTERM, set in
-//   the Dockerfile) to the service -> /ready turns 503, in-flight requests finish within
-//   SHUTDOWN_TIMEOUT_SECONDS (90 s), the pool stops, the service exits 0.
-//   kill_timeout (100 s) is above the service's 90 s and below the task's stopTimeout (120 s), so
+//   the Dockerfile) to the service -> /ready turns 503 and the service keeps accepting for
+//   PRESTOP_SECONDS while the load balancer deregisters it, then in-flight requests finish within
+//   SHUTDOWN_TIMEOUT_SECONDS (90 s), the pool stops, the service exits 0, and so does the container.
+//   kill_timeout (110 s) is above the service's 10 s + 90 s and below the task's stopTimeout (120 s), so
 //   neither PM2 nor ECS SIGKILLs a draining process.
 // Why SIGTERM and not PM2's default SIGINT: while the app drains, pm2-runtime's auto-exit check
 // sees "0 apps online" and sends the kill signal a second time (~8 s later); a second SIGINT makes
@@ -36,7 +38,7 @@ module.exports = {
       // Exit status 2 = invalid settings (python -m service validates them first): restarting
       // cannot help, so stop at once and let the container exit.
       stop_exit_codes: [2],
-      kill_timeout: 100000,
+      kill_timeout: 110000,
       kill_retry_time: 1000, // how often PM2 logs "still alive" while the service drains
       // The service stops its own pool; a tree kill would signal the workers mid-job.
       treekill: false,
@@ -47,6 +49,11 @@ module.exports = {
       max_memory_restart: '2048M',
       merge_logs: true,
       time: false, // the service logs JSON lines with their own timestamps
+      // Logs go to the container's stdout only (pm2-runtime streams them there). PM2's default
+      // also writes every line to ~/.pm2/logs/*.log inside the container, unrotated: about 200
+      // bytes a request, gigabytes a day, until the task's disk fills.
+      out_file: '/dev/null',
+      error_file: '/dev/null',
     },
   ],
 };

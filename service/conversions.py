@@ -7,20 +7,37 @@ these calls and their results into responses. Nothing here touches pixels; worke
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
+import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import msgspec
 
 from . import metrics, transfer
-from .imaging.errors import OptionError, TargetUnreachable
-from .imaging.jobs import Converted, ConvertJob, Encoded, EncodeJob, Limits, Prepared, PrepareJob
+from .imaging.batchwork import run_decode_group, run_encode_file, run_probe
+from .imaging.errors import ErrorKind, ImageError, OptionError, TargetUnreachable
 from .imaging.formats import OutputFormat
+from .imaging.groups import DecodeGroup, PlannedOutput, estimate_seconds, plan_outputs
+from .imaging.jobs import (
+    Converted,
+    ConvertJob,
+    DecodedGroup,
+    DecodeGroupJob,
+    Encoded,
+    EncodeFileJob,
+    Limits,
+    Probed,
+    ProbeJob,
+    RasterTarget,
+)
 from .imaging.options import ConvertOptions
-from .imaging.worker import run_convert, run_encode, run_prepare
-from .pool import Ticket, WorkerPool
+from .imaging.worker import run_convert
+from .pool import Lane, Ticket, WorkerPool
 from .settings import Settings
 
 
@@ -31,15 +48,34 @@ class Engine:
 
     @property
     def limits(self) -> Limits:
-        return Limits(self.settings.max_input_pixels, self.settings.max_input_pixels)
+        return Limits(
+            self.settings.max_input_pixels, self.settings.max_output_pixels, self.settings.max_batch_output_pixels
+        )
+
+    @asynccontextmanager
+    async def admission(self, batch: bool = False) -> AsyncIterator[Ticket]:
+        """A request's place in the service, held for exactly the lifetime of the `async with`.
+        A synchronous batch also takes one of MAX_CONCURRENT_BATCHES places."""
+        ticket = self.pool.admit(batch)
+        try:
+            yield ticket
+        finally:
+            ticket.release()
+
+    async def probe(
+        self, data: bytes, deadline: float, lane: Lane = Lane.INTERACTIVE, *, validate: bool = False
+    ) -> Probed:
+        job = ProbeJob(data, self.limits, deadline, validate)
+        return await self.pool.run(run_probe, job, deadline, lane=lane)
 
     async def convert(self, data: bytes, options: ConvertOptions) -> Converted:
         with self.pool.admit(), count_search(options), transfer.shared(data) as blob:
             deadline = self.deadline_from_now()
             job = ConvertJob(b"" if blob else data, options, self.limits, deadline, blob)
             result = await self.pool.run(run_convert, job, deadline)
-        metrics.record_conversion(result.input_type, result.format, len(data), len(result.data),
-                                  result.decode_seconds, result.encode_seconds)
+        metrics.record_conversion(
+            result.input_type, result.format, len(data), len(result.data), result.decode_seconds, result.encode_seconds
+        )
         metrics.record_search(options.max_bytes, options.min_score, result.format, result.attempts)
         return result
 
@@ -67,6 +103,13 @@ class BatchPlan(msgspec.Struct, frozen=True):
         return len(self.widths) * len(self.qualities) * len(self.formats)
 
 
+class BatchRequest(msgspec.Struct, frozen=True):
+    """A validated batch (or job): the options every output shares and the grid to make."""
+
+    options: ConvertOptions
+    plan: BatchPlan
+
+
 def check_batch_size(plan: BatchPlan, limit: int) -> None:
     if plan.count > limit:
         raise OptionError(
@@ -76,85 +119,161 @@ def check_batch_size(plan: BatchPlan, limit: int) -> None:
         )
 
 
-class Batch:
-    """One upload, every width x quality x format. Decodes once at the largest width and scales
-    down for the others when the geometry allows it (width-only resizes), else once per width;
-    encodes all outputs in parallel across the pool, yielding them as they finish."""
+class BatchLayout(msgspec.Struct, frozen=True):
+    probed: Probed
+    groups: tuple[DecodeGroup, ...]
+    outputs: tuple[PlannedOutput, ...]
 
-    def __init__(self, engine: Engine, data: bytes, options: ConvertOptions, plan: BatchPlan) -> None:
+
+def layout_batch(probed: Probed, request: BatchRequest, max_groups: int) -> BatchLayout:
+    plan = request.plan
+    groups, outputs = plan_outputs(
+        probed.width,
+        probed.height,
+        probed.input_type,
+        request.options,
+        plan.widths,
+        plan.qualities,
+        plan.formats,
+        max_groups,
+    )
+    return BatchLayout(probed, groups, outputs)
+
+
+class Batch:
+    """One upload, every width x quality x format, in the request. The decode groups run in
+    parallel (groups.py), each writing its scaled rasters as files into a scratch directory; each
+    encode reads its raster file as soon as that group is done, so the server process never
+    holds pixels, only finished outputs on their way into the response. The admission ticket
+    lives exactly as long as `outputs()` runs."""
+
+    def __init__(self, engine: Engine, data: bytes, request: BatchRequest) -> None:
         self.engine = engine
         self.data = data
-        self.options = options
-        self.plan = plan
+        self.request = request
         self.deadline = engine.deadline_from_now()
-        self.ticket: Ticket = engine.pool.admit()
-        self.original: Prepared | None = None
+        self.layout: BatchLayout | None = None
 
-    def close(self) -> None:
-        self.ticket.release()
-
-    async def _prepare(self) -> list[Prepared]:
-        pool, limits = self.engine.pool, self.engine.limits
-        widths = sorted(set(self.plan.widths), key=lambda w: (w is not None, w or 0))
-        if self.options.height is None and self.options.fit != "cover":
-            # Width-only geometry: decode once at the largest size (None = original size, the
-            # largest), scale down to the others in that worker (measured 1.5-2.4x less work
-            # than one shrink-on-load decode per width).
-            largest = None if None in widths else max(w for w in widths if w is not None)
-            groups = [(largest, tuple(widths))]
-        else:
-            groups = [(w, (w,)) for w in widths]  # cover/height: each width is its own crop
-        jobs = [PrepareJob(self.data, msgspec.structs.replace(self.options, width=top), group, limits, self.deadline)
-                for top, group in groups]
-        results = await asyncio.gather(*(pool.run(run_prepare, j, self.deadline) for j in jobs))
-        for prepared in results:
-            metrics.DECODE_SECONDS.labels(prepared.input_type).observe(prepared.decode_seconds)
-        return list(results)
-
-    def _encode_jobs(self, prepared: list[Prepared]) -> list[tuple[int | None, EncodeJob]]:
-        jobs: list[tuple[int | None, EncodeJob]] = []
-        seen: set[tuple[int, int, int | None, str]] = set()
-        for p in prepared:
-            for key, raster in p.rasters.items():
-                width = None if key == -1 else key
-                for fmt in self.plan.formats:
-                    for quality in self.plan.qualities:
-                        out = (raster.width, raster.height, quality, fmt.value)
-                        if out in seen:  # widths past the original all give the original size
-                            continue
-                        seen.add(out)
-                        opts = msgspec.structs.replace(self.options, quality=quality, format=fmt.value)
-                        jobs.append((width, EncodeJob(raster, fmt.value, opts, self.deadline)))
-        # Largest first: the long encodes start early and the small ones fill in around them.
-        jobs.sort(key=lambda item: -(item[1].raster.width * item[1].raster.height))
-        return jobs
-
-    async def outputs(self) -> AsyncIterator[BatchOutput]:
-        """Yield outputs in completion order. Raises before the first yield on bad input."""
-        prepared = await self._prepare()
-        self.original = prepared[0]
-        pool = self.engine.pool
-        pending = {
-            asyncio.ensure_future(pool.run(run_encode, job, self.deadline)): width
-            for width, job in self._encode_jobs(prepared)
-        }
-        try:
-            while pending:
-                done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
-                    width = pending.pop(task)
-                    with count_search(self.options):
-                        encoded: Encoded = task.result()
-                    metrics.record_conversion(self.original.input_type, encoded.format, 0, len(encoded.data),
-                                              None, encoded.encode_seconds)
-                    metrics.record_search(self.options.max_bytes, self.options.min_score, encoded.format,
-                                          encoded.attempts)
-                    yield BatchOutput(width, encoded.width, encoded.height, encoded.quality, encoded.format,
-                                      encoded.data, encoded.score)
-        finally:
-            for task in pending:
-                task.cancel()
+    async def outputs(self) -> AsyncGenerator[BatchOutput, None]:
+        """Yield outputs in completion order. Raises before the first yield on bad input or on a
+        batch that cannot finish before the deadline (use a job for those)."""
+        engine = self.engine
+        async with engine.admission(batch=True), _scratch() as scratch:
+            probed = await engine.probe(self.data, self.deadline, Lane.BATCH)
+            layout = self.layout = layout_batch(probed, self.request, engine.pool.size)
+            _check_output_pixels(layout, engine.limits.max_batch_output_pixels)
+            self._refuse_if_too_slow(layout)
+            input_path = os.path.join(scratch, "input")
+            await asyncio.to_thread(_write, input_path, self.data)
+            async for out in self._run(layout, input_path, scratch):
+                yield out
         metrics.INPUT_BYTES.inc(len(self.data))
+
+    def _refuse_if_too_slow(self, layout: BatchLayout) -> None:
+        settings = self.engine.settings
+        seconds = estimate_seconds(
+            layout.probed.width * layout.probed.height, layout.groups, layout.outputs, self.engine.pool.size
+        )
+        if seconds > settings.request_deadline_seconds:
+            raise OptionError(
+                "widths",
+                f"a batch that finishes within the {settings.request_deadline_seconds:g} s request deadline; "
+                "submit larger grids as a job (POST /api/jobs)",
+                f"{len(layout.outputs)} outputs, about {seconds:.0f} s of work",
+            )
+
+    async def _run(self, layout: BatchLayout, input_path: str, scratch: str) -> AsyncGenerator[BatchOutput, None]:
+        pool, options, deadline = self.engine.pool, self.request.options, self.deadline
+        decodes: dict[asyncio.Future[Any], int] = {
+            asyncio.ensure_future(
+                pool.run(
+                    run_decode_group,
+                    DecodeGroupJob(
+                        input_path,
+                        msgspec.structs.replace(options, width=group.top),
+                        tuple(RasterTarget(w, _raster_path(scratch, i, w)) for w in _used_widths(layout, i)),
+                        self.engine.limits,
+                        deadline,
+                    ),
+                    deadline,
+                    lane=Lane.BATCH,
+                )
+            ): i
+            for i, group in enumerate(layout.groups)
+        }
+        encodes: dict[asyncio.Future[Any], PlannedOutput] = {}
+        try:
+            while decodes or encodes:
+                done, _ = await asyncio.wait([*decodes, *encodes], return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    if task in decodes:
+                        group = decodes.pop(task)
+                        decoded: DecodedGroup = task.result()
+                        metrics.DECODE_SECONDS.labels(decoded.input_type).observe(decoded.decode_seconds)
+                        for out in (o for o in layout.outputs if o.group == group):
+                            opts = msgspec.structs.replace(options, quality=out.quality, format=out.format.value)
+                            job = EncodeFileJob(
+                                _raster_path(scratch, group, out.requested_width), out.format.value, opts, deadline
+                            )
+                            encodes[
+                                asyncio.ensure_future(pool.run(run_encode_file, job, deadline, lane=Lane.BATCH))
+                            ] = out
+                        continue
+                    out = encodes.pop(task)
+                    with count_search(options):
+                        encoded: Encoded = task.result()
+                    metrics.record_conversion(
+                        layout.probed.input_type, encoded.format, 0, len(encoded.data), None, encoded.encode_seconds
+                    )
+                    metrics.record_search(options.max_bytes, options.min_score, encoded.format, encoded.attempts)
+                    yield BatchOutput(
+                        out.requested_width,
+                        encoded.width,
+                        encoded.height,
+                        encoded.quality,
+                        encoded.format,
+                        encoded.data,
+                        encoded.score,
+                    )
+        finally:
+            for pending in [*decodes, *encodes]:
+                pending.cancel()  # a client that left withdraws what has not started
+
+
+def _check_output_pixels(layout: BatchLayout, limit: int) -> None:
+    """MAX_BATCH_OUTPUT_PIXELS: the batch's outputs summed, refused from the plan before any decode."""
+    total = sum(o.pixels for o in layout.outputs)
+    if limit and total > limit:
+        raise ImageError(
+            ErrorKind.UNPROCESSABLE,
+            f"The batch's outputs add up to {total} pixels ({len(layout.outputs)} outputs), over the limit of "
+            f"{limit} pixels (MAX_BATCH_OUTPUT_PIXELS); ask for fewer or smaller outputs",
+            "widths",
+        )
+
+
+def _used_widths(layout: BatchLayout, group: int) -> tuple[int | None, ...]:
+    """The group's widths some output is made from (a width whose size repeats another's is not)."""
+    return tuple(dict.fromkeys(o.requested_width for o in layout.outputs if o.group == group))
+
+
+def _raster_path(scratch: str, group: int, width: int | None) -> str:
+    return os.path.join(scratch, f"g{group}-{'orig' if width is None else width}.v")
+
+
+def _write(path: str, data: bytes) -> None:
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+@asynccontextmanager
+async def _scratch() -> AsyncIterator[str]:
+    """A private directory for one batch's input and rasters, removed however the batch ends."""
+    path = await asyncio.to_thread(tempfile.mkdtemp, prefix="imageconv-batch-")
+    try:
+        yield path
+    finally:
+        await asyncio.shield(asyncio.to_thread(shutil.rmtree, path, True))
 
 
 def searched(options: ConvertOptions) -> bool:

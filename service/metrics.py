@@ -20,27 +20,34 @@ from prometheus_client import (
 )
 
 # `_created` series double the exposition and no dashboard or alert here reads them.
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]  # prometheus_client leaves it unannotated
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 25.0, 30.0)
 _WORK_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 HTTP_REQUESTS = Counter(
-    "imageconv_http_requests_total", "HTTP requests answered, by route, method and status.",
+    "imageconv_http_requests_total",
+    "HTTP requests answered, by route, method and status.",
     ["route", "method", "status"],
 )
 HTTP_DURATION = Histogram(
-    "imageconv_http_request_duration_seconds", "Time from request start to the last byte of the response.",
-    ["route", "method", "status"], buckets=_LATENCY_BUCKETS,
+    "imageconv_http_request_duration_seconds",
+    "Time from request start to the last byte of the response.",
+    ["route", "method", "status"],
+    buckets=_LATENCY_BUCKETS,
 )
 CONVERSIONS = Counter("imageconv_conversions_total", "Images encoded, by output format.", ["format"])
 DECODE_SECONDS = Histogram(
-    "imageconv_decode_duration_seconds", "Decode and resize time in a worker, by input format.",
-    ["format"], buckets=_WORK_BUCKETS,
+    "imageconv_decode_duration_seconds",
+    "Decode and resize time in a worker, by input format.",
+    ["format"],
+    buckets=_WORK_BUCKETS,
 )
 ENCODE_SECONDS = Histogram(
-    "imageconv_encode_duration_seconds", "Encode time in a worker, by output format.",
-    ["format"], buckets=_WORK_BUCKETS,
+    "imageconv_encode_duration_seconds",
+    "Encode time in a worker, by output format.",
+    ["format"],
+    buckets=_WORK_BUCKETS,
 )
 INPUT_BYTES = Counter("imageconv_input_bytes_total", "Bytes of images received.")
 OUTPUT_BYTES = Counter("imageconv_output_bytes_total", "Bytes of images produced, by output format.", ["format"])
@@ -53,7 +60,9 @@ POOL_SATURATION = Gauge(
 )
 REQUESTS_ADMITTED = Gauge("imageconv_requests_admitted", "Conversion requests inside the service (running or queued).")
 REJECTIONS = Counter(
-    "imageconv_rejections_total", "Requests refused, by reason.", ["reason"],
+    "imageconv_rejections_total",
+    "Requests refused, by reason.",
+    ["reason"],
 )
 WORKER_RESTARTS = Counter("imageconv_worker_restarts_total", "Worker processes replaced after dying.")
 
@@ -81,8 +90,14 @@ def bind_pool(pool: PoolView) -> None:
     REQUESTS_ADMITTED.set_function(lambda: pool.admitted)
 
 
-def record_conversion(input_type: str, output_format: str, bytes_in: int, bytes_out: int,
-                      decode_seconds: float | None, encode_seconds: float) -> None:
+def record_conversion(
+    input_type: str,
+    output_format: str,
+    bytes_in: int,
+    bytes_out: int,
+    decode_seconds: float | None,
+    encode_seconds: float,
+) -> None:
     CONVERSIONS.labels(output_format).inc()
     OUTPUT_BYTES.labels(output_format).inc(bytes_out)
     if bytes_in:
@@ -95,12 +110,16 @@ def record_conversion(input_type: str, output_format: str, bytes_in: int, bytes_
 def exposition() -> tuple[bytes, str]:
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
 
+
 # Targets (max_bytes / min_score): each search and every encode it made, so the cost is visible.
-TARGET_SEARCHES = Counter("imageconv_target_searches_total", "Quality searches for max_bytes or min_score, by target.",
-                          ["target"])
-TARGET_ENCODES = Counter("imageconv_target_search_encodes_total",
-                         "Encodes made by quality searches (every attempt), by target and output format.",
-                         ["target", "format"])
+TARGET_SEARCHES = Counter(
+    "imageconv_target_searches_total", "Quality searches for max_bytes or min_score, by target.", ["target"]
+)
+TARGET_ENCODES = Counter(
+    "imageconv_target_search_encodes_total",
+    "Encodes made by quality searches (every attempt), by target and output format.",
+    ["target", "format"],
+)
 
 
 def record_search(max_bytes: int | None, min_score: float | None, output_format: str, attempts: int) -> None:
@@ -110,3 +129,56 @@ def record_search(max_bytes: int | None, min_score: float | None, output_format:
     target = "min_score" if min_score is not None else "max_bytes"
     TARGET_SEARCHES.labels(target).inc()
     TARGET_ENCODES.labels(target, output_format).inc(attempts)
+
+
+# --- batch jobs on shared storage (issue 9) ----------------------------------------------------
+_JOB_BUCKETS = (1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0)
+JOB_STATUSES = ("queued", "running", "done", "failed")
+JOBS = Gauge("imageconv_jobs", "Jobs in shared storage by status, as this replica last saw them.", ["status"])
+for _status in JOB_STATUSES:
+    JOBS.labels(_status)
+JOB_ITEMS_PENDING = Gauge(
+    "imageconv_job_items_pending",
+    "Job items waiting to be claimed in shared storage (this replica's view): the backlog autoscaling reads.",
+)
+JOB_ITEMS_RUNNING = Gauge("imageconv_job_items_running", "Job items claimed by some replica and not yet finished.")
+JOB_ITEMS_HELD = Gauge("imageconv_job_items_held", "Job items this replica is working on.")
+JOB_ITEMS = Counter(
+    "imageconv_job_items_total", "Job items this replica finished, by kind and result.", ["kind", "result"]
+)
+JOB_ITEMS_RECLAIMED = Counter(
+    "imageconv_job_items_reclaimed_total",
+    "Job items this replica claimed again after their holder's lease lapsed.",
+)
+JOB_STORAGE_BYTES = Gauge("imageconv_job_storage_bytes", "Bytes held in STORAGE_DIR (last sweep).")
+JOB_DURATION = Histogram(
+    "imageconv_job_duration_seconds", "Submission to last output, per job (counted once).", buckets=_JOB_BUCKETS
+)
+
+# --- reliability (issue 13) -------------------------------------------------------------------
+WORKER_KILLS = Counter(
+    "imageconv_worker_kills_total",
+    "Workers killed and replaced by the pool's watchdog, by reason: deadline (a job ran past its "
+    "deadline), stopped (SIGSTOP or traced), died (gone while idle), abandoned (a cancelled job's item).",
+    ["reason"],
+)
+for _reason in ("deadline", "stopped", "died", "abandoned"):
+    WORKER_KILLS.labels(_reason)
+POOL_JOBS_MOVED = Counter(
+    "imageconv_pool_jobs_moved_total",
+    "Jobs taken back from a busy worker's pipe and run on a worker that became idle.",
+)
+HTTP_CONNECTIONS = Gauge("imageconv_http_connections", "Open client connections (idle keep-alive ones included).")
+CONNECTIONS_CLOSED = Counter(
+    "imageconv_http_connections_closed_total",
+    "Client connections the server closed, by reason: idle (keep-alive timeout), header_timeout, body_timeout, "
+    "headers_too_large, evicted_idle / evicted_head (room made at the connection limit), over_connection_limit.",
+    ["reason"],
+)
+
+
+def serve_on_port(port: int, host: str) -> None:
+    """/metrics on its own port (METRICS_PORT), off the public one: a thread of prometheus_client's."""
+    from prometheus_client import start_http_server
+
+    start_http_server(port, addr=host)

@@ -1,16 +1,41 @@
-"""The libvips process pool: sizing, bounded admission, deadlines and crash recovery.
+"""The libvips process pool: sizing, bounded admission, lanes, deadlines, runaway and crash recovery.
 
-Each worker is its own single-process executor (a "slot"). Dispatching to an idle slot ourselves,
-instead of handing every job to one shared ProcessPoolExecutor, gives three things the shared
-executor cannot: a job is only submitted when a worker is free, so "not started by its deadline"
-is decided here and such a job is never run late; a worker that dies breaks only its own slot, so
-only the job it held fails; and busy/waiting counts are exact for the saturation metric.
+Each worker is its own single-process executor (a "slot"). Dispatching to a slot ourselves, instead
+of handing every job to one shared ProcessPoolExecutor, gives what the shared executor cannot: a
+job is only submitted when a worker can take it, so "not started by its deadline" is decided here
+and such a job is never run late; a worker that dies breaks only its own slot, so only the job it
+held fails; busy/waiting counts are exact for the saturation metric; and work is ordered by lane.
+
+Lanes, highest priority first: INTERACTIVE (single conversions), BATCH (items of a synchronous
+batch), BACKGROUND (items of asynchronous jobs). Waiting interactive work is always dispatched
+before batch items, and batch items before background ones. When there are two workers or more:
+background items run only on a fully idle worker, on at most JOB_WORKER_SHARE of the workers, and
+never on the last worker free of batch/background work; batch items likewise always leave one worker
+to interactive work. A running job cannot be preempted, so only a worker kept free can promise a
+single conversion its turn within its own time (measured on a loaded 2-core machine: AVIF batch
+items of 20 s each held both workers and every single conversion waited 23 s). The price: a batch
+alone runs on WORKERS - 1 workers (`reserve_for_interactive=False` lifts it, for tests and tools).
+
+Pipelining: a second job may wait in a busy worker's pipe (so it never idles while the event loop
+turns a finished job around; measured ~28% idle with one job each), but only when no worker that
+could take it is idle, and never behind or as a background item. If a worker becomes idle while a
+job still waits in another worker's pipe, that job is taken back (see `imaging/claims.py`) and run
+on the idle worker: nothing waits behind another worker's long job while a worker is free.
+
+Runaway work: a job still running past its deadline (the client already has its 504) gets its
+worker killed and replaced, since an encoder inside libheif/libaom cannot be interrupted from
+libvips. A worker found stopped (SIGSTOP, state T in /proc) is killed and replaced as well. Until
+the replacement is warm the pool counts one worker fewer, so `/ready` and saturation stay honest.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import enum
+import itertools
 import logging
+import math
 import multiprocessing
 import os
 import time
@@ -21,17 +46,25 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from . import metrics
+from .imaging import claims
 from .imaging.jobs import LibvipsInfo
-from .imaging.worker import init_worker, libvips_info
+from .imaging.worker import libvips_info
 
 log = logging.getLogger("service.pool")
 T = TypeVar("T")
 
-# Jobs handed to one worker at a time: the one it runs and the next, already in its pipe, so the
-# worker never idles while the event loop turns a finished job around (measured: workers sat ~28%
-# idle with one job each). A queued job still checks its deadline when it starts, and if the
-# worker dies it is re-run elsewhere: only the job the worker was running fails.
+# Jobs handed to one worker at most: the one it runs and the next, already in its pipe.
 PIPELINE_DEPTH = 2
+# How often the watchdog looks for runaway and stopped workers.
+WATCHDOG_SECONDS = 0.25
+# A job running this long past its deadline has its worker killed: nobody waits for its answer.
+RUNAWAY_GRACE_SECONDS = 0.5
+
+
+class Lane(enum.Enum):
+    INTERACTIVE = "interactive"  # /api/convert, /api/process, /api/preview
+    BATCH = "batch"  # items of a synchronous /api/batch
+    BACKGROUND = "background"  # items of an asynchronous job (issue 9)
 
 
 class PoolError(Exception):
@@ -63,16 +96,80 @@ class PoolClosed(PoolError):
         super().__init__("The service is shutting down")
 
 
+class _Item:
+    """One call a caller waits for; it may be submitted more than once (taken back, re-run)."""
+
+    __slots__ = ("current", "deadline", "fn", "job", "lane", "result")
+
+    def __init__(
+        self, fn: Callable[[Any], Any], job: Any, deadline: float, lane: Lane, result: asyncio.Future[Any]
+    ) -> None:
+        self.fn = fn
+        self.job = job
+        self.deadline = deadline
+        self.lane = lane
+        self.result = result
+        self.current: _Submission | None = None
+
+
+class _Submission:
+    """One hand-over of an item to one worker."""
+
+    __slots__ = ("item", "seq", "slot", "withdrawn")
+
+    def __init__(self, item: _Item, seq: int, slot: _Slot) -> None:
+        self.item = item
+        self.seq = seq
+        self.slot = slot
+        self.withdrawn = False
+
+
 class _Slot:
-    """One worker process behind its own executor."""
+    """One worker process behind its own executor, with its claim board."""
 
     def __init__(self, context: multiprocessing.context.BaseContext, index: int) -> None:
         self.index = index
-        self.executor = ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=init_worker,
-                                            initargs=(os.getpid(),))
-        self.outstanding: list[Future[Any]] = []  # submission order: the first is the running one
+        self.board: Any = context.Array("q", [0, 0])  # STARTED, WITHDRAWN (see imaging/claims.py)
+        self.executor = ProcessPoolExecutor(
+            max_workers=1, mp_context=context, initializer=claims.init_slot, initargs=(os.getpid(), self.board)
+        )
+        self.outstanding: list[_Submission] = []  # submission order
+        self.ready = False  # warmed (pyvips imported and checked), and not condemned
+        self.condemned = False  # killed by the watchdog, replaced once its jobs are accounted for
         self.dead = False
-        self.crashed_head: Future[Any] | None = None
+
+    @property
+    def load(self) -> int:
+        return len(self.outstanding)
+
+    def lanes(self) -> set[Lane]:
+        return {s.item.lane for s in self.outstanding if not s.withdrawn}
+
+    def started_seq(self) -> int:
+        # A plain read of one aligned integer needs no lock (and a dead worker may hold it).
+        return int(self.board.get_obj()[claims.STARTED])
+
+    def running(self) -> _Submission | None:
+        started = self.started_seq()
+        for sub in self.outstanding:
+            if sub.seq == started:
+                return sub
+        return None
+
+    def withdraw(self, sub: _Submission) -> bool:
+        """Take back a submission the worker has not started; False when it has (or may have)."""
+        lock = self.board.get_lock()
+        if not lock.acquire(timeout=0.05):  # a worker stopped inside the lock: leave it to the watchdog
+            return False
+        try:
+            values = self.board.get_obj()
+            if values[claims.STARTED] >= sub.seq:
+                return False
+            values[claims.WITHDRAWN] = sub.seq
+        finally:
+            lock.release()
+        sub.withdrawn = True
+        return True
 
     def alive(self) -> bool:
         # _processes is private, but it is the only view of whether the worker still exists.
@@ -82,42 +179,83 @@ class _Slot:
     def pids(self) -> list[int]:
         return list((getattr(self.executor, "_processes", None) or {}).keys())
 
-    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
-        return self.executor.submit(fn, *args)
+    def kill(self) -> None:
+        for process in list((getattr(self.executor, "_processes", None) or {}).values()):
+            with contextlib.suppress(OSError, ValueError):
+                process.kill()
 
     def shutdown(self, wait: bool) -> None:
         self.executor.shutdown(wait=wait, cancel_futures=True)
 
 
+def _stopped(pid: int) -> bool:
+    """True when the process is stopped (SIGSTOP, or traced): it will never answer."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            state = stat.read().rsplit(b")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state in (b"T", b"t")
+
+
+def background_limit(workers: int, share: float) -> int:
+    """Workers that may run background items at once: ceil(share x workers), but never all of
+    them when there are two or more (one always stays with interactive work), and at least one."""
+    limit = max(1, math.ceil(share * workers - 1e-9))
+    return min(limit, workers - 1) if workers >= 2 else 1
+
+
 class WorkerPool:
-    def __init__(self, size: int, max_waiting: int, start_method: str = "forkserver") -> None:
+    def __init__(
+        self,
+        size: int,
+        max_waiting: int,
+        start_method: str = "forkserver",
+        *,
+        job_worker_share: float = 0.5,
+        reserve_for_interactive: bool = True,
+        max_batches: int = 0,
+    ) -> None:
         self.size = size
         self.max_waiting = max_waiting
+        self.background_limit = background_limit(size, job_worker_share)
+        self.reserve_for_interactive = reserve_for_interactive
         self._context = multiprocessing.get_context(start_method)
         if start_method == "forkserver":
             # Forked workers start from a server that already imported our (pyvips-free) modules.
-            self._context.set_forkserver_preload(["service.imaging.worker"])
+            self._context.set_forkserver_preload(["service.imaging.worker", "service.imaging.claims"])
         self._slots: list[_Slot] = []
-        self._idle: deque[_Slot] = deque()
-        self._waiters: deque[asyncio.Future[_Slot]] = deque()
+        self._queues: dict[Lane, deque[_Item]] = {lane: deque() for lane in Lane}
+        self._background_waiters: deque[asyncio.Future[None]] = deque()
+        self._seq = itertools.count(1)
         self._admitted = 0
-        self._busy = 0
+        # Batches admitted at once (0: no limit of their own). Each may hold up to
+        # MAX_BATCH_OUTPUT_PIXELS of rasters in memory, so this is what bounds their sum.
+        self.max_batches = max_batches
+        self._batches = 0
         self._closing = False
         self._restarting: set[asyncio.Task[None]] = set()
+        self._watchdog: asyncio.Task[None] | None = None
         self.info: LibvipsInfo | None = None
 
     # --- observability -------------------------------------------------------------------------
     @property
     def busy(self) -> int:
-        return self._busy
+        """Jobs handed to live workers (running, or next in a worker's pipe)."""
+        return sum(1 for s in self._slots if not s.dead for sub in s.outstanding if not sub.withdrawn)
 
     @property
     def waiting(self) -> int:
-        return sum(1 for w in self._waiters if not w.done())
+        return sum(len(q) for q in self._queues.values())
+
+    @property
+    def workers_ready(self) -> int:
+        """Workers able to take work now: a worker being replaced does not count."""
+        return sum(1 for s in self._slots if s.ready and not s.dead)
 
     @property
     def saturation(self) -> float:
-        return (self._busy + self.waiting) / self.size
+        return (self.busy + self.waiting) / max(1, self.workers_ready)
 
     @property
     def admitted(self) -> int:
@@ -130,7 +268,7 @@ class WorkerPool:
 
     @property
     def accepting(self) -> bool:
-        return not self._closing and self._admitted < self.capacity and bool(self._slots)
+        return not self._closing and self._admitted < self.capacity and self.workers_ready > 0
 
     def worker_pids(self) -> list[int]:
         return [pid for slot in self._slots for pid in slot.pids()]
@@ -139,12 +277,13 @@ class WorkerPool:
     async def start(self) -> LibvipsInfo:
         self._slots = [_Slot(self._context, i) for i in range(self.size)]
         # Warm every worker now (spawn + import pyvips) so the first requests do not pay for it.
-        infos = await asyncio.gather(*(asyncio.wrap_future(s.submit(libvips_info)) for s in self._slots))
-        for _ in range(PIPELINE_DEPTH):  # interleaved: the first jobs spread over every worker
-            self._idle.extend(self._slots)
+        infos = await asyncio.gather(*(asyncio.wrap_future(s.executor.submit(libvips_info)) for s in self._slots))
+        for slot in self._slots:
+            slot.ready = True
         self.info = infos[0]
         metrics.POOL_WORKERS.set(self.size)
         metrics.bind_pool(self)
+        self._watchdog = asyncio.get_running_loop().create_task(self._watch())
         return infos[0]
 
     async def close(self, grace: float = 5.0) -> None:
@@ -152,13 +291,19 @@ class WorkerPool:
         job still running belongs to a request already answered (a 504): it gets `grace` seconds,
         then its worker is killed rather than holding the process past PM2's and ECS's timeouts."""
         self._closing = True
-        for waiter in self._waiters:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+        for queue in self._queues.values():
+            while queue:
+                item = queue.popleft()
+                if not item.result.done():
+                    item.result.set_exception(PoolClosed())
+        for waiter in self._background_waiters:
             if not waiter.done():
                 waiter.set_exception(PoolClosed())
         for task in list(self._restarting):
             task.cancel()
         slots, self._slots = self._slots, []
-        self._idle.clear()
         processes = [p for s in slots for p in (getattr(s.executor, "_processes", None) or {}).values()]
         for slot in slots:
             slot.shutdown(wait=False)
@@ -178,84 +323,229 @@ class WorkerPool:
             log.warning("killed workers still running abandoned jobs at shutdown", extra={"workers": killed})
 
     # --- admission -----------------------------------------------------------------------------
-    def admit(self) -> "Ticket":
+    def refusal(self, batch: bool = False) -> PoolError | None:
+        """What admit() would raise now, if anything: lets the HTTP layer refuse a request before
+        reading its body."""
         if self._closing:
-            raise PoolClosed()
+            return PoolClosed()
         if self._admitted >= self.capacity:
             # Roughly how long the queue ahead takes to drain at a typical job time of ~0.2 s.
-            raise Overloaded(retry_after=max(1, round(self.capacity / self.size * 0.2)))
-        return Ticket(self)
+            return Overloaded(retry_after=max(1, round(self.capacity / self.size * 0.2)))
+        if batch and self.max_batches and self._batches >= self.max_batches:
+            return Overloaded(retry_after=5)  # a batch takes seconds, not a fraction of one
+        return None
+
+    def admit(self, batch: bool = False) -> Ticket:
+        """A place for one request; `batch=True` also counts it against MAX_CONCURRENT_BATCHES."""
+        refused = self.refusal(batch)
+        if refused is not None:
+            raise refused
+        return Ticket(self, batch)
 
     # --- running jobs --------------------------------------------------------------------------
-    async def run(self, fn: Callable[[Any], T], job: Any, deadline: float) -> T:
-        """Run fn(job) on a worker; raise DeadlineExceeded / WorkerCrashed / PoolClosed."""
-        while True:
-            slot = await self._acquire(deadline)
-            if slot.dead:  # a token of a worker already replaced
-                continue
-            if not slot.alive():  # died while idle: replace it and take another
-                self._replace(slot)
-                continue
-            try:
-                cfut = slot.submit(fn, job)
-            except (BrokenProcessPool, RuntimeError):
-                self._replace(slot)
-                continue
-            slot.outstanding.append(cfut)
-            self._busy += 1
-            fut = asyncio.wrap_future(cfut)
-            fut.add_done_callback(lambda f, s=slot, c=cfut: self._finished(s, c, f))
-            try:
-                return await asyncio.wait_for(asyncio.shield(fut), max(0.0, deadline - time.time()))
-            except asyncio.CancelledError:
-                cfut.cancel()  # its client left: withdraw the job if the worker has not taken it
-                raise
-            except TimeoutError:
-                # Still queued behind another job: it never started (and the worker will skip it).
-                started = bool(slot.outstanding) and slot.outstanding[0] is cfut
-                raise DeadlineExceeded(started=started) from None
-            except BrokenProcessPool:
-                if slot.crashed_head is cfut:
-                    raise WorkerCrashed() from None
-                # Only queued behind the job that killed the worker: it never ran, run it elsewhere.
+    async def run(self, fn: Callable[[Any], T], job: Any, deadline: float, *, lane: Lane = Lane.INTERACTIVE) -> T:
+        """Run fn(job) on a worker; raise DeadlineExceeded / WorkerCrashed / PoolClosed.
 
-    async def _acquire(self, deadline: float) -> _Slot:
+        `deadline` (time.time()) is when the caller stops waiting: work not started by then is
+        dropped, work still running a moment after it has its worker killed and replaced."""
         if self._closing:
             raise PoolClosed()
-        if self._idle:
-            return self._idle.popleft()
-        waiter: asyncio.Future[_Slot] = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
+        loop = asyncio.get_running_loop()
+        item = _Item(fn, job, deadline, lane, loop.create_future())
+        # Nobody may be left to read an abandoned item's outcome: mark it read.
+        item.result.add_done_callback(lambda f: None if f.cancelled() else f.exception())
+        self._queues[lane].append(item)
+        self._dispatch()
         try:
-            return await asyncio.wait_for(waiter, max(0.0, deadline - time.time()))
+            result: T = await asyncio.wait_for(asyncio.shield(item.result), max(0.0, deadline - time.time()))
+            return result
         except TimeoutError:
-            raise DeadlineExceeded(started=False) from None
-        finally:
-            try:
-                self._waiters.remove(waiter)
-            except ValueError:
-                pass
+            raise DeadlineExceeded(started=self._abandon(item)) from None
+        except asyncio.CancelledError:
+            # Its client left: withdraw the job if no worker has started it. A started background
+            # item (a deleted job's) has nobody left to want it, and nothing is pipelined behind
+            # it, so its worker is killed and replaced rather than kept busy for minutes.
+            started = self._abandon(item)
+            if started and lane is Lane.BACKGROUND and item.current is not None:
+                self._condemn(item.current.slot, "abandoned")
+            raise
 
-    def _release(self, slot: _Slot) -> None:
+    async def wait_background_slot(self) -> None:
+        """Return when a BACKGROUND item may start now: a worker is fully idle, no interactive or
+        batch work is waiting, and fewer than the background share of workers run background
+        items. Raises PoolClosed on shutdown."""
+        loop = asyncio.get_running_loop()
+        while True:
+            if self._closing:
+                raise PoolClosed()
+            if self._background_may_start():
+                return
+            waiter: asyncio.Future[None] = loop.create_future()
+            self._background_waiters.append(waiter)
+            try:
+                await waiter
+            finally:
+                with contextlib.suppress(ValueError):
+                    self._background_waiters.remove(waiter)
+
+    def _abandon(self, item: _Item) -> bool:
+        """The caller stops waiting for item. Returns whether a worker started it."""
+        queue = self._queues[item.lane]
+        if item in queue:
+            queue.remove(item)
+            return False
+        sub = item.current
+        if sub is None or sub.withdrawn:
+            return False
+        if sub.slot.withdraw(sub):
+            self._dispatch()  # its place in that pipe is free for someone else once it returns
+            return False
+        return True
+
+    # --- dispatching ---------------------------------------------------------------------------
+    def _live(self) -> list[_Slot]:
+        return [s for s in self._slots if s.ready and not s.dead]
+
+    def _non_interactive_slots(self) -> int:
+        return sum(1 for s in self._live() if s.lanes() - {Lane.INTERACTIVE})
+
+    def _reserve_for_interactive(self) -> bool:
+        return self.size >= 2 and self.reserve_for_interactive
+
+    def _background_slots(self) -> int:
+        running = sum(1 for s in self._live() if Lane.BACKGROUND in s.lanes())
+        return running + len(self._queues[Lane.BACKGROUND])
+
+    def _background_may_start(self) -> bool:
+        if self._closing or self._queues[Lane.INTERACTIVE] or self._queues[Lane.BATCH]:
+            return False
+        if not any(s.load == 0 for s in self._live()):
+            return False
+        if self._background_slots() >= self.background_limit:
+            return False
+        return self.size < 2 or self._non_interactive_slots() + 1 <= self.size - 1
+
+    def _idle_for(self, lane: Lane) -> _Slot | None:
+        """A fully idle worker this lane may take."""
+        idle = [s for s in self._live() if s.load == 0]
+        if not idle:
+            return None
+        if lane is Lane.BACKGROUND:
+            return idle[0] if self._background_may_start_on_idle() else None
+        if lane is Lane.BATCH and self._reserve_for_interactive() and self._non_interactive_slots() + 1 > self.size - 1:
+            return None
+        return idle[0]
+
+    def _background_may_start_on_idle(self) -> bool:
+        if self._queues[Lane.INTERACTIVE] or self._queues[Lane.BATCH]:
+            return False
+        running = sum(1 for s in self._live() if Lane.BACKGROUND in s.lanes())
+        if running >= self.background_limit:
+            return False
+        return self.size < 2 or self._non_interactive_slots() + 1 <= self.size - 1
+
+    def _pipe_for(self, lane: Lane) -> _Slot | None:
+        """A busy worker with room in its pipe, never behind background work; interactive work
+        prefers a worker running interactive work (likely to finish soon)."""
+        if lane is Lane.BACKGROUND:
+            return None
+        candidates = [s for s in self._live() if 0 < s.load < PIPELINE_DEPTH and Lane.BACKGROUND not in s.lanes()]
+        if lane is Lane.BATCH and self._reserve_for_interactive():
+            # Pipelining into a worker already doing batch work does not take one from interactive work.
+            candidates = [s for s in candidates if s.lanes() - {Lane.INTERACTIVE}] or (
+                candidates if self._non_interactive_slots() + 1 <= self.size - 1 else []
+            )
+        if not candidates:
+            return None
+        candidates.sort(key=lambda s: (s.lanes() != {Lane.INTERACTIVE}, s.index))
+        return candidates[0]
+
+    def _dispatch(self) -> None:
         if self._closing:
             return
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(slot)
-                return
-        self._idle.append(slot)
+        for lane in Lane:
+            queue = self._queues[lane]
+            while queue:
+                slot = self._idle_for(lane)
+                if slot is None and not any(s.load == 0 for s in self._live()):
+                    slot = self._pipe_for(lane)  # pipeline only when no worker is idle at all
+                elif slot is None and lane is Lane.BATCH:
+                    slot = self._pipe_for(lane)  # the idle one is kept for interactive work
+                if slot is None:
+                    break
+                self._submit(slot, queue.popleft())
+            if queue:
+                break  # lower lanes wait until this one is served
+        self._steal_back()
+        self._wake_background()
 
-    def _finished(self, slot: _Slot, cfut: Future[Any], fut: asyncio.Future[Any]) -> None:
-        self._busy -= 1
-        crashed = not fut.cancelled() and isinstance(fut.exception(), BrokenProcessPool)
+    def _steal_back(self) -> None:
+        """An idle worker takes over a job still waiting in another worker's pipe."""
+        while True:
+            queued = [
+                sub for s in self._live() for sub in s.outstanding if not sub.withdrawn and sub.seq > s.started_seq()
+            ]
+            for sub in queued:
+                target = self._idle_for(sub.item.lane)
+                if target is not None and sub.slot.withdraw(sub):
+                    self._submit(target, sub.item)
+                    metrics.POOL_JOBS_MOVED.inc()
+                    break
+            else:
+                return
+
+    def _wake_background(self) -> None:
+        if not self._background_waiters or not self._background_may_start():
+            return
+        free = sum(1 for s in self._live() if s.load == 0)
+        room = min(free, self.background_limit - self._background_slots())
+        for waiter in list(self._background_waiters):
+            if room <= 0:
+                break
+            if not waiter.done():
+                waiter.set_result(None)
+                room -= 1
+
+    def _submit(self, slot: _Slot, item: _Item) -> None:
+        sub = _Submission(item, next(self._seq), slot)
+        try:
+            cfut = slot.executor.submit(claims.run_claimed, sub.seq, item.fn, item.job)
+        except (BrokenProcessPool, RuntimeError):
+            self._queues[item.lane].appendleft(item)
+            self._replace(slot)
+            return
+        item.current = sub
+        slot.outstanding.append(sub)
+        asyncio.wrap_future(cfut).add_done_callback(lambda f: self._finished(sub, cfut, f))
+
+    def _finished(self, sub: _Submission, cfut: Future[Any], wrapped: asyncio.Future[Any]) -> None:
+        if not wrapped.cancelled():
+            wrapped.exception()  # read here; the outcome is passed on from cfut below
+        slot, item = sub.slot, sub.item
+        crashed = not cfut.cancelled() and isinstance(cfut.exception(), BrokenProcessPool)
+        started = slot.started_seq() >= sub.seq
+        if sub in slot.outstanding:
+            slot.outstanding.remove(sub)
         if crashed and not slot.dead:
-            slot.crashed_head = slot.outstanding[0] if slot.outstanding else cfut
             log.warning("worker died during a job; replacing it", extra={"slot": slot.index})
             self._replace(slot)
-        slot.outstanding.remove(cfut)
-        if not slot.dead:
-            self._release(slot)
+        elif slot.condemned and not slot.outstanding:
+            self._replace(slot)  # its last job finished just before the kill landed
+        if sub.withdrawn or item.current is not sub or item.result.done():
+            pass  # taken back (and run elsewhere) or abandoned: nobody waits for this answer
+        elif crashed and not started:
+            # Only queued behind the job that killed the worker: it never ran, run it elsewhere.
+            item.current = None
+            self._queues[item.lane].appendleft(item)
+        elif crashed:
+            item.result.set_exception(WorkerCrashed())
+        elif cfut.cancelled():
+            item.result.set_exception(PoolClosed())
+        elif cfut.exception() is not None:
+            item.result.set_exception(cfut.exception())  # type: ignore[arg-type]
+        else:
+            item.result.set_result(cfut.result())
+        self._dispatch()
 
     def _replace(self, dead: _Slot) -> None:
         if dead.dead:
@@ -264,6 +554,7 @@ class WorkerPool:
         if self._closing:
             return
         metrics.WORKER_RESTARTS.inc()
+        dead.kill()
         dead.shutdown(wait=False)
         fresh = _Slot(self._context, dead.index)
         self._slots = [fresh if s is dead else s for s in self._slots]
@@ -275,9 +566,9 @@ class WorkerPool:
         delay = 0.1
         while not self._closing:
             try:
-                await asyncio.wrap_future(slot.submit(libvips_info))
-                for _ in range(PIPELINE_DEPTH):
-                    self._release(slot)
+                await asyncio.wrap_future(slot.executor.submit(libvips_info))
+                slot.ready = True
+                self._dispatch()
                 return
             except (BrokenProcessPool, RuntimeError, OSError):
                 log.error("replacement worker failed to start; retrying", extra={"retry_in_s": delay})
@@ -288,21 +579,63 @@ class WorkerPool:
                 self._slots = [replacement if s is slot else s for s in self._slots]
                 slot = replacement
 
+    # --- watchdog ------------------------------------------------------------------------------
+    async def _watch(self) -> None:
+        while not self._closing:
+            await asyncio.sleep(WATCHDOG_SECONDS)
+            try:
+                self.check_workers()
+            except Exception:  # the watchdog must outlive any surprise
+                log.exception("worker watchdog failed")
+
+    def check_workers(self) -> None:
+        """Kill and replace workers that run past a deadline, are stopped, or died while idle."""
+        now = time.time()
+        for slot in list(self._slots):
+            if slot.dead or not slot.ready:
+                continue
+            reason = None
+            if not slot.alive():
+                reason = "died"
+            elif any(_stopped(pid) for pid in slot.pids()):
+                reason = "stopped"
+            else:
+                running = slot.running()
+                if running is not None and now > running.item.deadline + RUNAWAY_GRACE_SECONDS:
+                    reason = "deadline"
+            if reason is not None:
+                self._condemn(slot, reason)
+
+    def _condemn(self, slot: _Slot, reason: str) -> None:
+        if slot.dead or slot.condemned:
+            return
+        slot.ready = False  # takes no more work; replaced once its jobs have failed over
+        slot.condemned = True
+        log.warning("replacing a worker", extra={"slot": slot.index, "reason": reason})
+        metrics.WORKER_KILLS.labels(reason).inc()
+        if reason != "died":
+            slot.kill()  # its jobs fail with BrokenProcessPool; _finished re-runs queued ones
+        if not slot.outstanding:
+            self._replace(slot)
+
 
 class Ticket:
     """A request's place in the service, held while it is being handled."""
 
-    def __init__(self, pool: WorkerPool) -> None:
+    def __init__(self, pool: WorkerPool, batch: bool = False) -> None:
         self._pool = pool
+        self._batch = batch
         pool._admitted += 1
+        pool._batches += batch
         self._held = True
 
     def release(self) -> None:
         if self._held:
             self._held = False
             self._pool._admitted -= 1
+            self._pool._batches -= self._batch
 
-    def __enter__(self) -> "Ticket":
+    def __enter__(self) -> Ticket:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
+from typing import Any
 
 import msgspec
 from litestar import Request, Response, post
 from litestar.response import Stream
 
-from ..conversions import Batch, BatchOutput, BatchPlan, Engine, check_batch_size, dedupe, output_name
+from ..conversions import Batch, BatchOutput, BatchPlan, BatchRequest, Engine, check_batch_size, dedupe, output_name
 from ..imaging.errors import OptionError
 from ..imaging.formats import OutputFormat
-from ..imaging.options import ConvertOptions, parse_options
+from ..imaging.options import parse_int, parse_options
+from ..settings import Settings
+from .disconnect import unless_client_leaves
 from .disposition import content_disposition
 from .inputs import Upload, list_values, read_upload
 from .zipstream import ZipStream
@@ -60,11 +64,8 @@ def _int_list(upload: Upload, name: str, single: str, lo: int, hi: int) -> tuple
         return (None,) if value is None else ()
     values: list[int] = []
     for item in raw:
-        try:
-            number = int(item)
-        except ValueError:
-            raise OptionError(name, f"a comma-separated list of integers between {lo} and {hi}", item) from None
-        if not lo <= number <= hi:
+        number = parse_int(item)  # ASCII digits only, as every number the service reads
+        if number is None or not lo <= number <= hi:
             raise OptionError(name, f"a comma-separated list of integers between {lo} and {hi}", item)
         values.append(number)
     return dedupe(values)
@@ -80,75 +81,95 @@ def _formats(upload: Upload) -> tuple[OutputFormat, ...] | None:
     return tuple(dict.fromkeys(formats)) or None
 
 
-def _parse(upload: Upload, engine: Engine) -> tuple[ConvertOptions, BatchPlan, str]:
+def _response_kind(upload: Upload) -> str:
     response = upload.fields.get("response", "zip").lower()
     if response not in ("zip", "json"):
         raise OptionError("response", "one of zip, json", upload.fields["response"])
-    fields = {k: v for k, v in upload.fields.items() if k not in _LIST_PARAMS}
+    return response
+
+
+def parse_batch_request(
+    upload: Upload, settings: Settings, limit: int, list_params: tuple[str, ...] = _LIST_PARAMS
+) -> BatchRequest:
+    """The batch's parameters (also a job's: POST /api/jobs takes the same upload and options)."""
+    fields = {k: v for k, v in upload.fields.items() if k not in list_params}
     if fields.get("format", "").lower() == "auto":
         raise OptionError("format", "an explicit format in a batch (jpeg, png, webp, avif, tiff)", fields["format"])
     formats = _formats(upload)
-    options = parse_options(fields, formats=formats, extra=_LIST_PARAMS,
-                            max_dimension=engine.settings.max_output_dimension)
-    max_dim = engine.settings.max_output_dimension
+    options = parse_options(fields, formats=formats, extra=list_params, max_dimension=settings.max_output_dimension)
+    max_dim = settings.max_output_dimension
     plan = BatchPlan(
         widths=_int_list(upload, "widths", "width", 1, max_dim) or (options.width,),
         qualities=_int_list(upload, "qualities", "quality", 1, 100) or (options.quality,),
         formats=formats or (OutputFormat(options.format),),
     )
-    check_batch_size(plan, engine.settings.max_batch_outputs)
-    return options, plan, response
+    check_batch_size(plan, limit)
+    return BatchRequest(options, plan)
 
 
 def _name(stem: str, out: BatchOutput) -> str:
     return output_name(stem, out.width, out.height, out.quality, OutputFormat(out.format))
 
 
-@post("/api/batch", summary="Convert one image to many widths x qualities", description=DESCRIPTION,
-      tags=["convert"], status_code=200)
-async def batch(request: Request) -> Response[BatchManifest] | Stream:
+@post(
+    "/api/batch",
+    summary="Convert one image to many widths x qualities",
+    description=DESCRIPTION,
+    tags=["convert"],
+    status_code=200,
+)
+async def batch(request: Request[Any, Any, Any]) -> Response[BatchManifest] | Stream:
     engine: Engine = request.app.state.engine
     upload = await read_upload(request)
-    options, plan, response = _parse(upload, engine)
-    job = Batch(engine, upload.data, options, plan)
+    response = _response_kind(upload)
+    job = Batch(engine, upload.data, parse_batch_request(upload, engine.settings, engine.settings.max_batch_outputs))
     outputs = job.outputs()
-    try:
-        # Wait for the first output before answering: bad input then still gets a JSON 4xx.
-        first = await outputs.__anext__()
-    except BaseException:
-        job.close()
-        raise
+    # Wait for the first output before answering: bad input, or a grid too large to finish in
+    # time, then still gets a JSON 4xx. A client that leaves meanwhile withdraws the batch.
+    first = await unless_client_leaves(request, anext(outputs))
     if response == "json":
-        try:
-            items = [first] + [out async for out in outputs]
-        finally:
-            job.close()
-        assert job.original is not None
-        original = OriginalInfo(job.original.input_width, job.original.input_height, len(upload.data),
-                                job.original.input_type)
+        items = [first, *await unless_client_leaves(request, _rest(outputs))]
+        assert job.layout is not None
+        probed = job.layout.probed
+        original = OriginalInfo(probed.width, probed.height, len(upload.data), probed.input_type)
         return Response(BatchManifest(original, [_item(upload.stem, out) for out in items]))
-    return Stream(_zip(upload.stem, first, outputs, job), media_type="application/zip",
-                  headers={"Content-Disposition": content_disposition("attachment", f"{upload.stem}_batch.zip")})
+    return Stream(
+        _zip(upload.stem, first, outputs),
+        media_type="application/zip",
+        headers={"Content-Disposition": content_disposition("attachment", f"{upload.stem}_batch.zip")},
+    )
+
+
+async def _rest(outputs: AsyncGenerator[BatchOutput, None]) -> list[BatchOutput]:
+    return [out async for out in outputs]
 
 
 def _item(stem: str, out: BatchOutput) -> BatchItem:
     mime = OutputFormat(out.format).mime
     encoded = base64.b64encode(out.data).decode()
-    return BatchItem(_name(stem, out), out.width, out.height, out.quality, out.format, len(out.data),
-                     f"data:{mime};base64,{encoded}", out.requested_width, out.score)
+    return BatchItem(
+        _name(stem, out),
+        out.width,
+        out.height,
+        out.quality,
+        out.format,
+        len(out.data),
+        f"data:{mime};base64,{encoded}",
+        out.requested_width,
+        out.score,
+    )
 
 
-async def _zip(stem: str, first: BatchOutput, rest: AsyncIterator[BatchOutput], job: Batch) -> AsyncIterator[bytes]:
+async def _zip(stem: str, first: BatchOutput, rest: AsyncGenerator[BatchOutput, None]) -> AsyncIterator[bytes]:
     archive = ZipStream()
-    try:
-        yield archive.add(_name(stem, first), first.data)
-        async for out in rest:
-            yield archive.add(_name(stem, out), out.data)
+    async with aclosing(rest):  # however the stream ends, the batch (and its ticket) ends with it
+        try:
+            yield archive.add(_name(stem, first), first.data)
+            async for out in rest:
+                yield archive.add(_name(stem, out), out.data)
+        except Exception:
+            # Headers are gone: never finish the archive (no central directory, no last chunk),
+            # so every client sees a failed transfer instead of a ZIP that looks complete.
+            log.exception("batch failed after streaming began; aborting the response")
+            raise
         yield archive.finish()
-    except Exception:
-        # Headers are gone; the only honest signal left is to cut the stream short.
-        log.exception("batch failed after streaming began")
-        raise
-    finally:
-        job.close()
-

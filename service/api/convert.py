@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Request, Response, post
 
 from ..conversions import Engine, output_name, searched
 from ..imaging.formats import OutputFormat
 from ..imaging.options import accepted_formats, parse_options
-from .disposition import content_disposition
 from .disconnect import unless_client_leaves
+from .disposition import content_disposition
 from .inputs import read_upload
+from .openapi import UPLOAD_ERRORS, route_doc
 
 DESCRIPTION = (
     "Converts one image. Send it as the raw body (Content-Type image/*) or as the multipart field "
@@ -20,8 +23,15 @@ DESCRIPTION = (
 )
 
 
-@post("/api/convert", summary="Convert one image", description=DESCRIPTION, tags=["convert"], status_code=200)
-async def convert(request: Request) -> Response[bytes]:
+@post(
+    "/api/convert",
+    summary="Convert one image",
+    description=DESCRIPTION,
+    tags=["convert"],
+    status_code=200,
+    opt=route_doc(options="convert", success="image", errors=UPLOAD_ERRORS, operation_id="convert"),
+)
+async def convert(request: Request[Any, Any, Any]) -> Response[bytes]:
     engine: Engine = request.app.state.engine
     upload = await read_upload(request)
     options = parse_options(

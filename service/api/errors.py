@@ -7,17 +7,21 @@ and counts them by reason in the rejections metric.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import msgspec
 from litestar import Request, Response
-from litestar.exceptions import HTTPException
+from litestar.exceptions import ClientException, HTTPException, InternalServerException
 
 from .. import metrics
 from ..imaging.errors import ErrorKind, ImageError, OptionError
+from ..jobs.errors import JobError
 from ..pool import DeadlineExceeded, Overloaded, PoolClosed, PoolError, WorkerCrashed
 from .disconnect import ClientGone
+from .inputs import TooManyParts
 
 log = logging.getLogger("service.api")
+MULTIPART_PART_LIMIT = 1000  # Litestar's default multipart_form_part_limit
 
 
 class ErrorBody(msgspec.Struct, omit_defaults=True):
@@ -56,6 +60,8 @@ _KIND_STATUS = {
 
 
 def classify(exc: Exception) -> Failure:
+    if isinstance(exc, JobError):
+        return Failure(exc.status, exc.code, str(exc), exc.reason, retry_after=exc.retry_after)
     if isinstance(exc, OptionError):
         return Failure(400, exc.kind.value, exc.message, "bad_input", exc.field, exc.allowed, str(exc.received))
     if isinstance(exc, ImageError):
@@ -76,26 +82,50 @@ def classify(exc: Exception) -> Failure:
         return Failure(503, "shutting_down", str(exc), "shutdown", retry_after=1)
     if isinstance(exc, PoolError):
         return Failure(503, "unavailable", str(exc), "overload", retry_after=1)
+    if isinstance(exc, InternalServerException) and "disconnected" in str(exc.detail):
+        # Litestar's word for an upload the client abandoned midway: theirs, not a server error.
+        return Failure(499, "client_closed_request", "The client closed the connection", "client_gone")
+    if isinstance(exc, TooManyParts) or (
+        isinstance(exc, ClientException) and str(exc.detail) == "Request Entity Too Large"
+    ):
+        # Our multipart reader's part limit, or Litestar's own (multipart_form_part_limit).
+        return Failure(
+            413,
+            "too_many_parts",
+            f"The multipart form has more than {MULTIPART_PART_LIMIT} parts",
+            "too_large",
+            "image",
+        )
     if isinstance(exc, HTTPException):
         status = exc.status_code
-        reason = "too_large" if status == 413 else ("bad_input" if 400 <= status < 500 and status not in (404, 405) else None)
+        client_fault = 400 <= status < 500 and status not in (404, 405)
+        label: str | None = "too_large" if status == 413 else ("bad_input" if client_fault else None)
         message = str(exc.detail)
-        field = None
+        field: str | None = None
         if status == 413:
             message = "The upload is larger than the configured limit (MAX_UPLOAD_BYTES)"
             field = "image"
-        return Failure(status, _http_code(status), message, reason, field)
+        return Failure(status, _http_code(status), message, label, field)
     log.exception("unexpected error", exc_info=exc)
     return Failure(500, "internal_error", "Internal error; it has been logged", None)
 
 
 def _http_code(status: int) -> str:
-    return {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
-            415: "unsupported_media", 429: "too_many_requests"}.get(status, "http_error")
+    return {
+        400: "bad_request",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "payload_too_large",
+        415: "unsupported_media",
+        429: "too_many_requests",
+    }.get(status, "http_error")
 
 
-def _headers(failure: Failure) -> dict[str, str]:
-    return {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+def _headers(failure: Failure, exc: Exception | None = None) -> dict[str, str]:
+    headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+    if isinstance(exc, HTTPException) and exc.headers and failure.status == 405:
+        headers["Allow"] = exc.headers.get("allow") or exc.headers.get("Allow", "")  # which methods the path takes
+    return headers
 
 
 def _count(failure: Failure) -> None:
@@ -103,11 +133,11 @@ def _count(failure: Failure) -> None:
         metrics.REJECTIONS.labels(failure.reason).inc()
 
 
-def json_error_handler(_: Request, exc: Exception) -> Response[ErrorResponse]:
+def json_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[ErrorResponse]:
     failure = classify(exc)
     _count(failure)
     body = ErrorBody(failure.status, failure.code, failure.message, failure.field, failure.allowed, failure.received)
-    return Response(ErrorResponse(body), status_code=failure.status, headers=_headers(failure))
+    return Response(ErrorResponse(body), status_code=failure.status, headers=_headers(failure, exc))
 
 
 class SeedError(msgspec.Struct):
@@ -115,8 +145,8 @@ class SeedError(msgspec.Struct):
     error: str
 
 
-def seed_error_handler(_: Request, exc: Exception) -> Response[SeedError]:
+def seed_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[SeedError]:
     """The original service's error shape, with a truthful status instead of its blanket 500."""
     failure = classify(exc)
     _count(failure)
-    return Response(SeedError(False, failure.message), status_code=failure.status, headers=_headers(failure))
+    return Response(SeedError(False, failure.message), status_code=failure.status, headers=_headers(failure, exc))

@@ -1,19 +1,37 @@
 """Reading an upload and its options from a request: raw image body or multipart `image` field,
-options from the query string and (for multipart) form fields."""
+options from the query string and (for multipart) form fields.
+
+Multipart is parsed here, with the same parser Litestar uses (`multipart`), rather than through
+`request.form()`: a text field that is not valid text in its charset, names an unknown charset,
+or an image sent as a text field would otherwise surface as a UnicodeDecodeError (a 500). Here
+each is a 400 naming the field. The file stays in memory (the body limit bounds it).
+"""
 
 from __future__ import annotations
 
+import codecs
 import re
+from collections.abc import AsyncIterator
+from typing import Any
 
 import msgspec
 from litestar import Request
 from litestar.exceptions import ClientException
+from multipart import MultipartSegment, ParserError, ParserLimitReached, PushMultipartParser
 
-from ..imaging.errors import ErrorKind, ImageError, OptionError
-from .multipart import read_form
+from ..imaging.errors import ErrorKind, ImageError, OptionError, echo
+
+
+class TooManyParts(ClientException):
+    """A form past MAX_PARTS: refused as too large (413), with the limit in the message."""
+
+    status_code = 413
+
 
 _SAFE_STEM = re.compile(r"[^\w.-]+")  # \w: letters and digits of any script
 RAW_TYPES = ("image/", "application/octet-stream")
+MAX_PARTS = 1000  # form fields and files in one multipart body
+IMAGE_FIELD = "image"
 
 
 class Upload(msgspec.Struct, frozen=True):
@@ -37,27 +55,119 @@ def _add(lists: dict[str, list[str]], key: str, value: str) -> None:
     lists.setdefault(key, []).append(value)
 
 
-async def read_upload(request: Request) -> Upload:
+class _File(msgspec.Struct):
+    filename: str
+    data: bytes
+
+
+def decode_field(name: str, raw: bytes, charset: str | None) -> str:
+    """A multipart text field as text, or a 400 that says what is wrong with it."""
+    encoding = charset or "utf-8"
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ImageError(
+            ErrorKind.INVALID_OPTION,
+            f"The multipart field {echo(name)!r} names an unknown charset {echo(encoding)!r}; send text fields "
+            "as UTF-8",
+            echo(name),
+        ) from None
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError:
+        if name == IMAGE_FIELD:
+            raise _image_as_text() from None
+        raise ImageError(
+            ErrorKind.INVALID_OPTION,
+            f"The multipart field {echo(name)!r} is not valid {encoding} text; send option values as UTF-8 text",
+            echo(name),
+        ) from None
+
+
+def _image_as_text() -> ImageError:
+    return ImageError(
+        ErrorKind.INVALID_OPTION,
+        f"The field '{IMAGE_FIELD}' was sent as a text field; send it as a file (a part with a filename, "
+        f"e.g. curl -F {IMAGE_FIELD}=@photo.jpg)",
+        IMAGE_FIELD,
+    )
+
+
+async def read_multipart(request: Request[Any, Any, Any]) -> tuple[list[tuple[str, str]], list[tuple[str, _File]]]:
+    """Every text field (decoded) and every file part of a multipart body, in order."""
+    content_type = request.headers.get("content-type") or ""
+    boundary = _boundary(content_type)
+    texts: list[tuple[str, str]] = []
+    files: list[tuple[str, _File]] = []
+    segment: MultipartSegment | None = None
+    buffer = bytearray()
+    try:
+        with PushMultipartParser(boundary.encode("latin-1"), max_segment_count=MAX_PARTS) as parser:
+            async for chunk in _with_end(request):
+                for part in parser.parse(chunk):
+                    if isinstance(part, MultipartSegment):
+                        segment, buffer = part, bytearray()
+                    elif part:
+                        buffer.extend(part)
+                    elif segment is not None:  # end of this part
+                        name = segment.name or ""
+                        if segment.filename is not None:
+                            files.append((name, _File(segment.filename, bytes(buffer))))
+                        else:
+                            texts.append((name, decode_field(name, bytes(buffer), segment.charset)))
+                        segment = None
+                if parser.closed:
+                    break
+    except ParserLimitReached:
+        raise TooManyParts(f"The multipart form has more than {MAX_PARTS} parts") from None
+    except ParserError as exc:
+        reason = exc.args[0] if exc.args and isinstance(exc.args[0], str) else "malformed body"
+        if "decode" in reason:
+            reason += " (part headers must be UTF-8)"
+        raise ClientException(f"Invalid multipart/form-data: {echo(reason)}") from None
+    return texts, files
+
+
+async def _with_end(request: Request[Any, Any, Any]) -> AsyncIterator[bytes]:
+    """The body's chunks, then b"": the parser's end-of-input signal (so a cut body is an error)."""
+    async for chunk in request.stream():
+        if chunk:
+            yield chunk
+    yield b""
+
+
+def _boundary(content_type: str) -> str:
+    match = re.search(r'boundary=(?:"([^"]+)"|([^\s;]+))', content_type, re.IGNORECASE)
+    if match is None:
+        raise ClientException("multipart/form-data without a boundary parameter")
+    boundary = match.group(1) or match.group(2)
+    if not boundary.isascii():
+        raise ClientException("The multipart boundary must be ASCII")
+    return boundary
+
+
+async def read_upload(request: Request[Any, Any, Any]) -> Upload:
     lists: dict[str, list[str]] = {}
     for key, value in request.query_params.multi_items():
         _add(lists, key, value)
     content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     stem = "image"
+    data: bytes | None = None
     if content_type == "multipart/form-data":
-        boundary = request.content_type[1].get("boundary")
-        if not boundary:
-            raise ClientException("multipart boundary missing in Content-Type")
-        form = await read_form(request.stream(), boundary.encode())
-        data: bytes | None = None
-        for part in form.files:
-            if part.name != "image":
-                raise OptionError(part.name, "files only in the field 'image'", part.filename)
-            data = part.data
-            stem = safe_stem(part.filename)
-        for key, value in form.fields:
-            _add(lists, key, value)
+        texts, files = await read_multipart(request)
+        for key, file in files:
+            if key != IMAGE_FIELD:
+                raise OptionError(key, f"files only in the field '{IMAGE_FIELD}'", file.filename)
+            data = file.data
+            stem = safe_stem(file.filename)
+        for key, text in texts:
+            if key == IMAGE_FIELD:
+                raise _image_as_text()
+            _add(lists, key, text)
         if data is None:
-            raise ImageError(ErrorKind.UNSUPPORTED_MEDIA, "The multipart form has no file in the field 'image'", "image")
+            raise ImageError(
+                ErrorKind.UNSUPPORTED_MEDIA, f"The multipart form has no file in the field '{IMAGE_FIELD}'", IMAGE_FIELD
+            )
     elif content_type.startswith(RAW_TYPES) or (not content_type and request.headers.get("content-length")):
         data = await request.body()
     else:

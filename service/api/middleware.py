@@ -5,15 +5,15 @@ from __future__ import annotations
 import logging
 import time
 
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
-
 from .. import metrics
+from .asgi import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("service.access")
 
 # Metric label values must stay few: known routes by name, everything else as "other".
-_ROUTES = frozenset({"/api/convert", "/api/batch", "/api/process", "/api/preview", "/health", "/ready",
-                     "/metrics", "/", "/batch"})
+_ROUTES = frozenset(
+    {"/api/convert", "/api/batch", "/api/process", "/api/preview", "/health", "/ready", "/metrics", "/", "/batch"}
+)
 
 
 def route_label(path: str) -> str:
@@ -23,6 +23,8 @@ def route_label(path: str) -> str:
         return "/static"
     if path.startswith("/schema"):
         return "/schema"
+    if path.startswith("/api/jobs"):  # ids never become labels
+        return "/api/jobs"
     return "other"
 
 
@@ -37,25 +39,44 @@ class AccessMiddleware:
         started = time.perf_counter()
         status = 500
         sent = 0
+        answered = False
+        client_left = False
 
         async def send_wrapper(message: Message) -> None:
-            nonlocal status, sent
+            nonlocal status, sent, answered
             if message["type"] == "http.response.start":
                 status = message["status"]
+                answered = True
             elif message["type"] == "http.response.body":
                 sent += len(message.get("body", b""))
             await send(message)
 
+        async def receive_wrapper() -> Message:
+            nonlocal client_left
+            message = await receive()
+            if message["type"] == "http.disconnect" and not answered:
+                client_left = True
+            return message
+
         try:
-            await self.app(scope, receive, send_wrapper)
+            await self.app(scope, receive_wrapper, send_wrapper)
         finally:
+            if client_left and status >= 500:
+                status = 499  # the client left first (an aborted upload): not a server error
             elapsed = time.perf_counter() - started
             route = route_label(scope["path"])
             method = scope["method"]
             metrics.HTTP_REQUESTS.labels(route, method, str(status)).inc()
             metrics.HTTP_DURATION.labels(route, method, str(status)).observe(elapsed)
             if route not in ("/health", "/ready", "/metrics"):
-                log.info("request", extra={
-                    "method": method, "path": scope["path"], "route": route, "status": status,
-                    "duration_ms": round(elapsed * 1000, 2), "bytes_out": sent,
-                })
+                log.info(
+                    "request",
+                    extra={
+                        "method": method,
+                        "path": scope["path"],
+                        "route": route,
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 2),
+                        "bytes_out": sent,
+                    },
+                )

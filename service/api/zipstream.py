@@ -25,6 +25,9 @@ class _Sink:
     def flush(self) -> None:
         pass
 
+    def close(self) -> None:
+        pass
+
     def take(self) -> bytes:
         out = b"".join(self._chunks)
         self._chunks.clear()
@@ -34,7 +37,7 @@ class _Sink:
 class ZipStream:
     def __init__(self) -> None:
         self._sink = _Sink()
-        self._zip = zipfile.ZipFile(self._sink, mode="w", compression=zipfile.ZIP_STORED)  # type: ignore[arg-type]
+        self._zip = zipfile.ZipFile(self._sink, mode="w", compression=zipfile.ZIP_STORED)
         self._stamp = time.localtime()[:6]
 
     def add(self, name: str, data: bytes) -> bytes:

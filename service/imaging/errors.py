@@ -6,10 +6,14 @@ Instances must survive pickling across the process-pool boundary, hence ``__redu
 
 from __future__ import annotations
 
-from enum import Enum
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Any
+
+MAX_ECHO = 100  # characters of a client's value repeated in an error: a 10 MB field is not echoed back
 
 
-class ErrorKind(str, Enum):
+class ErrorKind(StrEnum):
     INVALID_OPTION = "invalid_option"  # the caller asked for something we do not accept
     UNSUPPORTED_MEDIA = "unsupported_media"  # not an image, or a type we refuse to open
     UNPROCESSABLE = "unprocessable"  # an image we accept in principle, but corrupt or too large
@@ -19,6 +23,14 @@ class ErrorKind(str, Enum):
     MIN_SCORE_UNREACHABLE = "min_score_unreachable"  # even the highest quality scores under min_score
 
 
+def echo(value: object, limit: int = MAX_ECHO) -> str:
+    """A client's value as an error may repeat it: its repr, cut to `limit` characters."""
+    text = value if isinstance(value, str) else repr(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text)} characters)"
+
+
 class ImageError(Exception):
     def __init__(self, kind: ErrorKind, message: str, field: str | None = None) -> None:
         super().__init__(message)
@@ -26,8 +38,16 @@ class ImageError(Exception):
         self.message = message
         self.field = field
 
-    def __reduce__(self):  # type: ignore[override]
-        return (type(self), (self.kind, self.message, self.field))
+    def __reduce__(self) -> tuple[Callable[[type[ImageError], dict[str, Any]], ImageError], tuple[Any, ...]]:
+        # Rebuilt from its attributes, not by calling __init__ again (which would cut a cut value).
+        return (_restore, (type(self), dict(self.__dict__)))
+
+
+def _restore(cls: type[ImageError], state: dict[str, Any]) -> ImageError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, state["message"])
+    error.__dict__.update(state)
+    return error
 
 
 class TargetUnreachable(ImageError):
@@ -43,13 +63,11 @@ class TargetUnreachable(ImageError):
 
 
 class OptionError(ImageError):
-    """An option was unknown, of the wrong type or out of range: names field, allowed and received."""
+    """An option was unknown, of the wrong type or out of range: names field, allowed and received.
+    Field names and values come from the client, so both are cut to a bounded length."""
 
     def __init__(self, field: str, allowed: str, received: object) -> None:
         self.allowed = allowed
-        self.received = received
-        message = f"Expected {allowed} for {field} but received {received!r}"
-        super().__init__(ErrorKind.INVALID_OPTION, message, field)
-
-    def __reduce__(self):  # type: ignore[override]
-        return (type(self), (self.field, self.allowed, self.received))
+        self.received = echo(received)
+        message = f"Expected {allowed} for {echo(field)} but received {self.received!r}"
+        super().__init__(ErrorKind.INVALID_OPTION, message, echo(field))

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     JPEG = "jpeg"
     PNG = "png"
     WEBP = "webp"
@@ -48,7 +48,8 @@ ALLOWED_LOADERS: dict[str, str] = {
     "VipsForeignLoadWebp": "webp",
     "VipsForeignLoadHeif": "heif",
     "VipsForeignLoadTiff": "tiff",
-    "VipsForeignLoadGif": "gif",
+    "VipsForeignLoadGif": "gif",  # libvips before 8.11
+    "VipsForeignLoadNsgif": "gif",  # libvips 8.11+ (libnsgif); only the first frame is converted
 }
 
 # The savers each output format needs; start-up fails if libvips lacks one.

@@ -15,6 +15,7 @@ from .options import ConvertOptions
 class Limits(msgspec.Struct, frozen=True):
     max_input_pixels: int = 50_000_000
     max_output_pixels: int = 50_000_000
+    max_batch_output_pixels: int = 0  # sum over a batch's outputs; 0: no limit
 
 
 class Converted(msgspec.Struct, frozen=True):
@@ -48,52 +49,66 @@ class ConvertJob(msgspec.Struct, frozen=True):
     blob: Blob | None = None
 
 
-class PrepareJob(msgspec.Struct, frozen=True):
-    """Batch, stage one: decode once (sized for the largest width), then scale down in the same
-    worker to every other width asked, handing back one raster per distinct size."""
-
-    data: bytes
-    options: ConvertOptions  # its width is the largest asked
-    widths: tuple[int | None, ...]
-    limits: Limits
-    deadline: float
-
-
-class Raster(msgspec.Struct, frozen=True):
-    """Decoded pixels crossing the process boundary (only as many as the output needs)."""
-
-    pixels: bytes
-    width: int
-    height: int
-    bands: int
-    band_format: str  # libvips band format: uchar for 8-bit, ushort for 16-bit PNG/TIFF
-    interpretation: str
-
-
-class Prepared(msgspec.Struct, frozen=True):
-    rasters: dict[int, Raster]  # by requested width; -1 stands for "no width asked"
-    input_type: str
-    input_width: int
-    input_height: int
-    has_alpha: bool
-    decode_seconds: float
-
-
-class EncodeJob(msgspec.Struct, frozen=True):
-    """Batch, stage two: encode one output from a raster already at its size."""
-
-    raster: Raster
-    format: str
-    options: ConvertOptions
-    deadline: float
-
-
 class Encoded(msgspec.Struct, frozen=True):
+    """An encoded batch output (EncodeFileJob)."""
+
     data: bytes
     width: int
     height: int
     format: str
     quality: int | None
     encode_seconds: float
-    score: float | None = None
-    attempts: int = 1
+    written: str | None = None  # EncodeFileJob with output_dir: the temporary file holding `data` instead
+    size: int = 0  # bytes of the output, wherever it is
+    score: float | None = None  # quality score against the raster, when the options ask for one
+    attempts: int = 1  # encodes made (more than one when max_bytes or min_score searched)
+
+
+class ProbeJob(msgspec.Struct, frozen=True):
+    """Read an upload's header only: what a job needs to plan every output before any decode."""
+
+    data: bytes
+    limits: Limits
+    deadline: float
+    validate: bool = False  # also decode it small (cheap with shrink-on-load): a corrupt upload fails now
+
+
+class Probed(msgspec.Struct, frozen=True):
+    input_type: str
+    width: int  # upright (EXIF orientation applied)
+    height: int
+    has_alpha: bool
+
+
+class RasterTarget(msgspec.Struct, frozen=True):
+    """One scaled raster a decode group writes: for the requested width, to a .v file."""
+
+    width: int | None  # requested width; None = no width asked
+    path: str
+
+
+class DecodeGroupJob(msgspec.Struct, frozen=True):
+    """Decode the input file once at the group's largest width and write a raster file per
+    target, so the server never holds pixels and any process that sees the files can encode."""
+
+    input_path: str
+    options: ConvertOptions  # its width is the group's largest
+    targets: tuple[RasterTarget, ...]
+    limits: Limits
+    deadline: float
+
+
+class DecodedGroup(msgspec.Struct, frozen=True):
+    input_type: str
+    decode_seconds: float
+
+
+class EncodeFileJob(msgspec.Struct, frozen=True):
+    """Encode one output from a raster file. With `output_dir` the worker writes the output to a
+    temporary file there (the caller publishes it by rename); without it the bytes come back."""
+
+    raster_path: str
+    format: str
+    options: ConvertOptions
+    deadline: float
+    output_dir: str | None = None

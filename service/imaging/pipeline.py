@@ -2,6 +2,10 @@
 
     probe -> plan_resize -> load -> to_srgb -> pad_to_canvas -> choose_format -> flatten_for -> encode
 
+A batch decodes once per decode group (`groups.py`) and adds one step before encoding:
+
+    probe -> plan_resize -> load -> to_srgb -> pad_to_canvas -> scale_to_widths -> (each) encode
+
 Runs inside a worker process (or the bench's ceiling loop): it imports pyvips, so the server
 process never imports this module. Limits are checked from the header, before any pixel is decoded.
 """
@@ -20,6 +24,8 @@ from .jobs import Converted, Limits
 from .options import ConvertOptions
 from .plan import ResizePlan, plan_resize, upright_size
 
+DEFAULT_LIMITS = Limits()
+
 
 class Source(msgspec.Struct, frozen=True):
     """What the header says about an input, with width/height already upright."""
@@ -36,6 +42,7 @@ class Source(msgspec.Struct, frozen=True):
 def _loader_of(data: bytes) -> str | None:
     name = pyvips.vips_lib.vips_foreign_find_load_buffer(data, len(data))
     if name == pyvips.ffi.NULL:
+        pyvips.vips_lib.vips_error_clear()  # its "not a known format" must not prefix a later error
         return None
     loader: str = pyvips.ffi.string(name).decode()
     return loader.removesuffix("Buffer")
@@ -69,7 +76,9 @@ def probe(data: bytes, limits: Limits) -> Source:
             interlaced=bool(header.get("interlaced")) if "interlaced" in fields else False,
         )
     except pyvips.Error as exc:
-        raise ImageError(ErrorKind.UNPROCESSABLE, f"The image header is corrupt: {_vips_reason(exc)}", "image") from None
+        raise ImageError(
+            ErrorKind.UNPROCESSABLE, f"The image header is corrupt: {_vips_reason(exc)}", "image"
+        ) from None
     pixels = source.width * source.height
     if pixels > limits.max_input_pixels:
         raise ImageError(
@@ -141,7 +150,9 @@ def load(data: bytes, source: Source, plan: ResizePlan, shrink: int = 1) -> pyvi
         return to_srgb(image).copy_memory()  # decode now, so decode and encode are timed apart
     except pyvips.Error as exc:
         raise ImageError(
-            ErrorKind.UNPROCESSABLE, f"The image could not be decoded (truncated or corrupt?): {_vips_reason(exc)}", "image"
+            ErrorKind.UNPROCESSABLE,
+            f"The image could not be decoded (truncated or corrupt?): {_vips_reason(exc)}",
+            "image",
         ) from None
 
 
@@ -159,8 +170,9 @@ def pad_to_canvas(image: pyvips.Image, plan: ResizePlan) -> pyvips.Image:
         return image
     if not image.hasalpha():
         image = image.bandjoin(255)
-    return image.gravity("centre", plan.canvas_width, plan.canvas_height, extend="background",
-                         background=[0] * image.bands)
+    return image.gravity(
+        "centre", plan.canvas_width, plan.canvas_height, extend="background", background=[0] * image.bands
+    )
 
 
 def flatten_for(image: pyvips.Image, fmt: OutputFormat, compression: object = None) -> pyvips.Image:
@@ -175,12 +187,23 @@ def flatten_for(image: pyvips.Image, fmt: OutputFormat, compression: object = No
 
 def encode(image: pyvips.Image, fmt: OutputFormat, options: ConvertOptions) -> bytes:
     saver, params = encoders.saver_call(fmt, options)
+    if options.keep_metadata and fmt is OutputFormat.TIFF and "exif-data" in image.get_fields():
+        # libvips writes ICC, XMP and IPTC into TIFF but not EXIF: say so rather than drop it silently.
+        raise ImageError(
+            ErrorKind.INVALID_OPTION,
+            "keep_metadata cannot keep this image's EXIF in TIFF output "
+            "(libvips writes only ICC, XMP and IPTC there); choose another format or "
+            "keep_metadata=false",
+            "keep_metadata",
+        )
     image = flatten_for(image, fmt, params.get("compression"))
     try:
         data: bytes = getattr(image, saver)(**params)
         return data
     except pyvips.Error as exc:
-        raise ImageError(ErrorKind.UNPROCESSABLE, f"The {fmt.value} encoder refused these options: {_vips_reason(exc)}") from None
+        raise ImageError(
+            ErrorKind.UNPROCESSABLE, f"The {fmt.value} encoder refused these options: {_vips_reason(exc)}"
+        ) from None
 
 
 class Decoded(msgspec.Struct, frozen=True):
@@ -190,7 +213,7 @@ class Decoded(msgspec.Struct, frozen=True):
     fast_shrink: bool = False  # decoded by the fast JPEG path (never when scoring)
 
 
-def decode(data: bytes, options: ConvertOptions, limits: Limits = Limits()) -> Decoded:
+def decode(data: bytes, options: ConvertOptions, limits: Limits = DEFAULT_LIMITS) -> Decoded:
     """Every step before the encoder: header checks, planning, shrink-on-load, sRGB, canvas."""
     source = probe(data, limits)
     plan = plan_resize(source.width, source.height, options)
@@ -208,7 +231,29 @@ def decode(data: bytes, options: ConvertOptions, limits: Limits = Limits()) -> D
     return Decoded(image, source, time.perf_counter() - started, shrink > 1)
 
 
-def convert(data: bytes, options: ConvertOptions, limits: Limits = Limits()) -> Converted:
+def scale_to_widths(
+    decoded: Decoded, options: ConvertOptions, widths: tuple[int | None, ...]
+) -> list[tuple[int | None, pyvips.Image]]:
+    """Batch: every other width of a decode group from its one decode. A resize is far cheaper
+    than decoding again; sizes come from the same plan a single conversion would use, so a batch
+    output has exactly the size /api/convert gives for that width."""
+    image, source = decoded.image, decoded.source
+    by_size: dict[tuple[int, int], pyvips.Image] = {}
+    scaled: list[tuple[int | None, pyvips.Image]] = []
+    for width in widths:
+        plan = plan_resize(source.width, source.height, msgspec.structs.replace(options, width=width))
+        size = (plan.canvas_width, plan.canvas_height)
+        if size not in by_size:
+            by_size[size] = (
+                image
+                if size == (image.width, image.height)
+                else image.resize(size[0] / image.width, vscale=size[1] / image.height)
+            )
+        scaled.append((width, by_size[size]))
+    return scaled
+
+
+def convert(data: bytes, options: ConvertOptions, limits: Limits = DEFAULT_LIMITS) -> Converted:
     from .targets import encode_for  # it encodes through this module: imported here, not in a cycle
 
     decoded = decode(data, options, limits)

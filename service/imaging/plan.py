@@ -33,12 +33,14 @@ def _scaled(length: int, scale: float) -> int:
 def plan_resize(src_w: int, src_h: int, opts: ConvertOptions) -> ResizePlan:
     """Plan the output geometry for a source already rotated upright (EXIF applied)."""
     w, h = opts.width, opts.height
-    clamp = (lambda s: s) if opts.enlarge else (lambda s: min(s, 1.0))
+
+    def clamp(scale: float) -> float:
+        return scale if opts.enlarge else min(scale, 1.0)
 
     if w is None and h is None:
         return ResizePlan(src_w, src_h, "both", False, src_w, src_h)
     if w is None or h is None:
-        scale = clamp(w / src_w if w is not None else h / src_h)  # type: ignore[operator]
+        scale = clamp(w / src_w if w is not None else (h or src_h) / src_h)
         out_w, out_h = _scaled(src_w, scale), _scaled(src_h, scale)
         return ResizePlan(out_w, out_h, "force", False, out_w, out_h)
 

@@ -12,10 +12,11 @@ import signal
 import time
 
 from .errors import ErrorKind, ImageError
-from .formats import ALLOWED_LOADERS, REQUIRED_SAVERS, OutputFormat
-from .jobs import Converted, ConvertJob, Encoded, EncodeJob, LibvipsInfo, Prepared, PrepareJob, Raster
+from .formats import ALLOWED_LOADERS, REQUIRED_SAVERS
+from .jobs import Converted, ConvertJob, LibvipsInfo
 
 _ready = False
+RASTER_FILE_LOADER = "VipsForeignLoadVipsFile"
 
 
 def init_worker(service_pid: int | None = None) -> None:
@@ -38,6 +39,9 @@ def init_worker(service_pid: int | None = None) -> None:
     pyvips.operation_block_set("VipsForeignLoad", True)
     for loader in ALLOWED_LOADERS:
         pyvips.operation_block_set(loader, False)
+    # Batch rasters travel between workers as .v files the service wrote itself. Uploads never
+    # reach a file loader (only *_buffer, and probe refuses any loader outside ALLOWED_LOADERS).
+    pyvips.operation_block_set(RASTER_FILE_LOADER, False)
     _ready = True
 
 
@@ -64,6 +68,11 @@ def _exit_with(service_pid: int) -> None:
 def _ensure_ready() -> None:
     if not _ready:
         init_worker()
+    import pyvips
+
+    # libvips keeps one error buffer per process: a message left by the previous job (a failed
+    # format sniff sets it without raising) would otherwise prefix this job's error.
+    pyvips.vips_lib.vips_error_clear()
 
 
 def libvips_info() -> LibvipsInfo:
@@ -98,56 +107,3 @@ def run_convert(job: ConvertJob) -> Converted:
     from .pipeline import convert
 
     return convert(take(job.blob) if job.blob is not None else job.data, job.options, job.limits)
-
-
-def run_prepare(job: PrepareJob) -> Prepared:
-    _check_deadline(job.deadline)
-    _ensure_ready()
-    import msgspec
-
-    from .pipeline import decode
-    from .plan import plan_resize
-
-    decoded = decode(job.data, job.options, job.limits)
-    image, source = decoded.image, decoded.source
-    started = time.perf_counter()
-    by_size: dict[tuple[int, int], Raster] = {}
-    rasters: dict[int, Raster] = {}
-    for width in job.widths:
-        plan = plan_resize(source.width, source.height, msgspec.structs.replace(job.options, width=width))
-        size = (plan.canvas_width, plan.canvas_height)
-        if size not in by_size:
-            # Smaller widths come from the one decode: a resize is far cheaper than decoding again.
-            scaled = image if size == (image.width, image.height) else image.resize(
-                size[0] / image.width, vscale=size[1] / image.height)
-            by_size[size] = _raster(scaled)
-        rasters[-1 if width is None else width] = by_size[size]
-    return Prepared(rasters, source.input_type, source.width, source.height, bool(image.hasalpha()),
-                    decoded.seconds + time.perf_counter() - started)
-
-
-def _raster(image) -> Raster:  # type: ignore[no-untyped-def]
-    return Raster(
-        pixels=bytes(image.write_to_memory()),  # cffi buffers do not pickle
-        width=image.width,
-        height=image.height,
-        bands=image.bands,
-        band_format=image.format,
-        interpretation=image.interpretation,
-    )
-
-
-def run_encode(job: EncodeJob) -> Encoded:
-    _check_deadline(job.deadline)
-    _ensure_ready()
-    import pyvips
-
-    from .targets import encode_for
-
-    r = job.raster
-    image = pyvips.Image.new_from_memory(r.pixels, r.width, r.height, r.bands, r.band_format)
-    image = image.copy(interpretation=r.interpretation)
-    started = time.perf_counter()
-    out = encode_for(image, OutputFormat(job.format), job.options)
-    return Encoded(out.data, image.width, image.height, job.format, out.quality, time.perf_counter() - started,
-                   out.score, out.attempts)

@@ -2,22 +2,21 @@
 // preview from POST /api/convert, compare it with the original and download it.
 
 import { t, onLangChange } from "./i18n.js";
-import { FORMATS, defaultOptions, fillFormatSelect, formatInfo, qualityApplies, renderOptionPanels } from "./formats.js";
+import { loadOptions } from "./options.js";
+import { defaultQuality, fillFormatSelect, formatLabel, qualityApplies, renderOptionPanels } from "./formats.js";
 import {
-  ErrorView, ProgressView, appendOptions, bindDropzone, debounce, isAbort, loadSettings,
-  post, probeImage, reductionText, saveFile, saveSettings, setupPage, sizeText, stemOf,
+  ErrorView, ProgressView, appendOptions, bindDropzone, bindFileSources, debounce, isAbort, loadSettings,
+  post, probeImage, reductionText, saveFile, saveSettings, setErrorSpec, setupPage, sizeText, stemOf,
 } from "./common.js";
 
-const SETTINGS_KEY = "imageconv.single.v1";
+// v2: the JPEG defaults and per-format qualities now come from the service; settings saved by the
+// first page (every mozjpeg option off, one quality for all formats) would hide them.
+const SETTINGS_KEY = "imageconv.single.v2";
 const PREVIEW_DELAY_MS = 450;
-const DEFAULTS = {
-  width: "", height: "", lock: true, lastEdited: "width", fit: "inside", enlarge: false, keepMetadata: false,
-  format: "webp", quality: 80, options: defaultOptions(), live: true, compare: "slider", comparePos: 50,
-};
 
 const $ = (id) => document.getElementById(id);
 const el = {
-  form: $("controls"), file: $("file"), dropzone: $("dropzone"),
+  form: $("controls"), file: $("file"), dropzone: $("dropzone"), preview: $("preview"),
   width: $("width"), height: $("height"), lock: $("lock"), fit: $("fit"), enlarge: $("enlarge"), keepMetadata: $("keep_metadata"),
   format: $("format"), quality: $("quality"), qualityValue: $("quality-value"), qualityHint: $("quality-hint"),
   convert: $("convert"), download: $("download"), live: $("live"),
@@ -30,37 +29,71 @@ const el = {
 
 const state = {
   file: null,
+  fileSeq: 0, // which upload: a result belongs to one file and one set of options
   original: null, // {url, width, height}
   reading: false, // the original is being decoded (in the browser, or by the service for TIFF/HEIC)
-  result: null, // {blob, url, width, height, format, quality, ms, shown}
+  result: null, // {blob, url, width, height, format, quality, ms, shown, key}
   controller: null,
   lastEdited: "width",
+  qualities: {}, // each format keeps its own quality
+  stored: { width: "", height: "" }, // the last valid sizes: an invalid one is never remembered
 };
 
 setupPage();
-fillFormatSelect(el.format);
+const spec = await loadOptions();
+setErrorSpec(spec, () => el.format.value);
+const MAX_DIMENSION = spec.maxDimension();
+// The page starts on the API's default format, with the service's preselections (ui_defaults).
+const FIRST_FORMAT = spec.hasFormat(spec.anyDomain("format")?.default) ? spec.anyDomain("format").default : spec.formats[0].id;
+const DEFAULTS = {
+  width: "", height: "", lock: true, lastEdited: "width", fit: spec.uiDefault(FIRST_FORMAT, "fit") || "inside",
+  enlarge: Boolean(spec.uiDefault(FIRST_FORMAT, "enlarge")), keepMetadata: Boolean(spec.uiDefault(FIRST_FORMAT, "keep_metadata")),
+  format: FIRST_FORMAT, qualities: {}, options: {}, live: true, compare: "slider", comparePos: 50,
+};
+fillFormatSelect(el.format, spec);
+fillFitSelect();
+for (const input of [el.width, el.height]) input.max = String(MAX_DIMENSION);
 const errors = new ErrorView($("error"));
 const progress = new ProgressView($("progress"));
-const panels = renderOptionPanels($("format-options"), "opt", () => settingsChanged());
+const panels = renderOptionPanels($("format-options"), "opt", spec, () => settingsChanged());
 
 restoreSettings();
 bindEvents();
+document.body.dataset.ready = "true"; // the options document is applied: tests and users may start
 
 // ---------------------------------------------------------------- settings
 
+function fillFitSelect() {
+  el.fit.replaceChildren(...spec.choices("fit").map((c) => {
+    const o = new Option(t(`fit.${c}`), c);
+    o.dataset.i18n = `fit.${c}`;
+    return o;
+  }));
+}
+
+function validDimension(value) {
+  const text = String(value ?? "").trim();
+  if (text === "") return true;
+  const n = Number(text);
+  return Number.isInteger(n) && n >= 1 && n <= MAX_DIMENSION;
+}
+
 function restoreSettings() {
   const s = loadSettings(SETTINGS_KEY, DEFAULTS);
-  el.width.value = s.width;
-  el.height.value = s.height;
+  state.stored.width = validDimension(s.width) ? String(s.width) : "";
+  state.stored.height = validDimension(s.height) ? String(s.height) : "";
+  el.width.value = state.stored.width;
+  el.height.value = state.stored.height;
   el.lock.checked = Boolean(s.lock);
   state.lastEdited = s.lastEdited === "height" ? "height" : "width";
-  el.fit.value = s.fit;
+  el.fit.value = spec.choices("fit").includes(s.fit) ? s.fit : DEFAULTS.fit;
   el.enlarge.checked = Boolean(s.enlarge);
   el.keepMetadata.checked = Boolean(s.keepMetadata);
-  el.format.value = FORMATS.some((f) => f.id === s.format) ? s.format : DEFAULTS.format;
-  el.quality.value = String(s.quality);
+  el.format.value = spec.hasFormat(s.format) ? s.format : DEFAULTS.format;
+  state.qualities = s.qualities && typeof s.qualities === "object" ? { ...s.qualities } : {};
   el.live.checked = Boolean(s.live);
   panels.write(s.options);
+  showQuality();
   for (const radio of document.querySelectorAll('input[name="compare-mode"]')) radio.checked = radio.value === s.compare;
   el.compare.dataset.mode = s.compare === "side" ? "side" : "slider";
   el.range.value = String(s.comparePos);
@@ -68,11 +101,25 @@ function restoreSettings() {
 }
 
 function storeSettings() {
+  if (validDimension(el.width.value)) state.stored.width = el.width.value.trim();
+  if (validDimension(el.height.value)) state.stored.height = el.height.value.trim();
   saveSettings(SETTINGS_KEY, {
-    width: el.width.value, height: el.height.value, lock: el.lock.checked, lastEdited: state.lastEdited,
-    fit: el.fit.value, enlarge: el.enlarge.checked, keepMetadata: el.keepMetadata.checked, format: el.format.value, quality: Number(el.quality.value), options: panels.readAll(),
+    width: state.stored.width, height: state.stored.height, lock: el.lock.checked, lastEdited: state.lastEdited,
+    fit: el.fit.value, enlarge: el.enlarge.checked, keepMetadata: el.keepMetadata.checked, format: el.format.value,
+    qualities: state.qualities, options: panels.readAll(),
     live: el.live.checked, compare: el.compare.dataset.mode, comparePos: Number(el.range.value),
   });
+}
+
+/** Put the chosen format's own quality (and its range) on the slider. */
+function showQuality() {
+  const fmt = el.format.value;
+  const domain = spec.quality(fmt) || { minimum: 1, maximum: 100 };
+  el.quality.min = String(domain.minimum);
+  el.quality.max = String(domain.maximum);
+  const saved = Number(state.qualities[fmt]);
+  const q = saved >= domain.minimum && saved <= domain.maximum ? saved : defaultQuality(spec, fmt);
+  el.quality.value = String(q);
 }
 
 /** Show the chosen format's panel, and say when quality does not apply. */
@@ -80,11 +127,12 @@ function refreshControls() {
   const fmt = el.format.value;
   panels.show(fmt);
   el.qualityValue.value = el.quality.value;
-  const applies = qualityApplies(fmt, panels.read(fmt));
+  const applies = qualityApplies(spec, fmt, panels.read(fmt));
   el.quality.disabled = !applies;
   el.qualityHint.hidden = applies;
   el.fit.disabled = el.lock.checked;
   el.stage.style.setProperty("--pos", `${el.range.value}%`);
+  markStale();
 }
 
 const previewSoon = debounce(() => convert(), PREVIEW_DELAY_MS);
@@ -129,8 +177,19 @@ function requestOptions() {
   if (el.keepMetadata.checked) options.keep_metadata = true;
   const extra = panels.visible(fmt);
   // A quality for PNG would switch on palette quantisation server-side: send it only where it applies.
-  if (qualityApplies(fmt, extra)) options.quality = el.quality.value;
+  if (qualityApplies(spec, fmt, extra)) options.quality = el.quality.value;
   return { ...options, ...extra };
+}
+
+/** What a result was made from: the file and every option sent. Download compares it with now. */
+function currentKey() {
+  return JSON.stringify([state.fileSeq, requestOptions()]);
+}
+
+/** A result that no longer matches the settings is shown as such (and never downloaded). */
+function markStale() {
+  const stale = Boolean(state.result) && state.result.key !== currentKey();
+  el.preview.classList.toggle("stale", stale);
 }
 
 // ---------------------------------------------------------------- file
@@ -140,6 +199,7 @@ async function loadFile(file) {
   state.controller?.abort();
   errors.clear();
   state.file = file;
+  state.fileSeq += 1;
   clearResult();
   if (state.original) URL.revokeObjectURL(state.original.url);
   state.original = null;
@@ -151,15 +211,15 @@ async function loadFile(file) {
   state.reading = true;
   let probed = await probeImage(file);
   if (state.file !== file) return;
-  if (!probed) {
+  if (probed) showOriginal(probed); // at once, before any conversion
+  else {
     // The browser cannot show this format (TIFF, HEIC, …): let the service make a viewable copy.
     probed = await serverPreviewOfOriginal(file);
     if (state.file !== file) return;
   }
   state.reading = false;
   if (!probed) return; // the service's error is on screen next to the file picker
-  state.original = probed;
-  renderOriginal();
+  showOriginal(probed);
   syncOtherDimension();
   storeSettings();
   if (el.live.checked) convert();
@@ -186,29 +246,39 @@ async function serverPreviewOfOriginal(file) {
   }
 }
 
+function showOriginal(probed) {
+  state.original = probed;
+  renderOriginal();
+  el.download.disabled = false; // Download converts first when there is no current result
+  el.compare.hidden = false;
+  el.resultEmpty.hidden = true;
+}
+
 function renderOriginal() {
   if (!state.original) return;
   el.originalDims.textContent = t("file.dimensions", { w: state.original.width, h: state.original.height });
   el.originalSize.textContent = sizeText(state.file.size);
-  el.originalImage.src = state.original.url;
+  if (el.originalImage.getAttribute("src") !== state.original.url) el.originalImage.src = state.original.url;
 }
 
 // ---------------------------------------------------------------- convert
 
+/** Convert with the current settings. Resolves true when state.result is what they produce. */
 async function convert() {
   previewSoon.cancel();
   if (!state.file) {
     errors.show({ i18nKey: "error.no_file" }, "image");
     el.file.focus();
-    return;
+    return false;
   }
-  if (state.reading) return; // loadFile converts when it has read the original
+  if (state.reading) return false; // loadFile converts when it has read the original
   // Without state.original the file could not be read; sending it again shows the service's reason.
   state.controller?.abort();
   const controller = new AbortController();
   state.controller = controller;
   errors.clear();
   const options = requestOptions();
+  const key = currentKey();
   const fd = new FormData();
   fd.append("image", state.file, state.file.name);
   appendOptions(fd, options);
@@ -219,14 +289,18 @@ async function convert() {
   el.compare.classList.add("busy");
   try {
     const res = await post("/api/convert", fd, { signal: controller.signal, onProgress: (e) => progress.update(e) });
-    if (state.controller !== controller) return;
+    if (state.controller !== controller) return false;
     const blob = res.body;
     const width = Number(res.header("X-Image-Width")) || null;
     const height = Number(res.header("X-Image-Height")) || null;
-    await showResult({ blob, width, height, format: options.format, quality: Number(options.quality), ms: performance.now() - started });
+    const used = Number(res.header("X-Quality"));
+    const quality = Number.isFinite(used) && used > 0 ? used : Number(options.quality);
+    await showResult({ blob, width, height, format: options.format, quality, ms: performance.now() - started, key });
+    return true;
   } catch (err) {
-    if (isAbort(err) || state.controller !== controller) return;
+    if (isAbort(err) || state.controller !== controller) return false;
     errors.show(err);
+    return false;
   } finally {
     if (state.controller === controller) {
       state.controller = null;
@@ -249,10 +323,11 @@ async function showResult(result) {
   }
   if (old) URL.revokeObjectURL(old.url);
   state.result = result;
-  el.download.disabled = false;
-  el.compare.hidden = !result.shown || !state.original;
+  el.compare.hidden = !state.original;
+  el.compare.dataset.result = result.shown ? "shown" : "none";
   el.resultEmpty.hidden = true;
   renderResultFacts();
+  markStale();
 }
 
 function renderResultFacts() {
@@ -263,63 +338,68 @@ function renderResultFacts() {
   const red = reductionText(state.file.size, r.blob.size);
   el.resultReduction.textContent = red.text;
   el.resultReduction.dataset.kind = red.kind;
-  el.resultDims.textContent = r.width ? t("result.dimensions", { w: r.width, h: r.height, format: formatInfo(r.format).label }) : formatInfo(r.format).label;
+  el.resultDims.textContent = r.width ? t("result.dimensions", { w: r.width, h: r.height, format: formatLabel(r.format) }) : formatLabel(r.format);
   el.resultTime.textContent = t("result.time", { s: (r.ms / 1000).toFixed(2) });
   el.resultNote.hidden = r.shown;
-  el.resultNote.textContent = r.shown ? "" : t("result.not_shown", { format: formatInfo(r.format).label });
+  el.resultNote.textContent = r.shown ? "" : t("result.not_shown", { format: formatLabel(r.format) });
 }
 
 function clearResult() {
   if (state.result) URL.revokeObjectURL(state.result.url);
   state.result = null;
   el.resultImage.removeAttribute("src");
-  el.download.disabled = true;
-  el.compare.hidden = true;
+  el.download.disabled = !state.original; // a file the service could not read has nothing to save
+  el.compare.hidden = !state.original;
+  el.compare.dataset.result = "none";
   el.resultFacts.hidden = true;
   el.resultNote.hidden = true;
-  el.resultEmpty.hidden = false;
+  el.resultEmpty.hidden = Boolean(state.original);
+  markStale();
 }
 
 function downloadName(r) {
   // The server's naming ({stem}_{w}x{h}_q{q}.{ext}), without a quality where none applied.
   const q = Number.isFinite(r.quality) ? `_q${r.quality}` : "";
-  return `${stemOf(state.file.name)}_${r.width}x${r.height}${q}.${formatInfo(r.format).ext}`;
+  return `${stemOf(state.file.name)}_${r.width}x${r.height}${q}.${spec.formatInfo(r.format).ext}`;
+}
+
+/** Save exactly what the current settings produce: convert first unless the result shown is that. */
+async function download() {
+  if (!state.file) { errors.show({ i18nKey: "error.no_file" }, "image"); return; }
+  const key = currentKey();
+  if (!state.result || state.result.key !== key) {
+    el.download.setAttribute("aria-busy", "true");
+    try {
+      if (!(await convert())) return; // the error is on screen; nothing stale is saved
+    } finally {
+      el.download.removeAttribute("aria-busy");
+    }
+  }
+  if (state.result && state.result.key === key) saveFile(state.result.blob, downloadName(state.result));
 }
 
 // ---------------------------------------------------------------- events
 
 function bindEvents() {
   bindDropzone(el.dropzone, el.file, loadFile);
+  bindFileSources([el.preview], loadFile); // drop on the result area, or paste anywhere
 
   el.form.addEventListener("submit", (e) => { e.preventDefault(); convert(); });
-  el.download.addEventListener("click", () => { if (state.result) saveFile(state.result.blob, downloadName(state.result)); });
+  el.download.addEventListener("click", download);
 
   el.width.addEventListener("input", () => { state.lastEdited = "width"; syncOtherDimension(); settingsChanged(); });
   el.height.addEventListener("input", () => { state.lastEdited = "height"; syncOtherDimension(); settingsChanged(); });
   el.lock.addEventListener("change", () => { syncOtherDimension(); settingsChanged(); });
-  for (const input of [el.fit, el.format, el.enlarge, el.keepMetadata]) input.addEventListener("change", settingsChanged);
-  el.quality.addEventListener("input", settingsChanged);
+  for (const input of [el.fit, el.enlarge, el.keepMetadata]) input.addEventListener("change", settingsChanged);
+  el.format.addEventListener("change", () => { showQuality(); settingsChanged(); });
+  el.quality.addEventListener("input", () => { state.qualities[el.format.value] = Number(el.quality.value); settingsChanged(); });
   el.live.addEventListener("change", () => { storeSettings(); if (el.live.checked && state.file) previewSoon(); });
 
   for (const radio of document.querySelectorAll('input[name="compare-mode"]')) {
     radio.addEventListener("change", () => { el.compare.dataset.mode = radio.value; storeSettings(); });
   }
   el.range.addEventListener("input", () => { refreshControls(); storeSettings(); });
-  // Drag anywhere on the picture to move the divider (the range input stays the keyboard control).
-  let dragging = false;
-  const moveTo = (e) => {
-    const box = el.stage.getBoundingClientRect();
-    el.range.value = String(Math.round(Math.min(Math.max((e.clientX - box.left) / box.width, 0), 1) * 100));
-    refreshControls();
-  };
-  el.stage.addEventListener("pointerdown", (e) => {
-    if (el.compare.dataset.mode !== "slider") return;
-    dragging = true;
-    el.stage.setPointerCapture(e.pointerId);
-    moveTo(e);
-  });
-  el.stage.addEventListener("pointermove", (e) => { if (dragging) moveTo(e); });
-  el.stage.addEventListener("pointerup", () => { if (dragging) { dragging = false; storeSettings(); } });
+  bindDivider();
 
   onLangChange(() => {
     if (state.file) {
@@ -328,4 +408,43 @@ function bindEvents() {
     }
     renderResultFacts();
   });
+}
+
+/**
+ * Drag the compare divider with a mouse, a pen or a finger (pointer events). Only a pressed
+ * button drags: the drag starts on pointerdown (its default, the browser's image drag and text
+ * selection, prevented) and ends on release, cancel or lost capture. A touch drag moves the
+ * divider instead of scrolling (touch-action in the stylesheet). The range input below the
+ * picture is the keyboard control.
+ */
+function bindDivider() {
+  let dragging = null;
+  const moveTo = (e) => {
+    const box = el.stage.getBoundingClientRect();
+    if (!box.width) return;
+    el.range.value = String(Math.round(Math.min(Math.max((e.clientX - box.left) / box.width, 0), 1) * 100));
+    refreshControls();
+  };
+  const end = () => {
+    if (dragging === null) return;
+    dragging = null;
+    el.stage.classList.remove("dragging");
+    storeSettings();
+  };
+  el.stage.addEventListener("pointerdown", (e) => {
+    if (el.compare.dataset.mode !== "slider" || el.compare.dataset.result !== "shown") return;
+    if (e.pointerType === "mouse" && e.button !== 0) return;
+    e.preventDefault();
+    dragging = e.pointerId;
+    el.stage.classList.add("dragging");
+    try { el.stage.setPointerCapture(e.pointerId); } catch (_) { /* synthetic pointers have nothing to capture */ }
+    moveTo(e);
+  });
+  el.stage.addEventListener("pointermove", (e) => {
+    if (dragging !== e.pointerId) return;
+    if (e.pointerType === "mouse" && !(e.buttons & 1)) { end(); return; } // released outside the window
+    moveTo(e);
+  });
+  for (const type of ["pointerup", "pointercancel", "lostpointercapture"]) el.stage.addEventListener(type, end);
+  el.stage.addEventListener("dragstart", (e) => e.preventDefault());
 }

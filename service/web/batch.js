@@ -1,43 +1,76 @@
-// The batch page: up to 6 widths x 10 qualities in one format, sent as ONE request to
-// POST /api/batch?response=json (never one upload per cell), shown as a width x quality table.
-// "Download all" asks the same endpoint for its ZIP.
+// The batch page: up to 6 widths x 10 qualities in one format, submitted as ONE upload to
+// POST /api/jobs; the grid fills cell by cell as the long poll (GET /api/jobs/{id}?wait=N)
+// reports outputs. Each cell shows its bytes (coloured by size) and quality score; the chart,
+// "pick best", the viewer and the export turn the grid into a decision. No request the page
+// makes carries more than one output, and none waits longer than the poll's wait.
 
 import { t, onLangChange } from "./i18n.js";
-import { FORMATS, defaultOptions, fillFormatSelect, formatInfo, qualityApplies, renderOptionPanels } from "./formats.js";
+import { loadOptions } from "./options.js";
+import { fillFormatSelect, qualityApplies, renderOptionPanels } from "./formats.js";
 import {
-  ErrorView, ProgressView, appendOptions, bindDropzone, filenameFromDisposition, isAbort, loadSettings,
-  post, probeImage, reductionText, saveFile, saveSettings, setupPage, sizeText, stemOf,
+  ErrorView, appendOptions, bindApiDownload, bindDropzone, bindFileSources, humanBytes, isAbort, loadSettings,
+  probeImage, saveSettings, setErrorSpec, setupPage, sizeText, stemOf,
 } from "./common.js";
+import { GATEWAY_MAX_BYTES, cancelJob, followJob, isFinished, submitJob } from "./jobs.js";
+import { doneCells, pickBest, pictureSnippet, sizeRank } from "./grid-tools.js";
+import { drawChart } from "./chart.js";
+import { Viewer } from "./viewer.js";
+import { releaseObjectUrls } from "./apikey.js";
 
-const SETTINGS_KEY = "imageconv.batch.v1";
-const LISTS = {
-  widths: { max: 6, min: 1, lo: 1, hi: 16383, nameKey: "batch.width_n", testid: "batch-width-input" },
-  qualities: { max: 10, min: 1, lo: 1, hi: 100, nameKey: "batch.quality_n", testid: "batch-quality-input" },
-};
-const DEFAULTS = {
-  widths: [320, 800, 1200], qualities: [50, 75, 90], format: "webp", options: defaultOptions(), enlarge: false, keepMetadata: false,
-};
+const SETTINGS_KEY = "imageconv.batch.v2";
 
 const $ = (id) => document.getElementById(id);
 const el = {
   form: $("controls"), file: $("file"), dropzone: $("dropzone"), format: $("format"),
-  enlarge: $("enlarge"), keepMetadata: $("keep_metadata"), qualitiesHint: $("qualities-hint"),
-  viewer: $("viewer"), viewerTitle: $("viewer-title"), viewerImage: $("viewer-image"),
-  run: $("run"), downloadAll: $("download-all"),
+  enlarge: $("enlarge"), keepMetadata: $("keep_metadata"), score: $("score"), qualitiesHint: $("qualities-hint"),
+  run: $("run"), downloadAll: $("download-all"), originalThumb: $("original-thumb"),
   originalFacts: $("original-facts"), originalName: $("original-name"), originalDims: $("original-dims"), originalSize: $("original-size"),
-  gridEmpty: $("grid-empty"), gridScroll: $("grid-scroll"), grid: $("grid"), caption: $("grid-caption"),
+  gridEmpty: $("grid-empty"), gridArea: $("grid-area"), grid: $("grid"), caption: $("grid-caption"),
+  progress: $("progress"), progressBar: document.querySelector("#progress progress"), progressText: document.querySelector("#progress .progress-text"),
+  pickMode: $("pick-mode"), pickValue: $("pick-value"), pick: $("pick"), pickSummary: $("pick-summary"),
+  chart: $("chart"), chartLegend: $("chart-legend"), exportCode: $("export-code"), exportCopy: $("export-copy"),
+  exportClear: $("export-clear"), exportCopied: $("export-copied"),
 };
 
-const state = { file: null, original: null, values: { widths: [], qualities: [] }, result: null, controller: null };
+const state = {
+  file: null, original: null, values: { widths: [], qualities: [] }, controller: null,
+  run: null, // {lists, format, options, jobId, started, status, archiveUrl, stem}
+  cells: new Map(), // "width/quality" -> {key, width, quality, out, retrying}
+  chosen: new Set(), // cell keys chosen for the export
+};
 
 setupPage();
-fillFormatSelect(el.format);
+const optionSpec = await loadOptions();
+setErrorSpec(optionSpec, () => el.format.value);
+const MAX_DIMENSION = optionSpec.maxDimension();
+const LISTS = {
+  widths: { max: 6, min: 1, lo: 1, hi: MAX_DIMENSION, nameKey: "batch.width_n", testid: "batch-width-input" },
+  qualities: { max: 10, min: 1, lo: 1, hi: 100, nameKey: "batch.quality_n", testid: "batch-quality-input" },
+};
+const FIRST_FORMAT = optionSpec.hasFormat(optionSpec.anyDomain("format")?.default) ? optionSpec.anyDomain("format").default : optionSpec.formats[0].id;
+const DEFAULTS = {
+  widths: [320, 800, 1200], qualities: [50, 75, 90], format: FIRST_FORMAT, options: {},
+  enlarge: Boolean(optionSpec.uiDefault(FIRST_FORMAT, "enlarge")), keepMetadata: Boolean(optionSpec.uiDefault(FIRST_FORMAT, "keep_metadata")),
+  score: true,
+};
+// The quality score arrives with the speed work; until the service lists it, the page does not offer it.
+const HAS_SCORE = optionSpec.has("score");
+fillFormatSelect(el.format, optionSpec);
 const errors = new ErrorView($("error"));
-const progress = new ProgressView($("progress"));
-const panels = renderOptionPanels($("format-options"), "bopt", () => changed());
+const panels = renderOptionPanels($("format-options"), "bopt", optionSpec, () => changed());
+const viewer = new Viewer({
+  cell: (w, q) => state.cells.get(`${w}/${q}`),
+  cellByKey: (key) => state.cells.get(key),
+  widths: () => (state.run ? state.run.lists.widths : []),
+  qualities: () => (state.run ? state.run.lists.qualities : []),
+  original: () => state.original,
+  isChosen: (cell) => state.chosen.has(cell.key),
+  toggleChosen: (cell) => { if (state.chosen.has(cell.key)) state.chosen.delete(cell.key); else state.chosen.add(cell.key); renderGrid(); },
+}, (err) => errors.show(err));
 
 restore();
 bind();
+document.body.dataset.ready = "true";
 
 // ---------------------------------------------------------------- settings
 
@@ -48,9 +81,13 @@ function restore() {
     state.values[name] = list.slice(0, LISTS[name].max).map(String);
     renderList(name);
   }
-  el.format.value = FORMATS.some((f) => f.id === s.format) ? s.format : DEFAULTS.format;
+  el.format.value = optionSpec.hasFormat(s.format) ? s.format : DEFAULTS.format;
   el.enlarge.checked = Boolean(s.enlarge);
   el.keepMetadata.checked = Boolean(s.keepMetadata);
+  el.score.checked = HAS_SCORE && s.score !== false;
+  el.score.disabled = !HAS_SCORE;
+  el.score.closest(".field").hidden = !HAS_SCORE;
+  $("score-hint").hidden = !HAS_SCORE;
   panels.write(s.options);
   refreshControls();
   renderCounts();
@@ -59,7 +96,7 @@ function restore() {
 function store() {
   saveSettings(SETTINGS_KEY, {
     widths: state.values.widths, qualities: state.values.qualities, format: el.format.value, options: panels.readAll(),
-    enlarge: el.enlarge.checked, keepMetadata: el.keepMetadata.checked,
+    enlarge: el.enlarge.checked, keepMetadata: el.keepMetadata.checked, score: el.score.checked,
   });
 }
 
@@ -68,8 +105,11 @@ function refreshControls() {
   const fmt = el.format.value;
   panels.show(fmt);
   const values = panels.read(fmt);
-  // Every output is made at each quality; for PNG a quality switches palette quantisation on.
-  const key = fmt === "png" ? "batch.quality_png" : qualityApplies(fmt, values) ? null : "batch.quality_na";
+  // Every output is made at each quality. The panel's values are sent as shown, so for PNG the
+  // qualities matter only with the palette on (then each is a palette quantisation); lossless
+  // outputs (PNG without palette, lossless WebP/AVIF, TIFF without JPEG) are alike in every column.
+  const applies = qualityApplies(optionSpec, fmt, values);
+  const key = !applies ? "batch.quality_na" : fmt === "png" ? "batch.quality_png" : null;
   el.qualitiesHint.hidden = !key;
   el.qualitiesHint.textContent = key ? t(key) : "";
 }
@@ -167,7 +207,6 @@ function renderCounts() {
   const q = parsedList("qualities");
   const n = w.values && q.values ? w.values.length * q.values.length : 0;
   el.run.textContent = n ? t("batch.run", { n }) : t("batch.run", { n: "–" });
-  el.downloadAll.disabled = !state.file || !n;
 }
 
 // ---------------------------------------------------------------- file
@@ -185,13 +224,16 @@ async function loadFile(file) {
   if (state.original) URL.revokeObjectURL(state.original.url);
   state.original = probed;
   el.originalDims.textContent = probed ? t("file.dimensions", { w: probed.width, h: probed.height }) : "";
+  // The upload is shown at once, before any conversion (browsers cannot show TIFF or HEIC).
+  el.originalThumb.hidden = !probed;
+  if (probed) { el.originalThumb.src = probed.url; el.originalThumb.alt = t("compare.original_alt"); }
   renderCounts();
 }
 
 // ---------------------------------------------------------------- requests
 
-/** The FormData for /api/batch, or null after showing what is wrong. */
-function buildRequest() {
+/** The options of a job (everything but the lists), or null after showing what is wrong. */
+function readRequest() {
   errors.clear();
   if (!state.file) {
     errors.show({ i18nKey: "error.no_file" }, "image");
@@ -211,247 +253,331 @@ function buildRequest() {
     }
     lists[name] = parsed.values;
   }
-  const fd = new FormData();
-  fd.append("image", state.file, state.file.name);
-  appendOptions(fd, {
-    widths: lists.widths.join(","),
-    qualities: lists.qualities.join(","),
-    format: el.format.value,
+  const format = el.format.value;
+  const options = {
+    format,
     enlarge: el.enlarge.checked || null,
     keep_metadata: el.keepMetadata.checked || null,
-    ...panels.visible(el.format.value),
-  });
-  return { fd, lists };
+    score: (HAS_SCORE && el.score.checked) || null,
+    ...panels.visible(format),
+  };
+  return { lists, format, options, file: state.file };
+}
+
+function jobForm(req, widths, qualities) {
+  const fd = new FormData();
+  fd.append("image", req.file, req.file.name);
+  appendOptions(fd, { widths: widths.join(","), qualities: qualities.join(","), ...req.options });
+  return fd;
 }
 
 async function runBatch() {
-  const req = buildRequest();
+  const req = readRequest();
   if (!req) return;
   state.controller?.abort();
+  // The grid being replaced: its job would go on using the service's workers for nobody.
+  if (state.run?.jobId && state.run.status && !isFinished(state.run.status)) cancelJob(state.run.jobId);
   const controller = new AbortController();
   state.controller = controller;
-  const count = req.lists.widths.length * req.lists.qualities.length;
-  renderPlaceholder(req.lists);
-  progress.start(count);
+  state.run = { ...req, jobId: null, started: performance.now(), status: null, archiveUrl: null, stem: stemOf(req.file.name) };
+  state.cells = new Map();
+  releaseObjectUrls(); // the files of the grid replaced (fetched with an API key)
+  for (const w of req.lists.widths) for (const q of req.lists.qualities) state.cells.set(`${w}/${q}`, { key: `${w}/${q}`, width: w, quality: q, out: null });
+  state.chosen.clear();
+  el.pickSummary.textContent = "";
+  setDownloadAll(null);
+  renderGrid();
+  // On a phone the results are below the form: bring them into view as they start to fill.
+  if (window.matchMedia("(max-width: 860px)").matches) $("grid-heading").scrollIntoView({ block: "start" });
   el.run.setAttribute("aria-busy", "true");
+  showProgress({ phase: "upload", loaded: 0, total: 0 });
   try {
-    const res = await post("/api/batch?response=json", req.fd, {
-      signal: controller.signal, responseType: "json", onProgress: (e) => progress.update(e),
+    let status = await submitJob(jobForm(req, req.lists.widths, req.lists.qualities), {
+      signal: controller.signal, onProgress: (e) => showProgress(e),
     });
     if (state.controller !== controller) return;
-    state.result = { ...res.body, lists: req.lists, enlarge: el.enlarge.checked, stem: stemOf(state.file.name) };
-    renderGrid();
+    state.run.jobId = status.id;
+    el.grid.dataset.jobId = status.id;
+    applyStatus(status);
+    status = await followJob(status, { signal: controller.signal, onStatus: (s) => { if (state.controller === controller) applyStatus(s); } });
+    if (state.controller !== controller) return;
+    if (status.status !== "done") errors.show({ i18nKey: "batch.job_ended", params: { status: t(`job.${status.status}`) } });
   } catch (err) {
     if (isAbort(err) || state.controller !== controller) return;
-    clearGrid();
+    if (!state.run.jobId) clearGrid();
     errors.show(err);
   } finally {
     if (state.controller === controller) {
       state.controller = null;
-      progress.stop();
       el.run.removeAttribute("aria-busy");
+      renderProgress();
     }
   }
 }
 
-async function downloadAll() {
-  const req = buildRequest();
-  if (!req) return;
-  state.controller?.abort();
-  const controller = new AbortController();
-  state.controller = controller;
-  progress.start(req.lists.widths.length * req.lists.qualities.length);
-  el.downloadAll.setAttribute("aria-busy", "true");
-  try {
-    const res = await post("/api/batch", req.fd, { signal: controller.signal, onProgress: (e) => progress.update(e) });
-    // Our own stem keeps non-ASCII names (the server's is ASCII only); the entries inside are the server's.
-    const name = state.file ? `${stemOf(state.file.name)}_batch.zip` : filenameFromDisposition(res.header("Content-Disposition"));
-    saveFile(res.body, name || "batch.zip");
-  } catch (err) {
-    if (!isAbort(err)) errors.show(err);
-  } finally {
-    if (state.controller === controller) {
-      state.controller = null;
-      progress.stop();
-      el.downloadAll.removeAttribute("aria-busy");
+/**
+ * The output of each cell. The service makes each distinct output once: without enlarging, every
+ * width at or past the original's gives the original's size, so those cells share one output;
+ * the others are found by the width they asked for (requested_width).
+ */
+function applyStatus(status) {
+  const run = state.run;
+  run.status = status;
+  const outputs = status.outputs || [];
+  const own = new Map(outputs.filter((o) => o.requested_width != null).map((o) => [`${o.requested_width}/${o.quality}`, o]));
+  const originalWidth = status.original?.width;
+  for (const cell of state.cells.values()) {
+    if (cell.retrying || cell.retried) continue;
+    let out = own.get(cell.key);
+    if (!out) {
+      const expected = run.options.enlarge || !originalWidth ? cell.width : Math.min(cell.width, originalWidth);
+      out = outputs.find((o) => (o.quality ?? null) === (cell.quality ?? null) && o.width === expected) || null;
     }
+    cell.out = out;
   }
+  if (status.status === "done" || (status.done > 0 && isFinished(status))) setDownloadAll(status.archive_url);
+  renderGrid();
+  renderProgress();
+}
+
+async function retryCell(cell) {
+  const run = state.run;
+  if (!run) return;
+  cell.retrying = true;
+  renderGrid();
+  try {
+    let status = await submitJob(jobForm(run, [cell.width], [cell.quality]));
+    const update = (s) => {
+      const out = (s.outputs || [])[0];
+      if (out) cell.out = out;
+      renderGrid();
+    };
+    update(status);
+    status = await followJob(status, { onStatus: update });
+    cell.retried = true;
+  } catch (err) {
+    if (!isAbort(err)) cell.out = { ...(cell.out || {}), state: "failed", error: err.message || String(err.code) };
+  } finally {
+    cell.retrying = false;
+    renderGrid();
+  }
+}
+
+function setDownloadAll(url) {
+  if (url) {
+    el.downloadAll.href = url;
+    el.downloadAll.download = `${state.run.stem}_batch.zip`;
+    el.downloadAll.setAttribute("aria-disabled", "false");
+  } else {
+    el.downloadAll.removeAttribute("href");
+    el.downloadAll.setAttribute("aria-disabled", "true");
+  }
+}
+
+// ---------------------------------------------------------------- progress
+
+function showProgress(evt) {
+  el.progress.hidden = false;
+  if (evt.phase === "upload") {
+    const pct = evt.total ? Math.round((evt.loaded / evt.total) * 100) : 0;
+    el.progressBar.max = 100;
+    el.progressBar.value = pct;
+    el.progressText.textContent = t("progress.uploading", { pct });
+  } else if (evt.phase === "retry") {
+    el.progressText.textContent = t("progress.retry", { s: evt.seconds });
+  } else if (evt.phase === "key") {
+    el.progressBar.removeAttribute("value");
+    el.progressText.textContent = t("progress.key");
+  } else {
+    el.progressBar.removeAttribute("value");
+    el.progressText.textContent = t("progress.queued");
+  }
+}
+
+/** done/total, failures, and the time left estimated from the pace so far. */
+function renderProgress() {
+  const run = state.run;
+  const s = run && run.status;
+  if (!s) return;
+  el.progress.hidden = false;
+  const finished = s.done + s.failed;
+  el.progressBar.max = Math.max(1, s.total);
+  el.progressBar.value = finished;
+  el.progress.dataset.done = String(s.done);
+  el.progress.dataset.total = String(s.total);
+  const elapsed = (performance.now() - run.started) / 1000;
+  let text = t("progress.job", { done: s.done, total: s.total });
+  if (s.failed) text += ` · ${t("progress.job_failed", { n: s.failed })}`;
+  if (isFinished(s)) text += ` · ${t("progress.job_took", { s: Math.round(elapsed) })}`;
+  else if (finished > 0) {
+    const left = ((s.total - finished) * elapsed) / finished;
+    text += ` · ${t("progress.job_left", { s: Math.max(1, Math.round(left)) })}`;
+  } else text += ` · ${t(`job.${s.status}`)}`;
+  el.progressText.textContent = text;
 }
 
 // ---------------------------------------------------------------- grid
 
 function clearGrid() {
-  el.gridScroll.hidden = true;
+  el.gridArea.hidden = true;
   el.gridEmpty.hidden = false;
   el.grid.tHead.replaceChildren();
   el.grid.tBodies[0].replaceChildren();
 }
 
-function renderHead(lists) {
-  const tr = document.createElement("tr");
+function renderGrid() {
+  const run = state.run;
+  if (!run) return;
+  el.gridEmpty.hidden = true;
+  el.gridArea.hidden = false;
+  const original = run.status?.original || state.original || {};
+  el.caption.textContent = t("batch.grid_caption", { w: original.width ?? "?", h: original.height ?? "?", bytes: original.bytes ?? run.file.size });
+  const head = document.createElement("tr");
   const corner = document.createElement("th");
   corner.scope = "col";
   corner.textContent = t("batch.corner");
-  tr.append(corner);
-  for (const q of lists.qualities) {
+  head.append(corner);
+  for (const q of run.lists.qualities) {
     const th = document.createElement("th");
     th.scope = "col";
     th.textContent = t("batch.q", { q });
-    tr.append(th);
+    head.append(th);
   }
-  el.grid.tHead.replaceChildren(tr);
-}
-
-function rowHeader(w) {
-  const th = document.createElement("th");
-  th.scope = "row";
-  th.textContent = t("batch.w", { w });
-  return th;
-}
-
-/** While the request runs: the table's shape, with pulsing empty cells. */
-function renderPlaceholder(lists) {
-  el.gridEmpty.hidden = true;
-  el.gridScroll.hidden = false;
-  el.grid.setAttribute("aria-busy", "true");
-  el.caption.textContent = "";
-  renderHead(lists);
-  const rows = lists.widths.map((w) => {
+  el.grid.tHead.replaceChildren(head);
+  el.grid.style.setProperty("--qcols", String(run.lists.qualities.length));
+  const cells = [...state.cells.values()];
+  const allBytes = doneCells(cells).map((c) => c.out.bytes);
+  const rows = run.lists.widths.map((w) => {
     const tr = document.createElement("tr");
-    tr.append(rowHeader(w));
-    for (let j = 0; j < lists.qualities.length; j++) {
-      const td = document.createElement("td");
-      td.className = "placeholder";
-      td.innerHTML = '<div class="skeleton block"></div><div class="skeleton line"></div><div class="skeleton line short"></div>';
-      td.setAttribute("aria-label", t("batch.pending"));
-      tr.append(td);
+    const th = document.createElement("th");
+    th.scope = "row";
+    th.textContent = t("batch.w", { w });
+    const actual = run.lists.qualities.map((q) => state.cells.get(`${w}/${q}`)?.out?.width).find((x) => x);
+    if (actual && actual !== w) {
+      // A width past the original's holds the original's size: say so on the row, not quietly.
+      const note = document.createElement("span");
+      note.className = "row-note";
+      note.setAttribute("data-testid", "batch-row-actual");
+      note.textContent = t("batch.row_actual", { w: actual });
+      th.append(note);
     }
+    tr.append(th);
+    for (const q of run.lists.qualities) tr.append(renderCell(state.cells.get(`${w}/${q}`), allBytes));
     return tr;
   });
   el.grid.tBodies[0].replaceChildren(...rows);
+  drawChart(el.chart, el.chartLegend, cells, run.lists.widths, (cell) => viewer.open(cell));
+  renderExport();
 }
 
-/**
- * The output for each cell (width row x quality column), as {out, shared}. The service makes each
- * distinct output once: without enlarging, every width at or past the original's gives the
- * original's size, so those cells share one output (shared = true) and the others have their own,
- * found by the width they asked for (requested_width) or, failing that, by the width expected.
- */
-function cellOutputs(outputs, lists, original, enlarge) {
-  const own = new Map(outputs.filter((o) => o.requested_width != null).map((o) => [`${o.requested_width}/${o.quality}`, o]));
-  return lists.widths.map((w) => lists.qualities.map((q) => {
-    const mine = own.get(`${w}/${q}`);
-    if (mine) return { out: mine, shared: false };
-    const expected = enlarge || !original.width ? w : Math.min(w, original.width);
-    const twin = outputs.find((o) => Number(o.quality) === q && o.width === expected);
-    return twin ? { out: twin, shared: twin.requested_width != null && twin.requested_width !== w } : null;
-  }));
-}
-
-function renderGrid() {
-  const r = state.result;
-  if (!r) return;
-  el.grid.removeAttribute("aria-busy");
-  const original = r.original || {};
-  const originalBytes = original.bytes || (state.file && state.file.size) || 0;
-  el.caption.textContent = t("batch.grid_caption", { w: original.width ?? "?", h: original.height ?? "?", bytes: originalBytes });
-  // The browser cannot measure every format (TIFF, HEIC): the service's reading is the real one anyway.
-  if (original.width) el.originalDims.textContent = t("file.dimensions", { w: original.width, h: original.height });
-  renderHead(r.lists);
-  const cells = cellOutputs(r.outputs || [], r.lists, original, r.enlarge);
-  const rows = r.lists.widths.map((w, i) => {
-    const tr = document.createElement("tr");
-    tr.append(rowHeader(w));
-    for (const cell of cells[i]) tr.append(cell ? renderCell(cell.out, originalBytes, cell.shared, original) : missingCell());
-    return tr;
-  });
-  el.grid.tBodies[0].replaceChildren(...rows);
-  el.gridEmpty.hidden = true;
-  el.gridScroll.hidden = false;
-}
-
-function cellName(out) {
-  const q = out.quality != null ? `_q${out.quality}` : "";
-  return `${state.result.stem}_${out.width}x${out.height}${q}.${formatInfo(out.format).ext}`;
-}
-
-function renderCell(out, originalBytes, shared, original) {
+function renderCell(cell, allBytes) {
   const td = document.createElement("td");
   td.setAttribute("data-testid", "batch-cell");
-  const name = cellName(out);
-  const fig = document.createElement("figure");
-  // The thumbnail opens the output at full size: differences between qualities show there.
-  const view = document.createElement("button");
-  view.type = "button";
-  view.className = "thumb-button";
-  view.setAttribute("aria-label", t("batch.view_label", { name }));
-  const img = document.createElement("img");
-  img.className = "thumb";
-  img.src = out.data_url;
-  img.alt = t("batch.thumb_alt", { w: out.width, h: out.height, q: out.quality ?? "–" });
-  img.decoding = "async";
-  view.append(img);
-  view.addEventListener("click", () => openViewer(out, name));
-  const cap = document.createElement("figcaption");
-  const dims = document.createElement("span");
-  dims.className = "dims";
-  dims.setAttribute("data-testid", "batch-cell-dims");
-  dims.textContent = `${out.width} × ${out.height} · ${formatInfo(out.format).label}`;
-  const bytes = document.createElement("span");
-  bytes.className = "bytes";
-  bytes.setAttribute("data-testid", "batch-cell-size");
-  bytes.textContent = sizeText(out.bytes);
-  const red = reductionText(originalBytes, out.bytes, { short: true });
-  const badge = document.createElement("span");
-  badge.className = "badge";
-  badge.dataset.kind = red.kind;
-  badge.textContent = red.text;
-  cap.append(dims, bytes, badge);
-  if (shared) {
-    const note = document.createElement("span");
-    note.className = "note";
-    note.textContent = t("batch.shared", { w: original.width });
-    cap.append(note);
+  td.dataset.key = cell.key;
+  td.dataset.width = String(cell.width);
+  td.dataset.quality = String(cell.quality);
+  const out = cell.out;
+  const st = cell.retrying ? "retrying" : out ? out.state : "pending";
+  td.dataset.state = st;
+  td.classList.toggle("chosen", state.chosen.has(cell.key));
+  if (st === "done") {
+    td.dataset.bytes = String(out.bytes);
+    if (out.score != null) td.dataset.score = String(out.score);
+    td.style.setProperty("--hue", String(Math.round(130 - 130 * sizeRank(out.bytes, allBytes))));
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "cell-button";
+    const name = out.name;
+    button.setAttribute("aria-label", t("batch.view_label", { name }));
+    button.title = `${name}\n${sizeText(out.bytes)}\n${out.width} × ${out.height}`;
+    const bytes = document.createElement("span");
+    bytes.className = "bytes";
+    bytes.setAttribute("data-testid", "batch-cell-size");
+    bytes.textContent = humanBytes(out.bytes);
+    const score = document.createElement("span");
+    score.className = "score";
+    score.setAttribute("data-testid", "batch-cell-score");
+    score.textContent = out.score != null ? out.score.toFixed(3) : "–";
+    button.append(bytes, score);
+    if (out.bytes > GATEWAY_MAX_BYTES) {
+      const big = document.createElement("span");
+      big.className = "cell-note";
+      big.textContent = t("batch.over_gateway");
+      button.append(big);
+    }
+    button.addEventListener("click", () => viewer.open(cell));
+    td.append(button);
+  } else if (st === "failed") {
+    const msg = document.createElement("span");
+    msg.className = "cell-error";
+    msg.setAttribute("data-testid", "batch-cell-error");
+    msg.textContent = out.error ? t("batch.cell_failed_because", { reason: out.error }) : t("batch.cell_failed");
+    msg.title = out.error || "";
+    const retry = document.createElement("button");
+    retry.type = "button";
+    retry.className = "small";
+    retry.setAttribute("data-testid", "batch-cell-retry");
+    retry.textContent = t("batch.retry");
+    retry.addEventListener("click", () => retryCell(cell));
+    td.append(msg, retry);
+  } else {
+    const wait = document.createElement("span");
+    wait.className = "skeleton cell-wait";
+    wait.setAttribute("aria-label", t(st === "running" || st === "retrying" ? "batch.pending" : "batch.queued"));
+    td.append(wait);
   }
-  fig.append(view, cap);
-  const a = document.createElement("a");
-  a.className = "button small";
-  a.href = out.data_url;
-  a.download = name;
-  a.textContent = t("batch.download_one");
-  a.setAttribute("aria-label", t("batch.download_one_label", { name }));
-  a.setAttribute("data-testid", "batch-cell-download");
-  td.append(fig, a);
   return td;
 }
 
-function missingCell() {
-  const td = document.createElement("td");
-  td.className = "muted";
-  td.textContent = t("batch.missing");
-  return td;
+// ---------------------------------------------------------------- pick best, export
+
+function pick() {
+  if (!state.run) return;
+  const mode = el.pickMode.value;
+  const value = Number(el.pickValue.value);
+  const picks = pickBest([...state.cells.values()], mode, value);
+  state.chosen = new Set([...picks.values()].filter(Boolean).map((c) => c.key));
+  const parts = [...picks.entries()].map(([w, c]) => (c
+    ? t("pick.one", { w, q: c.quality ?? "–", bytes: humanBytes(c.out.bytes), score: c.out.score != null ? c.out.score.toFixed(3) : "–" })
+    : t("pick.none", { w })));
+  el.pickSummary.textContent = parts.join(" · ");
+  renderGrid();
 }
 
-function openViewer(out, name) {
-  el.viewerTitle.textContent = `${name} · ${sizeText(out.bytes)}`;
-  el.viewerImage.src = out.data_url;
-  el.viewerImage.alt = t("batch.thumb_alt", { w: out.width, h: out.height, q: out.quality ?? "–" });
-  el.viewer.showModal();
+function renderExport() {
+  const chosen = [...state.chosen].map((k) => state.cells.get(k)).filter((c) => c && c.out && c.out.state === "done");
+  el.exportCode.value = chosen.length ? pictureSnippet(chosen, { mime: optionSpec.formatInfo(state.run.format).mime }) : "";
+  el.exportCopy.disabled = !chosen.length;
+  el.exportClear.disabled = !chosen.length;
+}
+
+async function copyExport() {
+  try {
+    await navigator.clipboard.writeText(el.exportCode.value);
+  } catch (_) {
+    el.exportCode.select(); // no clipboard permission: leave it selected for Ctrl+C
+  }
+  el.exportCopied.textContent = t("export.copied");
 }
 
 // ---------------------------------------------------------------- events
 
 function bind() {
   bindDropzone(el.dropzone, el.file, loadFile);
+  bindFileSources([$("grid-empty"), el.gridArea], loadFile);
   el.form.addEventListener("submit", (e) => { e.preventDefault(); runBatch(); });
-  el.downloadAll.addEventListener("click", downloadAll);
   $("add-width").addEventListener("click", () => addValue("widths"));
   $("add-quality").addEventListener("click", () => addValue("qualities"));
-  for (const input of [el.format, el.enlarge, el.keepMetadata]) input.addEventListener("change", changed);
-  $("viewer-close").addEventListener("click", () => el.viewer.close());
-  // A click on the backdrop (outside the dialog's box) closes it too; Escape does natively.
-  el.viewer.addEventListener("click", (e) => { if (e.target === el.viewer) el.viewer.close(); });
-  el.viewer.addEventListener("close", () => el.viewerImage.removeAttribute("src"));
+  for (const input of [el.format, el.enlarge, el.keepMetadata, el.score]) input.addEventListener("change", changed);
+  el.pick.addEventListener("click", pick);
+  el.pickMode.addEventListener("change", () => {
+    el.pickValue.value = el.pickMode.value === "score" ? "0.95" : String(100 * 1024);
+    el.pickValue.step = el.pickMode.value === "score" ? "0.001" : "1024";
+  });
+  el.exportCopy.addEventListener("click", copyExport);
+  el.exportClear.addEventListener("click", () => { state.chosen.clear(); el.pickSummary.textContent = ""; renderGrid(); });
+  el.downloadAll.addEventListener("click", (e) => { if (el.downloadAll.getAttribute("aria-disabled") === "true") e.preventDefault(); });
+  bindApiDownload(el.downloadAll, (err) => errors.show(err)); // after the line above: a disabled link stays so
   onLangChange(() => {
     for (const name of Object.keys(LISTS)) renderList(name);
     refreshControls();
@@ -460,6 +586,7 @@ function bind() {
       el.originalSize.textContent = sizeText(state.file.size);
       if (state.original) el.originalDims.textContent = t("file.dimensions", { w: state.original.width, h: state.original.height });
     }
-    if (state.result && !state.controller) renderGrid();
+    renderGrid();
+    renderProgress();
   });
 }

@@ -3,6 +3,7 @@
 // byte formatting, saving files, and the file picker / drop zone.
 
 import { t, getLang, applyTranslations, bindLanguageSwitch, onLangChange } from "./i18n.js";
+import { apiFetch, apiKey, isKeyRefusal, keyAccepted, keyNeeded, keysInUse, setupApiKey } from "./apikey.js";
 
 // ---------------------------------------------------------------- API
 
@@ -44,10 +45,11 @@ async function errorFromResponse(xhr) {
  * onProgress receives {phase: "upload"|"processing"|"download", loaded, total}.
  * Resolves {status, header(name), body}; rejects with ApiError, or an AbortError.
  */
-function postOnce(url, formData, { onProgress = () => {}, responseType = "blob", signal } = {}) {
+function postOnce(url, formData, { onProgress = () => {}, responseType = "blob", signal, key = null } = {}) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open("POST", url);
+    if (key) xhr.setRequestHeader("X-API-Key", key);
     xhr.responseType = responseType;
     xhr.upload.onprogress = (e) => onProgress({ phase: "upload", loaded: e.loaded, total: e.lengthComputable ? e.total : 0 });
     xhr.upload.onload = () => onProgress({ phase: "processing" });
@@ -77,15 +79,28 @@ function sleep(ms, signal) {
   });
 }
 
-/** postOnce, retried up to twice when the server says it is busy (503/429 + Retry-After). */
+/**
+ * postOnce with the API key, retried up to twice when the server says it is busy (503/429 +
+ * Retry-After), and sent again once a key is entered when the service refused it (401).
+ */
 export async function post(url, formData, opts = {}) {
   const onProgress = opts.onProgress || (() => {});
-  for (let attempt = 0; ; attempt++) {
+  let busyRetries = 0;
+  for (;;) {
+    const key = apiKey();
     try {
-      return await postOnce(url, formData, opts);
+      const res = await postOnce(url, formData, { ...opts, key });
+      keyAccepted(key);
+      return res;
     } catch (err) {
+      if (isKeyRefusal(err)) {
+        onProgress({ phase: "key" });
+        await keyNeeded(key, opts.signal);
+        continue;
+      }
       const busy = err instanceof ApiError && (err.status === 503 || err.status === 429);
-      if (!busy || attempt >= 2) throw err;
+      if (!busy || busyRetries >= 2) throw err;
+      busyRetries += 1;
       const wait = Math.min(Math.max(err.retryAfter ?? 1, 1), 10);
       onProgress({ phase: "retry", seconds: wait });
       await sleep(wait * 1000, opts.signal);
@@ -152,6 +167,9 @@ export class ProgressView {
     } else if (evt.phase === "retry") {
       this.bar.removeAttribute("value");
       this.text.textContent = t("progress.retry", { s: evt.seconds });
+    } else if (evt.phase === "key") {
+      this.bar.removeAttribute("value");
+      this.text.textContent = t("progress.key");
     }
   }
 
@@ -186,6 +204,7 @@ export function describeError(err) {
   const code = String(err.code || "").toLowerCase();
   let text;
   if (err.status === 0) text = t("error.network");
+  else if (err.status === 401) text = t("key.required");
   else if (err.status === 413 || code.includes("too_large")) text = t("error.too_large");
   else if (code.includes("pixel")) text = t("error.too_many_pixels");
   else if (err.field === "image" || err.status === 415 || /decode|unsupported|bad_input|not_an_image|invalid_image/.test(code)) text = t("error.bad_image");
@@ -195,12 +214,40 @@ export function describeError(err) {
     // Option errors: say which value was refused in the user's words, and what would be accepted.
     return {
       text: t("error.invalid_value", { label: fieldLabel(err.field), received: err.received }),
-      detail: t("error.allowed", { allowed: err.allowed }),
+      detail: t("error.allowed", { allowed: allowedText(err) }),
     };
   } else if (err.status >= 400 && err.status < 500) text = err.field ? t("error.invalid_field", { label: fieldLabel(err.field) }) : t("error.invalid");
   else text = t("error.server");
   const detail = err.status !== 0 && err.message && err.message !== err.code ? t("error.details", { message: err.message }) : "";
   return { text, detail };
+}
+
+let errorSpec = null;
+let errorFormat = () => null;
+
+/** The options document (options.js) and the page's current format, to word allowed values. */
+export function setErrorSpec(spec, formatOf = () => null) {
+  errorSpec = spec;
+  errorFormat = formatOf;
+}
+
+/**
+ * The allowed values of an option error in the page's language. The API words them in English
+ * ("an integer between 1 and 16383"); the numbers and choices are read from its text (they
+ * include limits the service configures), else from the options document.
+ */
+export function allowedText(err) {
+  const raw = String(err.allowed || "");
+  const range = /(-?\d+)\D+?(-?\d+)/.exec(raw);
+  if (/integer|number/i.test(raw) && range) return t("error.allowed_int", { min: range[1], max: range[2] });
+  if (/boolean/i.test(raw)) return t("error.allowed_bool");
+  const choices = /one of (.+)$/i.exec(raw);
+  if (choices) return t("error.allowed_choice", { choices: choices[1] });
+  const domain = errorSpec && err.field ? (errorSpec.domain(err.field, errorFormat()) || errorSpec.anyDomain(err.field)) : null;
+  if (domain && domain.choices) return t("error.allowed_choice", { choices: domain.choices.join(", ") });
+  if (domain && domain.type === "int") return t("error.allowed_int", { min: domain.minimum, max: domain.maximum });
+  if (domain && domain.type === "bool") return t("error.allowed_bool");
+  return raw;
 }
 
 /**
@@ -339,6 +386,34 @@ export function saveFile(blobOrUrl, name) {
   if (typeof blobOrUrl !== "string") setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
+/**
+ * A link to an API file (<a href download>): followed as before without keys; with a key in use
+ * the file is fetched with it and saved through a blob: URL. onError(err) gets what went wrong.
+ */
+export function bindApiDownload(anchor, onError = () => {}) {
+  anchor.addEventListener("click", async (e) => {
+    if (e.defaultPrevented || !keysInUse() || !anchor.getAttribute("href")) return;
+    e.preventDefault();
+    if (anchor.getAttribute("aria-busy") === "true") return;
+    const url = anchor.href;
+    const name = anchor.download || "download";
+    anchor.setAttribute("aria-busy", "true");
+    try {
+      const res = await apiFetch(url, { cache: "no-store" });
+      if (!res.ok) {
+        let body = null;
+        try { body = await res.json(); } catch (_) { /* not our JSON */ }
+        throw new ApiError({ status: res.status, ...(body && body.error ? body.error : { code: `http_${res.status}` }) });
+      }
+      saveFile(await res.blob(), name);
+    } catch (err) {
+      onError(err instanceof ApiError ? err : new ApiError({ status: 0, code: "network" }));
+    } finally {
+      anchor.removeAttribute("aria-busy");
+    }
+  });
+}
+
 /** Decode a File in the browser for its pixel size. Resolves {url, width, height}, or null if it cannot. */
 export function probeImage(file) {
   return new Promise((resolve) => {
@@ -374,9 +449,35 @@ export function bindDropzone(zone, input, onFile) {
   window.addEventListener("drop", (e) => e.preventDefault());
 }
 
-/** Translations, the language switch and the current page's nav link. */
+/**
+ * More ways in for a file: dropped on any of targets (the result area), or pasted anywhere on the
+ * page (a screenshot, an image copied in another program). Text pasted into a field is left alone.
+ */
+export function bindFileSources(targets, onFile) {
+  const imageOf = (list) => [...(list || [])].find((f) => f && (f.type.startsWith("image/") || /\.(avif|heic|heif|tiff?)$/i.test(f.name)));
+  for (const target of targets) {
+    for (const type of ["dragenter", "dragover"]) {
+      target.addEventListener(type, (e) => { e.preventDefault(); target.classList.add("dragging"); });
+    }
+    for (const type of ["dragleave", "drop"]) target.addEventListener(type, () => target.classList.remove("dragging"));
+    target.addEventListener("drop", (e) => {
+      e.preventDefault();
+      const file = imageOf(e.dataTransfer && e.dataTransfer.files);
+      if (file) onFile(file);
+    });
+  }
+  window.addEventListener("paste", (e) => {
+    const file = imageOf(e.clipboardData && e.clipboardData.files);
+    if (!file) return;
+    e.preventDefault();
+    onFile(file);
+  });
+}
+
+/** Translations, the language switch, the API key field and the current page's nav link. */
 export function setupPage() {
   applyTranslations();
+  setupApiKey();
   const select = document.getElementById("lang");
   if (select) bindLanguageSwitch(select);
 }

@@ -1,61 +1,42 @@
-// The output formats and the encoder options the UI offers for each, in one table. Option names
-// are the API's form-field names (docs/contract.md); both pages render their option panels from
-// this table, so adding an option here adds it everywhere.
+// The per-format encoder option panels, rendered from the service's options document
+// (options.js). Which options a format takes, their ranges, choices and defaults come from the
+// service; this module keeps only what is presentation: labels (i18n keys) and which control
+// hides another (a choice the user made elsewhere in the same panel makes it meaningless).
 
 import { t } from "./i18n.js";
 
-export const FORMATS = [
-  { id: "jpeg", label: "JPEG", ext: "jpg", mime: "image/jpeg" },
-  { id: "png", label: "PNG", ext: "png", mime: "image/png" },
-  { id: "webp", label: "WebP", ext: "webp", mime: "image/webp" },
-  { id: "avif", label: "AVIF", ext: "avif", mime: "image/avif" },
-  { id: "tiff", label: "TIFF", ext: "tiff", mime: "image/tiff" },
-];
+const FORMAT_LABELS = { jpeg: "JPEG", png: "PNG", webp: "WebP", avif: "AVIF", tiff: "TIFF" };
 
-// kind: bool (checkbox), range (slider with min/max), select (choices; "" means the encoder's
-// default and is not sent). showIf(values): only shown (and sent) when true.
-const SUBSAMPLING = ["auto", "4:2:0", "4:4:4"];
+// Translation keys of the choices of each option ("" is "the encoder's default": not sent).
+const CHOICE_KEYS = { quant_table: "qt.", chroma_subsampling: "cs.", bitdepth: "bd.", compression: "tiff.", predictor: "pred." };
+// Options whose label differs by format.
+const LABEL_KEYS = { "png.compression": "opt.compression.png", "png.effort": "opt.effort.png" };
+const HINT_KEYS = { alpha_quality: "opt.alpha_quality.hint" };
+// Targets and measurements, not encoder settings: whatever group the service files them under,
+// they are not per-format panel controls (the batch page asks for the score itself).
+const NOT_PANEL = new Set(["score", "max_bytes", "min_score"]);
+const KINDS = new Set(["int", "bool", "choice"]);
+// Whole numbers shown as a list of named choices rather than a slider.
+const INT_AS_CHOICES = new Set(["quant_table"]);
 
-export const OPTIONS = {
-  jpeg: [
-    { name: "progressive", kind: "bool", def: true },
-    { name: "optimize_scans", kind: "bool", def: false, showIf: (v) => v.progressive },
-    { name: "trellis_quant", kind: "bool", def: false },
-    { name: "overshoot_deringing", kind: "bool", def: false },
-    { name: "optimize_coding", kind: "bool", def: true },
-    { name: "quant_table", kind: "select", choices: ["", "0", "1", "2", "3", "4", "5", "6", "7", "8"], def: "", choiceKey: "qt." },
-    { name: "chroma_subsampling", kind: "select", choices: SUBSAMPLING, def: "auto", choiceKey: "cs." },
-  ],
-  png: [
-    { name: "compression", kind: "range", min: 0, max: 9, def: 6, labelKey: "opt.compression.png" },
-    { name: "palette", kind: "bool", def: false },
-    { name: "colors", kind: "range", min: 2, max: 256, def: 256, showIf: (v) => v.palette },
-    { name: "effort", kind: "range", min: 1, max: 10, def: 7, showIf: (v) => v.palette, labelKey: "opt.effort.png" },
-  ],
-  webp: [
-    { name: "lossless", kind: "bool", def: false },
-    { name: "near_lossless", kind: "bool", def: false, showIf: (v) => v.lossless },
-    { name: "effort", kind: "range", min: 0, max: 6, def: 4 },
-    { name: "smart_subsample", kind: "bool", def: false, showIf: (v) => !v.lossless },
-    { name: "alpha_quality", kind: "range", min: 0, max: 100, def: 100, hintKey: "opt.alpha_quality.hint" },
-  ],
-  avif: [
-    { name: "lossless", kind: "bool", def: false },
-    { name: "effort", kind: "range", min: 0, max: 9, def: 4 },
-    { name: "chroma_subsampling", kind: "select", choices: SUBSAMPLING, def: "auto", choiceKey: "cs.", showIf: (v) => !v.lossless },
-    { name: "bitdepth", kind: "select", choices: ["8", "10", "12"], def: "8", choiceKey: "bd." },
-  ],
-  tiff: [
-    { name: "compression", kind: "select", choices: ["none", "lzw", "deflate", "jpeg", "zstd"], def: "lzw", choiceKey: "tiff." },
-    { name: "predictor", kind: "select", choices: ["none", "horizontal", "float"], def: "horizontal", choiceKey: "pred.",
-      showIf: (v) => ["lzw", "deflate", "zstd"].includes(v.compression) },
-    { name: "tile", kind: "bool", def: false },
-    { name: "pyramid", kind: "bool", def: false },
-  ],
+// Shown (and sent) only when the rest of the panel makes them mean something.
+const SHOW_IF = {
+  "jpeg.optimize_scans": (v) => v.progressive,
+  "png.colors": (v) => v.palette,
+  "png.effort": (v) => v.palette,
+  "webp.near_lossless": (v) => v.lossless,
+  "webp.smart_subsample": (v) => !v.lossless,
+  "avif.chroma_subsampling": (v) => !v.lossless,
+  "tiff.predictor": (v) => ["lzw", "deflate", "zstd"].includes(v.compression),
 };
 
+export function formatLabel(id) {
+  return FORMAT_LABELS[id] || String(id).toUpperCase();
+}
+
 /** Whether the quality slider means anything for this format and these options. */
-export function qualityApplies(format, v) {
+export function qualityApplies(spec, format, v) {
+  if (!spec.quality(format)) return false;
   if (format === "png") return Boolean(v.palette); // a quality switches palette quantisation on
   if (format === "webp") return !v.lossless || Boolean(v.near_lossless); // near-lossless uses it
   if (format === "avif") return !v.lossless;
@@ -63,50 +44,69 @@ export function qualityApplies(format, v) {
   return true;
 }
 
-export function formatInfo(id) {
-  return FORMATS.find((f) => f.id === id) || FORMATS[0];
+/** The quality a format starts with: the browser's preselection, else the API's default. */
+export function defaultQuality(spec, format) {
+  const d = spec.quality(format);
+  const q = spec.uiDefault(format, "quality");
+  if (q != null) return Number(q);
+  return d && d.default != null ? Number(d.default) : 80;
 }
 
-export function defaultOptions() {
-  const all = {};
-  for (const [fmt, opts] of Object.entries(OPTIONS)) {
-    all[fmt] = Object.fromEntries(opts.map((o) => [o.name, o.def]));
+/** Fill a <select> with the service's output formats. */
+export function fillFormatSelect(select, spec) {
+  select.replaceChildren(...spec.formats.map((f) => new Option(formatLabel(f.id), f.id)));
+}
+
+/** How an option is shown: {kind: bool|range|select, choices, min, max, def}. */
+function control(spec, fmt, { name, domain }) {
+  const ui = spec.uiDefault(fmt, name);
+  const choiceKey = CHOICE_KEYS[name];
+  if (domain.type === "bool") return { kind: "bool", def: Boolean(ui) };
+  let choices = domain.choices ? domain.choices.map(String) : null;
+  if (!choices && domain.type === "int" && INT_AS_CHOICES.has(name)) {
+    choices = [];
+    for (let i = domain.minimum; i <= domain.maximum; i++) choices.push(String(i));
   }
-  return all;
-}
-
-/** Fill a <select> with the formats. */
-export function fillFormatSelect(select) {
-  select.replaceChildren(...FORMATS.map((f) => new Option(f.label, f.id)));
+  if (choices) {
+    if (ui == null) choices = ["", ...choices]; // no preselection: leave it to the encoder
+    return { kind: "select", choices, def: ui == null ? "" : String(ui), choiceKey: choiceKey || `${name}.` };
+  }
+  const def = ui == null ? domain.minimum : Number(ui);
+  return { kind: "range", min: domain.minimum, max: domain.maximum, def };
 }
 
 /**
  * Build one <fieldset> per format inside container; only the chosen format's is visible.
- * onChange() is called after any option changes. Returns {show(format), read(format), write(all)}.
+ * onChange() is called after any option changes. Returns {show, read, visible, readAll, write}.
  */
-export function renderOptionPanels(container, idPrefix, onChange) {
+export function renderOptionPanels(container, idPrefix, spec, onChange) {
   const panels = {};
   const inputs = {};
-  for (const fmt of FORMATS) {
+  for (const fmt of spec.formats) {
     const fs = document.createElement("fieldset");
     fs.className = "format-options";
     fs.dataset.format = fmt.id;
     fs.hidden = true;
     const legend = document.createElement("legend");
     legend.dataset.i18n = "opt.advanced";
-    legend.dataset.i18nParams = JSON.stringify({ format: fmt.label });
-    legend.textContent = t("opt.advanced", { format: fmt.label });
+    legend.dataset.i18nParams = JSON.stringify({ format: formatLabel(fmt.id) });
+    legend.textContent = t("opt.advanced", { format: formatLabel(fmt.id) });
     fs.append(legend);
     inputs[fmt.id] = {};
-    for (const opt of OPTIONS[fmt.id]) {
+    for (const option of spec.encoderOptions(fmt.id)) {
+      if (NOT_PANEL.has(option.name) || !KINDS.has(option.domain.type)) continue;
+      const opt = { name: option.name, showIf: SHOW_IF[`${fmt.id}.${option.name}`], ...control(spec, fmt.id, option) };
       const id = `${idPrefix}-${fmt.id}-${opt.name}`;
       const row = document.createElement("div");
       row.className = `field field-${opt.kind}`;
       row.dataset.option = opt.name;
       const label = document.createElement("label");
       label.htmlFor = id;
-      label.dataset.i18n = opt.labelKey || `opt.${opt.name}`;
-      label.textContent = t(label.dataset.i18n);
+      const labelKey = LABEL_KEYS[`${fmt.id}.${opt.name}`] || `opt.${opt.name}`;
+      label.dataset.i18n = labelKey;
+      label.textContent = t(labelKey);
+      if (label.textContent === labelKey) { delete label.dataset.i18n; label.textContent = opt.name; } // a new option: its API name
+      if (option.description) label.title = option.description;
       let input;
       if (opt.kind === "bool") {
         input = document.createElement("input");
@@ -131,8 +131,9 @@ export function renderOptionPanels(container, idPrefix, onChange) {
         input = document.createElement("select");
         for (const c of opt.choices) {
           const key = opt.choiceKey + (c || "default");
-          const o = new Option(t(key), c);
-          o.dataset.i18n = key;
+          const text = t(key);
+          const o = new Option(text === key ? c : text, c);
+          if (text !== key) o.dataset.i18n = key;
           input.append(o);
         }
         row.append(label, input);
@@ -146,12 +147,12 @@ export function renderOptionPanels(container, idPrefix, onChange) {
       err.dataset.fieldError = opt.name;
       err.hidden = true;
       const describedBy = [err.id];
-      if (opt.hintKey) {
+      if (HINT_KEYS[opt.name]) {
         const hint = document.createElement("p");
         hint.className = "hint";
         hint.id = `${id}-hint`;
-        hint.dataset.i18n = opt.hintKey;
-        hint.textContent = t(opt.hintKey);
+        hint.dataset.i18n = HINT_KEYS[opt.name];
+        hint.textContent = t(HINT_KEYS[opt.name]);
         row.append(hint);
         describedBy.unshift(hint.id);
       }
@@ -170,7 +171,7 @@ export function renderOptionPanels(container, idPrefix, onChange) {
 
   function read(format) {
     const values = {};
-    for (const { opt, input } of Object.values(inputs[format])) {
+    for (const { opt, input } of Object.values(inputs[format] || {})) {
       values[opt.name] = opt.kind === "bool" ? input.checked : opt.kind === "range" ? Number(input.value) : input.value;
     }
     return values;
@@ -178,9 +179,13 @@ export function renderOptionPanels(container, idPrefix, onChange) {
 
   function refresh(format) {
     const values = read(format);
-    for (const { opt, row } of Object.values(inputs[format])) {
+    for (const { opt, row } of Object.values(inputs[format] || {})) {
       row.hidden = opt.showIf ? !opt.showIf(values) : false;
     }
+  }
+
+  function defaults(format) {
+    return Object.fromEntries(Object.values(inputs[format] || {}).map(({ opt }) => [opt.name, opt.def]));
   }
 
   return {
@@ -194,18 +199,18 @@ export function renderOptionPanels(container, idPrefix, onChange) {
     visible(format) {
       const values = read(format);
       return Object.fromEntries(
-        Object.values(inputs[format])
+        Object.values(inputs[format] || {})
           .filter(({ opt }) => !opt.showIf || opt.showIf(values))
           .map(({ opt }) => [opt.name, values[opt.name]]),
       );
     },
     readAll() {
-      return Object.fromEntries(FORMATS.map((f) => [f.id, read(f.id)]));
+      return Object.fromEntries(spec.formats.map((f) => [f.id, read(f.id)]));
     },
+    /** Set every panel from stored values; anything missing or out of range takes the service's default. */
     write(all) {
-      const defaults = defaultOptions();
-      for (const fmt of FORMATS) {
-        const values = { ...defaults[fmt.id], ...((all && all[fmt.id]) || {}) };
+      for (const fmt of spec.formats) {
+        const values = { ...defaults(fmt.id), ...((all && all[fmt.id]) || {}) };
         for (const { opt, input } of Object.values(inputs[fmt.id])) {
           let v = values[opt.name];
           if (opt.kind === "select" && !opt.choices.includes(String(v))) v = opt.def; // settings from an older page

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import atexit
 import io
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -32,6 +35,7 @@ class Service:
     env: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen | None = None
+    _own_storage: str | None = None
 
     @property
     def url(self) -> str:
@@ -41,11 +45,20 @@ class Service:
     def log_path(self) -> Path:
         return OUTPUT / f"{self.name}.log"
 
-    def start(self, timeout: float = 60) -> "Service":
+    def start(self, timeout: float = 60) -> Service:
         OUTPUT.mkdir(parents=True, exist_ok=True)
+        if "STORAGE_DIR" not in self.env:  # never the default data/jobs of the working tree
+            self._own_storage = tempfile.mkdtemp(prefix=f"imageconv-{self.name}-jobs-")
+            self.env["STORAGE_DIR"] = self._own_storage
+            atexit.register(shutil.rmtree, self._own_storage, True)  # also when a test kills it without stop()
         env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(self.port), "WORKERS": "2", **self.env}
-        self.proc = subprocess.Popen([sys.executable, "-m", "service"], cwd=ROOT, env=env,
-                                     stdout=subprocess.DEVNULL, stderr=self.log_path.open("wb"))
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "service"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=self.log_path.open("wb"),
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -60,14 +73,18 @@ class Service:
         raise RuntimeError(f"service not ready after {timeout}s: {self.log()}")
 
     def stop(self, timeout: float = 30) -> int | None:
-        if self.proc is None or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else None
-        self.proc.send_signal(signal.SIGTERM)
         try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.wait()
+            if self.proc is None or self.proc.poll() is not None:
+                return self.proc.returncode if self.proc else None
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                return self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                return self.proc.wait()
+        finally:
+            if self._own_storage:
+                shutil.rmtree(self._own_storage, ignore_errors=True)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-3000:] if self.log_path.exists() else ""
@@ -104,12 +121,13 @@ def _children() -> dict[int, list[int]]:
 
 # --- images ----------------------------------------------------------------------------------
 
+
 def photo(width: int, height: int) -> pyvips.Image:
     """Photograph-like content: smooth gradients plus fine texture, so encoders have real work."""
     x = pyvips.Image.xyz(width, height)
-    r = (x[0] * (255 / width))
-    g = (x[1] * (255 / height))
-    b = ((x[0] + x[1]) * (127 / (width + height)) + 64)
+    r = x[0] * (255 / width)
+    g = x[1] * (255 / height)
+    b = (x[0] + x[1]) * (127 / (width + height)) + 64
     texture = pyvips.Image.gaussnoise(width, height, sigma=18, mean=0).gaussblur(0.8)
     image = r.bandjoin([g, b]) + texture
     return image.cast("uchar").copy(interpretation="srgb")

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-
 from apihelpers import jpeg, png_declaring
 
-SVG = b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>'
-PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+SVG = b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>'  # noqa: E501
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"  # noqa: E501
 MATRIX = b"2 2\n1 2\n3 4\n"
 PPM = b"P6\n2 2\n255\n" + bytes(12)
 
@@ -45,10 +44,17 @@ def test_a_tiny_file_declaring_a_huge_image_is_refused_from_its_header(client):
     assert "100000x100000" in body["message"] and "pixel" in body["message"].lower()
 
 
-@pytest.mark.parametrize(("data", "what"), [
-    (b"hello, I am text", "text"), (SVG, "svg"), (PDF, "pdf"), (MATRIX, "matrix"), (PPM, "ppm"),
-    (b"", "empty"),
-])
+@pytest.mark.parametrize(
+    ("data", "what"),
+    [
+        (b"hello, I am text", "text"),
+        (SVG, "svg"),
+        (PDF, "pdf"),
+        (MATRIX, "matrix"),
+        (PPM, "ppm"),
+        (b"", "empty"),
+    ],
+)
 def test_not_an_accepted_image_is_415(client, data, what):
     r = post(client, data)
     assert r.status_code == 415, (what, r.text)
@@ -74,22 +80,25 @@ def test_wrong_content_type_is_415(client):
     error_of(r)
 
 
-@pytest.mark.parametrize(("params", "field", "allowed"), [
-    ({"colour": "red"}, "colour", None),
-    ({"quality": "101"}, "quality", "between 1 and 100"),
-    ({"quality": "high"}, "quality", "between 1 and 100"),
-    ({"width": "0"}, "width", "between 1 and"),
-    ({"width": "20000"}, "width", "between 1 and"),
-    ({"fit": "stretch"}, "fit", "inside, cover, contain, fill, outside"),
-    ({"format": "bmp"}, "format", "jpeg, png, webp, avif, tiff"),
-    ({"progressive": "maybe"}, "progressive", "true/false"),
-    ({"quant_table": "9", "format": "jpeg"}, "quant_table", "between 0 and 8"),
-    ({"compression": "10", "format": "png"}, "compression", "between 0 and 9"),
-    ({"compression": "lzma", "format": "tiff"}, "compression", "none, lzw, deflate, jpeg, zstd"),
-    ({"effort": "7", "format": "webp"}, "effort", "between 0 and 6"),
-    ({"bitdepth": "9", "format": "avif"}, "bitdepth", "8, 10, 12"),
-    ({"palette": "true", "format": "jpeg"}, "palette", None),
-])
+@pytest.mark.parametrize(
+    ("params", "field", "allowed"),
+    [
+        ({"colour": "red"}, "colour", None),
+        ({"quality": "101"}, "quality", "between 1 and 100"),
+        ({"quality": "high"}, "quality", "between 1 and 100"),
+        ({"width": "0"}, "width", "between 1 and"),
+        ({"width": "20000"}, "width", "between 1 and"),
+        ({"fit": "stretch"}, "fit", "inside, cover, contain, fill, outside"),
+        ({"format": "bmp"}, "format", "jpeg, png, webp, avif, tiff"),
+        ({"progressive": "maybe"}, "progressive", "true/false"),
+        ({"quant_table": "9", "format": "jpeg"}, "quant_table", "between 0 and 8"),
+        ({"compression": "10", "format": "png"}, "compression", "between 0 and 9"),
+        ({"compression": "lzma", "format": "tiff"}, "compression", "none, lzw, deflate, jpeg, zstd"),
+        ({"effort": "7", "format": "webp"}, "effort", "between 0 and 6"),
+        ({"bitdepth": "9", "format": "avif"}, "bitdepth", "8, 10, 12"),
+        ({"palette": "true", "format": "jpeg"}, "palette", None),
+    ],
+)
 def test_bad_options_are_400_naming_field_allowed_and_received(client, params, field, allowed):
     r = post(client, jpeg(64, 64), **params)
     assert r.status_code == 400, r.text

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-import re
 
 import httpx
 import pytest
-
 from apihelpers import decode, hard_edges, jpeg, loader, oriented_jpeg, with_alpha_png
 
-LOADERS = {"jpeg": "jpegload_buffer", "png": "pngload_buffer", "webp": "webpload_buffer",
-           "avif": "heifload_buffer", "tiff": "tiffload_buffer"}
+LOADERS = {
+    "jpeg": "jpegload_buffer",
+    "png": "pngload_buffer",
+    "webp": "webpload_buffer",
+    "avif": "heifload_buffer",
+    "tiff": "tiffload_buffer",
+}
 MIMES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "avif": "image/avif", "tiff": "image/tiff"}
 
 
@@ -20,10 +23,12 @@ def source() -> bytes:
     return jpeg(800, 600)
 
 
-def convert(client: httpx.Client, data: bytes, content_type: str = "image/jpeg", headers: dict | None = None,
-            **params) -> httpx.Response:
-    return client.post("/api/convert", params=params, content=data,
-                       headers={"Content-Type": content_type, **(headers or {})})
+def convert(
+    client: httpx.Client, data: bytes, content_type: str = "image/jpeg", headers: dict | None = None, **params
+) -> httpx.Response:
+    return client.post(
+        "/api/convert", params=params, content=data, headers={"Content-Type": content_type, **(headers or {})}
+    )
 
 
 @pytest.mark.parametrize("fmt", ["jpeg", "png", "webp", "avif", "tiff"])
@@ -40,18 +45,27 @@ def test_each_format_round_trips_at_the_asked_width(client, source, fmt):
 
 
 def test_multipart_upload_with_form_fields_and_safe_filename(client, source):
-    r = client.post("/api/convert", files={"image": ('../../etc/pass"wd; x.jpg', source, "image/jpeg")},
-                    data={"width": "200", "format": "webp"})
+    r = client.post(
+        "/api/convert",
+        files={"image": ('../../etc/pass"wd; x.jpg', source, "image/jpeg")},
+        data={"width": "200", "format": "webp"},
+    )
     assert r.status_code == 200, r.text
     assert loader(r.content) == "webpload_buffer" and decode(r.content).width == 200
     disposition = r.headers["content-disposition"]
     assert "/" not in disposition and ";" not in disposition.split("filename=")[1] and '"' not in disposition[22:-1]
 
 
-@pytest.mark.parametrize(("fit", "size"), [
-    ("inside", (200, 150)), ("cover", (200, 200)), ("contain", (200, 200)), ("fill", (200, 200)),
-    ("outside", (267, 200)),
-])
+@pytest.mark.parametrize(
+    ("fit", "size"),
+    [
+        ("inside", (200, 150)),
+        ("cover", (200, 200)),
+        ("contain", (200, 200)),
+        ("fill", (200, 200)),
+        ("outside", (267, 200)),
+    ],
+)
 def test_fit_modes(client, source, fit, size):
     r = convert(client, source, width=200, height=200, fit=fit, format="png")
     assert r.status_code == 200, r.text
@@ -111,15 +125,32 @@ def test_progressive_gives_an_interlaced_jpeg(client, source):
     assert "interlaced" not in decode(baseline).get_fields() or decode(baseline).get("interlaced") == 0
 
 
-@pytest.mark.parametrize(("name", "value", "fmt"), [
-    ("optimize_scans", "true", "jpeg"), ("overshoot_deringing", "true", "jpeg"), ("quant_table", "3", "jpeg"),
-    ("chroma_subsampling", "4:4:4", "jpeg"), ("optimize_coding", "false", "jpeg"),
-    ("palette", "true", "png"), ("compression", "1", "png"), ("colors", "16", "png"),
-    ("lossless", "true", "webp"), ("near_lossless", "true", "webp"), ("smart_subsample", "true", "webp"),
-    ("effort", "0", "webp"), ("effort", "0", "avif"), ("bitdepth", "10", "avif"), ("lossless", "true", "avif"),
-    ("chroma_subsampling", "4:4:4", "avif"),
-    ("compression", "deflate", "tiff"), ("compression", "jpeg", "tiff"), ("predictor", "none", "tiff"), ("tile", "true", "tiff"), ("pyramid", "true", "tiff"),
-])
+@pytest.mark.parametrize(
+    ("name", "value", "fmt"),
+    [
+        ("optimize_scans", "true", "jpeg"),
+        ("overshoot_deringing", "true", "jpeg"),
+        ("quant_table", "3", "jpeg"),
+        ("chroma_subsampling", "4:4:4", "jpeg"),
+        ("optimize_coding", "false", "jpeg"),
+        ("palette", "true", "png"),
+        ("compression", "1", "png"),
+        ("colors", "16", "png"),
+        ("lossless", "true", "webp"),
+        ("near_lossless", "true", "webp"),
+        ("smart_subsample", "true", "webp"),
+        ("effort", "0", "webp"),
+        ("effort", "0", "avif"),
+        ("bitdepth", "10", "avif"),
+        ("lossless", "true", "avif"),
+        ("chroma_subsampling", "4:4:4", "avif"),
+        ("compression", "deflate", "tiff"),
+        ("compression", "jpeg", "tiff"),
+        ("predictor", "none", "tiff"),
+        ("tile", "true", "tiff"),
+        ("pyramid", "true", "tiff"),
+    ],
+)
 def test_each_advanced_option_changes_the_output(client, name, value, fmt):
     # Deringing only acts where pixels clip at 0/255 next to sharp edges: give it black text on white.
     source = hard_edges() if name == "overshoot_deringing" else jpeg(256, 192)
@@ -145,15 +176,18 @@ def test_higher_quality_gives_more_bytes(client, source, fmt):
     assert sizes[0] < sizes[1] < sizes[2], sizes
 
 
-@pytest.mark.parametrize(("accept", "data", "expected"), [
-    ("image/avif,image/webp,*/*", "jpeg", "avif"),
-    ("image/webp,*/*;q=0.8", "jpeg", "webp"),
-    ("*/*", "jpeg", "jpeg"),
-    (None, "jpeg", "jpeg"),
-    ("image/avif;q=0,image/webp", "jpeg", "webp"),
-    ("*/*", "alpha", "png"),
-    ("image/webp", "alpha", "webp"),
-])
+@pytest.mark.parametrize(
+    ("accept", "data", "expected"),
+    [
+        ("image/avif,image/webp,*/*", "jpeg", "avif"),
+        ("image/webp,*/*;q=0.8", "jpeg", "webp"),
+        ("*/*", "jpeg", "jpeg"),
+        (None, "jpeg", "jpeg"),
+        ("image/avif;q=0,image/webp", "jpeg", "webp"),
+        ("*/*", "alpha", "png"),
+        ("image/webp", "alpha", "webp"),
+    ],
+)
 def test_auto_follows_accept(client, source, accept, data, expected):
     body = source if data == "jpeg" else with_alpha_png()
     headers = {"Accept": accept} if accept else {}
@@ -187,8 +221,9 @@ def test_embedded_icc_profile_is_converted_to_srgb(client):
 def test_non_ascii_file_names_survive_in_content_disposition(client, source):
     from urllib.parse import unquote
 
-    r = client.post("/api/convert", files={"image": ("서울 야경.jpg", source, "image/jpeg")},
-                    data={"width": "100", "format": "png"})
+    r = client.post(
+        "/api/convert", files={"image": ("서울 야경.jpg", source, "image/jpeg")}, data={"width": "100", "format": "png"}
+    )
     assert r.status_code == 200, r.text
     disposition = r.headers["content-disposition"]
     assert disposition.startswith('inline; filename="') and disposition.isascii()

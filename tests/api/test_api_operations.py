@@ -8,7 +8,6 @@ import shutil
 import subprocess
 
 import pytest
-
 from apihelpers import jpeg
 
 
@@ -26,7 +25,7 @@ def test_health_is_ok_with_a_timestamp(client):
     body = client.get("/health").json()
     assert body["status"] == "ok"
     stamp = dt.datetime.fromisoformat(body["timestamp"])
-    assert abs((dt.datetime.now(dt.timezone.utc) - stamp).total_seconds()) < 60
+    assert abs((dt.datetime.now(dt.UTC) - stamp).total_seconds()) < 60
 
 
 def test_ready_reports_the_pool(client):
@@ -40,8 +39,15 @@ def test_metrics_move_when_requests_are_served(client):
     before = client.get("/metrics").text
     data = jpeg(640, 480)
     for fmt in ("webp", "webp", "avif"):
-        assert client.post("/api/convert", params={"format": fmt, "width": 100}, content=data,
-                           headers={"Content-Type": "image/jpeg"}).status_code == 200
+        assert (
+            client.post(
+                "/api/convert",
+                params={"format": fmt, "width": 100},
+                content=data,
+                headers={"Content-Type": "image/jpeg"},
+            ).status_code
+            == 200
+        )
     client.post("/api/convert", params={"quality": "999"}, content=data, headers={"Content-Type": "image/jpeg"})
     after = client.get("/metrics").text
 
@@ -78,10 +84,34 @@ def test_openapi_documents_every_route_and_option(client):
     for route in ("/api/convert", "/api/batch", "/api/process", "/api/preview", "/health", "/ready", "/metrics"):
         assert route in paths, route
     names = {p["name"] for p in paths["/api/convert"]["post"]["parameters"]}
-    for option in ("width", "height", "fit", "enlarge", "format", "quality", "progressive", "optimize_scans",
-                   "trellis_quant", "overshoot_deringing", "optimize_coding", "quant_table", "chroma_subsampling",
-                   "compression", "palette", "colors", "effort", "lossless", "near_lossless", "alpha_quality",
-                   "smart_subsample", "bitdepth", "predictor", "tile", "pyramid", "keep_metadata"):
+    for option in (
+        "width",
+        "height",
+        "fit",
+        "enlarge",
+        "format",
+        "quality",
+        "progressive",
+        "optimize_scans",
+        "trellis_quant",
+        "overshoot_deringing",
+        "optimize_coding",
+        "quant_table",
+        "chroma_subsampling",
+        "compression",
+        "palette",
+        "colors",
+        "effort",
+        "lossless",
+        "near_lossless",
+        "alpha_quality",
+        "smart_subsample",
+        "bitdepth",
+        "predictor",
+        "tile",
+        "pyramid",
+        "keep_metadata",
+    ):
         assert option in names, option
     batch = {p["name"] for p in paths["/api/batch"]["post"]["parameters"]}
     assert {"widths", "qualities", "formats", "response"} <= batch

@@ -7,13 +7,22 @@ import re
 
 from apihelpers import decode, jpeg, loader
 
-FLAGS = {"progressive": "true", "optimizeScans": "true", "trellisQuantisation": "true",
-         "overshootDeringing": "true", "optimizeCoding": "true", "mozjpeg": "false"}
+FLAGS = {
+    "progressive": "true",
+    "optimizeScans": "true",
+    "trellisQuantisation": "true",
+    "overshootDeringing": "true",
+    "optimizeCoding": "true",
+    "mozjpeg": "false",
+}
 
 
 def test_process_answers_an_attachment_named_like_the_original(client):
-    r = client.post("/api/process", files={"image": ("a.jpg", jpeg(800, 600), "image/jpeg")},
-                    data={"width": "400", "height": "", "quality": "70", "format": "jpeg", **FLAGS})
+    r = client.post(
+        "/api/process",
+        files={"image": ("a.jpg", jpeg(800, 600), "image/jpeg")},
+        data={"width": "400", "height": "", "quality": "70", "format": "jpeg", **FLAGS},
+    )
     assert r.status_code == 200, r.text
     assert re.fullmatch(r'attachment; filename="image_400x300_q70_\d{13}\.jpeg"', r.headers["content-disposition"])
     assert r.content[:3] == b"\xff\xd8\xff" and b"\xff\xc2" in r.content  # progressive JPEG
@@ -24,15 +33,19 @@ def test_process_flags_reach_the_encoder(client):
     source = jpeg(640, 480)
     fields = {"width": "640", "quality": "75", "format": "jpeg"}
     plain = client.post("/api/process", files={"image": ("a.jpg", source, "image/jpeg")}, data=fields).content
-    moz = client.post("/api/process", files={"image": ("a.jpg", source, "image/jpeg")},
-                      data={**fields, "mozjpeg": "true"}).content
+    moz = client.post(
+        "/api/process", files={"image": ("a.jpg", source, "image/jpeg")}, data={**fields, "mozjpeg": "true"}
+    ).content
     assert len(moz) < len(plain)
 
 
 def test_preview_answers_the_original_json_shape(client):
     source = jpeg(1000, 500)
-    r = client.post("/api/preview", files={"image": ("a.jpg", source, "image/jpeg")},
-                    data={"width": "2000", "quality": "60", "format": "webp"})
+    r = client.post(
+        "/api/preview",
+        files={"image": ("a.jpg", source, "image/jpeg")},
+        data={"width": "2000", "quality": "60", "format": "webp"},
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["success"] is True

@@ -10,7 +10,7 @@ import pytest
 import pyvips
 from apihelpers import decode, jpeg
 
-CORPUS = Path(__file__).parents[2] / "bench" / "corpus"
+CORPUS = Path(__file__).parents[2] / "tests" / "fixtures"  # two corpus photos and their COPYRIGHT
 
 # Every way a quality setting reaches a lossy encoder, as API parameters.
 LOSSY = {

@@ -44,7 +44,7 @@ def service_variables() -> dict[str, str] | None:
     """{name: default} from service.settings.VARIABLES, or None if the service does not import."""
     try:
         from service.settings import VARIABLES
-    except Exception:  # noqa: BLE001 - the contract is the fallback, whatever broke the import
+    except Exception:
         return None
     out: dict[str, str] = {}
     for var in VARIABLES:
@@ -111,7 +111,7 @@ _CfnLoader.add_multi_constructor("!", lambda loader, suffix, node: _construct(lo
 
 @cache
 def template() -> dict[str, Any]:
-    return yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass
+    return yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)
 
 
 def resource(name: str) -> dict[str, Any]:
@@ -163,7 +163,7 @@ def dockerfile_env() -> dict[str, str]:
 
 def exec_form(args: str) -> list[str]:
     """The JSON array of an exec-form CMD/ENTRYPOINT/HEALTHCHECK CMD."""
-    return json.loads(args[args.index("["):])
+    return json.loads(args[args.index("[") :])
 
 
 # ---------------------------------------------------------------- PM2
@@ -173,8 +173,9 @@ def pm2_apps() -> list[dict[str, Any]]:
     node = shutil.which("node")
     assert node, "node is needed to load pm2/ecosystem.config.js (it is JavaScript): install nodejs"
     script = 'process.stdout.write(JSON.stringify(require("./pm2/ecosystem.config.js")))'
-    out = subprocess.run([node, "-e", script], cwd=ROOT, capture_output=True, text=True, check=True,
-                         env={"PATH": "/usr/bin:/bin"}).stdout
+    out = subprocess.run(
+        [node, "-e", script], cwd=ROOT, capture_output=True, text=True, check=True, env={"PATH": "/usr/bin:/bin"}
+    ).stdout
     return json.loads(out)["apps"]
 
 

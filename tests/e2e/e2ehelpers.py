@@ -41,7 +41,8 @@ _CONTRAST_JS = """() => {
     const ratio = (hi + 0.05) / (lo + 0.05);
     const size = parseFloat(cs.fontSize);
     const need = size >= 24 || (Number(cs.fontWeight) >= 700 && size >= 18.66) ? 3 : 4.5;
-    if (ratio < need) bad.push(`${el.tagName.toLowerCase()}#${el.id}.${el.className} "${el.textContent.trim().slice(0, 40)}": ${ratio.toFixed(2)}`);
+    const what = `${el.tagName.toLowerCase()}#${el.id}.${el.className} "${el.textContent.trim().slice(0, 40)}"`;
+    if (ratio < need) bad.push(`${what}: ${ratio.toFixed(2)}`);
   }
   return bad;
 }"""
@@ -73,3 +74,40 @@ def tab_through(page, presses: int = 60) -> set[str]:
         if testid:
             seen.add(testid)
     return seen
+
+
+_CAPTURE_FORMS = """(() => {
+  // Chromium does not report multipart bodies with a file part: note each FormData as it is sent.
+  window.__forms = [];
+  const send = XMLHttpRequest.prototype.send;
+  XMLHttpRequest.prototype.send = function (body) {
+    if (body instanceof FormData) {
+      const fields = {};
+      for (const [k, v] of body.entries()) if (typeof v === "string") fields[k] = v;
+      window.__forms.push(fields);
+    }
+    return send.call(this, body);
+  };
+})();"""
+
+
+def capture_forms(page) -> None:
+    """From the next navigation on, record the text fields of every form the page posts."""
+    page.add_init_script(_CAPTURE_FORMS)
+
+
+def sent_forms(page) -> list[dict[str, str]]:
+    return page.evaluate("window.__forms || []")
+
+
+def in_viewport(page, locator) -> bool:
+    """Whether the element is entirely inside the visible part of the window."""
+    box = locator.bounding_box()
+    size = page.viewport_size
+    return (
+        bool(box)
+        and box["y"] >= 0
+        and box["x"] >= 0
+        and box["y"] + box["height"] <= size["height"] + 1
+        and box["x"] + box["width"] <= size["width"] + 1
+    )

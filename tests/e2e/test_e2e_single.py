@@ -5,13 +5,17 @@ from __future__ import annotations
 import re
 
 import pytest
+from apihelpers import decode, jpeg, loader
 from e2ehelpers import assert_contrast, tab_through, unlabeled_controls
 from playwright.sync_api import expect
 
-from apihelpers import decode, jpeg, loader
-
-LOADERS = {"webp": "webpload_buffer", "avif": "heifload_buffer", "jpeg": "jpegload_buffer",
-           "png": "pngload_buffer", "tiff": "tiffload_buffer"}
+LOADERS = {
+    "webp": "webpload_buffer",
+    "avif": "heifload_buffer",
+    "jpeg": "jpegload_buffer",
+    "png": "pngload_buffer",
+    "tiff": "tiffload_buffer",
+}
 EXTENSIONS = {"webp": "webp", "avif": "avif", "jpeg": "jpg", "png": "png", "tiff": "tiff"}
 
 
@@ -89,11 +93,14 @@ def test_dropping_a_file_loads_it_and_previews_it(tab, photo):
     page = tab.page
     page.goto(tab.base + "/")
     data = list(photo.read_bytes())
-    transfer = page.evaluate_handle("""bytes => {
+    transfer = page.evaluate_handle(
+        """bytes => {
         const t = new DataTransfer();
         t.items.add(new File([new Uint8Array(bytes)], "dropped.jpg", { type: "image/jpeg" }));
         return t;
-    }""", data)
+    }""",
+        data,
+    )
     page.locator("#dropzone").dispatch_event("drop", {"dataTransfer": transfer})
     expect(page.get_by_test_id("original-name")).to_have_text("dropped.jpg")
     expect(page.get_by_test_id("original-dims")).to_contain_text("1200 × 800")
@@ -103,10 +110,20 @@ def test_dropping_a_file_loads_it_and_previews_it(tab, photo):
 def test_each_format_shows_its_own_options(tab):
     page = tab.page
     page.goto(tab.base + "/")
-    own = {"jpeg": "opt-jpeg-trellis_quant", "png": "opt-png-compression", "webp": "opt-webp-lossless",
-           "avif": "opt-avif-bitdepth", "tiff": "opt-tiff-compression"}
-    jpeg_only = ["opt-jpeg-progressive", "opt-jpeg-optimize_scans", "opt-jpeg-trellis_quant",
-                 "opt-jpeg-overshoot_deringing", "opt-jpeg-optimize_coding"]
+    own = {
+        "jpeg": "opt-jpeg-trellis_quant",
+        "png": "opt-png-compression",
+        "webp": "opt-webp-lossless",
+        "avif": "opt-avif-bitdepth",
+        "tiff": "opt-tiff-compression",
+    }
+    jpeg_only = [
+        "opt-jpeg-progressive",
+        "opt-jpeg-optimize_scans",
+        "opt-jpeg-trellis_quant",
+        "opt-jpeg-overshoot_deringing",
+        "opt-jpeg-optimize_coding",
+    ]
     for fmt, testid in own.items():
         page.get_by_test_id("format").select_option(fmt)
         expect(page.get_by_test_id(testid)).to_be_visible()
@@ -114,7 +131,9 @@ def test_each_format_shows_its_own_options(tab):
             if other != fmt:
                 expect(page.get_by_test_id(other_id)).to_be_hidden()
         for testid in jpeg_only:
-            expect(page.get_by_test_id(testid)).to_be_visible() if fmt == "jpeg" else expect(page.get_by_test_id(testid)).to_be_hidden()
+            expect(page.get_by_test_id(testid)).to_be_visible() if fmt == "jpeg" else expect(
+                page.get_by_test_id(testid)
+            ).to_be_hidden()
 
 
 def test_bad_file_shows_the_error_next_to_the_file_picker(tab, tmp_path):
@@ -150,14 +169,15 @@ def test_settings_survive_a_reload(tab):
     page = tab.page
     page.goto(tab.base + "/")
     page.get_by_test_id("format").select_option("jpeg")
-    page.get_by_test_id("opt-jpeg-trellis_quant").check()
+    expect(page.get_by_test_id("opt-jpeg-trellis_quant")).to_be_checked()  # the service's preselection
+    page.get_by_test_id("opt-jpeg-trellis_quant").uncheck()
     page.get_by_test_id("width").fill("640")
     page.get_by_test_id("quality").fill("72")
     page.reload()
     expect(page.get_by_test_id("format")).to_have_value("jpeg")
     expect(page.get_by_test_id("width")).to_have_value("640")
     expect(page.get_by_test_id("quality")).to_have_value("72")
-    expect(page.get_by_test_id("opt-jpeg-trellis_quant")).to_be_checked()
+    expect(page.get_by_test_id("opt-jpeg-trellis_quant")).not_to_be_checked()
 
 
 def test_language_follows_the_browser_and_can_be_switched(open_tab):
@@ -167,8 +187,11 @@ def test_language_follows_the_browser_and_can_be_switched(open_tab):
     expect(page.locator("html")).to_have_attribute("lang", "ko")
     expect(page.get_by_test_id("convert")).to_have_text("변환")
     expect(page.get_by_test_id("lang")).to_have_value("ko")
-    assert page.evaluate("""() => [...document.querySelectorAll('[data-i18n]')]
-        .filter(e => e.textContent === e.dataset.i18n).map(e => e.dataset.i18n)""") == []  # no raw keys
+    assert (
+        page.evaluate("""() => [...document.querySelectorAll('[data-i18n]')]
+        .filter(e => e.textContent === e.dataset.i18n).map(e => e.dataset.i18n)""")
+        == []
+    )  # no raw keys
     korean.shot("single-korean")
     page.get_by_test_id("lang").select_option("en")
     expect(page.get_by_test_id("convert")).to_have_text("Convert")
@@ -180,11 +203,25 @@ def test_language_follows_the_browser_and_can_be_switched(open_tab):
     expect(english.page.get_by_test_id("convert")).to_have_text("Convert")
 
 
-@pytest.mark.parametrize(("path", "reachable"), [
-    ("/", {"file-input", "width", "height", "lock", "format", "quality", "convert", "lang"}),
-    ("/batch", {"batch-file-input", "batch-width-input", "batch-add-width", "batch-quality-input",
-                "batch-add-quality", "batch-format", "batch-convert", "lang"}),
-])
+@pytest.mark.parametrize(
+    ("path", "reachable"),
+    [
+        ("/", {"file-input", "width", "height", "lock", "format", "quality", "convert", "lang"}),
+        (
+            "/batch",
+            {
+                "batch-file-input",
+                "batch-width-input",
+                "batch-add-width",
+                "batch-quality-input",
+                "batch-add-quality",
+                "batch-format",
+                "batch-convert",
+                "lang",
+            },
+        ),
+    ],
+)
 def test_keyboard_labels_and_contrast(tab, path, reachable):
     page = tab.page
     page.goto(tab.base + path)

@@ -14,7 +14,7 @@ from service.imaging.options import ConvertOptions
 from service.imaging.pipeline import decode, encode
 from service.imaging.quality import score, score_encoded
 
-CORPUS = Path(__file__).parents[2] / "bench" / "corpus"
+CORPUS = Path(__file__).parents[2] / "tests" / "fixtures"  # two corpus photos and their COPYRIGHT
 PHOTOS = sorted(CORPUS.glob("*.jpg"))
 
 # (format, extra options): every way a quality setting reaches a lossy encoder.

@@ -24,7 +24,7 @@ def test_startup_fails_fast_when_an_encoder_is_missing(monkeypatch):
     closed = []
 
     class PoolWithoutAvif:
-        def __init__(self, size, max_waiting):
+        def __init__(self, size, max_waiting, **settings):
             self.capacity = size
 
         async def start(self):

@@ -1,0 +1,105 @@
+"""Batch items that run in a worker and meet through files, not through the server's memory.
+
+probe: the header only, so a job can name and size every output before any decode.
+decode group: decode once, scale to each width of the group (pipeline.scale_to_widths) and write
+each raster as a libvips .v file (temporary name, then rename); encode: read a .v raster, encode,
+and either hand the bytes back (/api/batch) or write them to a temporary file beside the output
+(jobs: the runner publishes it by rename after checking it still holds the item's lease).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from .files import temp_path
+from .formats import OutputFormat
+from .jobs import DecodedGroup, DecodeGroupJob, Encoded, EncodeFileJob, Probed, ProbeJob
+from .worker import _check_deadline as check_deadline
+from .worker import _ensure_ready as ensure_ready
+
+
+def run_probe(job: ProbeJob) -> Probed:
+    check_deadline(job.deadline)
+    ensure_ready()
+    from .options import ConvertOptions
+    from .pipeline import load, probe
+    from .plan import plan_resize
+
+    source = probe(job.data, job.limits)
+    if job.validate:
+        load(job.data, source, plan_resize(source.width, source.height, ConvertOptions(width=min(64, source.width))))
+    return Probed(source.input_type, source.width, source.height, source.has_alpha)
+
+
+def run_decode_group(job: DecodeGroupJob) -> DecodedGroup:
+    check_deadline(job.deadline)
+    ensure_ready()
+    from .pipeline import decode, scale_to_widths
+
+    with open(job.input_path, "rb") as f:
+        data = f.read()
+    started = time.perf_counter()
+    decoded = decode(data, job.options, job.limits)
+    paths = {target.width: target.path for target in job.targets}
+    for width, image in scale_to_widths(decoded, job.options, tuple(paths)):
+        path = paths[width]
+        tmp = temp_path(os.path.dirname(path), ".v")  # vipssave picks the format from the suffix
+        try:
+            image.write_to_file(tmp)
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+    return DecodedGroup(decoded.source.input_type, time.perf_counter() - started)
+
+
+def run_encode_file(job: EncodeFileJob) -> Encoded:
+    """Encode one raster file: with max_bytes/min_score the quality search (targets.encode_for)
+    runs here, so a batch or job output honours them exactly as /api/convert does."""
+    check_deadline(job.deadline)
+    ensure_ready()
+    import pyvips
+
+    from .targets import encode_for
+
+    image = pyvips.Image.new_from_file(job.raster_path, access="sequential")
+    started = time.perf_counter()
+    out = encode_for(image, OutputFormat(job.format), job.options)
+    seconds = time.perf_counter() - started
+    data = out.data
+    if job.output_dir is None:
+        return Encoded(
+            data,
+            image.width,
+            image.height,
+            job.format,
+            out.quality,
+            seconds,
+            size=len(data),
+            score=out.score,
+            attempts=out.attempts,
+        )
+    tmp = temp_path(job.output_dir)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return Encoded(
+        b"",
+        image.width,
+        image.height,
+        job.format,
+        out.quality,
+        seconds,
+        written=tmp,
+        size=len(data),
+        score=out.score,
+        attempts=out.attempts,
+    )

@@ -1,0 +1,361 @@
+"""Jobs on a shared directory: layout, atomic creation and removal, reading a job's state.
+
+    STORAGE_DIR/<id>/job.json      manifest (JobManifest), written once before the job is visible
+                     input         the upload, stored once
+                     rasters/      decoded rasters as .v files (removed once every output settled)
+                     decoded/d<k>  marker: decode item k wrote all its rasters
+                     outputs/      finished outputs, published by rename (never half-written)
+                     errors/<item> why an item failed (ItemError JSON)
+                     scores/<name> an output's quality score, when the job asked for scores
+                     claims/       leases on items (claims.py)
+                     finished      created exclusively by whichever replica saw the job settle
+    STORAGE_DIR/.incoming-*        a job being created (renamed to <id> when complete)
+    STORAGE_DIR/.deleted-*         a job being removed (renamed away first, so it is gone at once)
+
+A request only ever reaches a file through a job id that matches the id pattern and a name that
+is in that job's manifest: names are looked up, never joined from what the client sent.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote
+
+import msgspec
+
+from ..imaging.files import TEMP_PREFIX, atomic_write
+from .claims import ClaimView, current_claims
+from .model import ItemError, JobManifest, JobStatus, OutputStatus
+
+_ID = re.compile(r"^[A-Za-z0-9_-]{32}$")  # secrets.token_urlsafe(24): 192 random bits
+_INCOMING, _DELETED = ".incoming-", ".deleted-"
+_ABANDONED_INCOMING_SECONDS = 3600.0  # a submission that died half-way; far beyond any upload
+_DIRS = ("rasters", "decoded", "outputs", "errors", "claims", "scores")
+
+
+def new_job_id() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def valid_job_id(job_id: str) -> bool:
+    return bool(_ID.match(job_id))
+
+
+def decode_item(index: int) -> str:
+    return f"d{index}"
+
+
+def encode_item(index: int) -> str:
+    return f"e{index}"
+
+
+def iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class JobSnapshot(msgspec.Struct):
+    """One read of a job's mutable files."""
+
+    manifest: JobManifest
+    outputs: dict[str, tuple[int, float]]  # name -> (bytes, mtime)
+    errors: dict[str, ItemError]
+    decoded: set[str]
+    claims: dict[str, ClaimView]
+    finished: bool
+    scores: dict[str, float] = {}
+
+    def output_error(self, index: int) -> ItemError | None:
+        item = self.manifest.outputs[index]
+        return self.errors.get(encode_item(index)) or self.errors.get(decode_item(item.decode))
+
+    def settled(self) -> bool:
+        return all(
+            o.name in self.outputs or self.output_error(i) is not None for i, o in enumerate(self.manifest.outputs)
+        )
+
+    def counts(self) -> tuple[int, int]:
+        done = sum(1 for o in self.manifest.outputs if o.name in self.outputs)
+        failed = sum(
+            1
+            for i, o in enumerate(self.manifest.outputs)
+            if o.name not in self.outputs and self.output_error(i) is not None
+        )
+        return done, failed
+
+    def active_claim(self, item: str) -> bool:
+        view = self.claims.get(item)
+        return view is not None and not view.released
+
+
+class JobStore:
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        self._manifests: dict[str, JobManifest] = {}
+
+    def ensure(self) -> None:
+        """Create the directory and prove it writable now, not at the first job (read-only mount)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        atomic_write(str(self.root / ".write-check"), b"")
+        os.unlink(self.root / ".write-check")
+
+    def job_dir(self, job_id: str) -> Path:
+        return self.root / job_id
+
+    # --- creation and removal ------------------------------------------------------------------
+    def create(self, manifest: JobManifest, data: bytes) -> None:
+        """Build the job under a hidden name, then rename it into place: no replica ever sees a
+        job without its manifest and input."""
+        staging = self.root / f"{_INCOMING}{manifest.id}"
+        try:
+            staging.mkdir()
+            for name in _DIRS:
+                (staging / name).mkdir()
+            (staging / "input").write_bytes(data)
+            (staging / "job.json").write_bytes(msgspec.json.encode(manifest))
+            os.rename(staging, self.job_dir(manifest.id))
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+
+    def remove(self, job_id: str) -> bool:
+        """Gone for every replica at the rename; the files are deleted after."""
+        if not valid_job_id(job_id):
+            return False
+        doomed = self.root / f"{_DELETED}{job_id}-{secrets.token_hex(4)}"
+        try:
+            os.rename(self.job_dir(job_id), doomed)
+        except FileNotFoundError:
+            return False
+        self._manifests.pop(job_id, None)
+        shutil.rmtree(doomed, ignore_errors=True)
+        return True
+
+    # --- reading -------------------------------------------------------------------------------
+    def job_ids(self) -> list[str]:
+        try:
+            return [e.name for e in os.scandir(self.root) if valid_job_id(e.name) and e.is_dir()]
+        except FileNotFoundError:
+            return []
+
+    def manifest(self, job_id: str) -> JobManifest | None:
+        if not valid_job_id(job_id):
+            return None
+        cached = self._manifests.get(job_id)
+        if cached is not None:
+            if self.job_dir(job_id).is_dir():
+                return cached
+            del self._manifests[job_id]
+            return None
+        try:
+            manifest = msgspec.json.decode((self.job_dir(job_id) / "job.json").read_bytes(), type=JobManifest)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except msgspec.DecodeError:
+            return None  # written by a newer, incompatible version: not ours to run or show
+        self._manifests[job_id] = manifest
+        return manifest
+
+    def forget_except(self, job_ids: list[str]) -> None:
+        """Drop cached manifests of jobs that no longer exist (removed by another replica)."""
+        keep = set(job_ids)
+        for job_id in [j for j in self._manifests if j not in keep]:
+            self._manifests.pop(job_id, None)
+
+    def live_manifest(self, job_id: str, now: float) -> JobManifest | None:
+        manifest = self.manifest(job_id)
+        return manifest if manifest is not None and manifest.expires > now else None
+
+    def snapshot(self, job_id: str, now: float) -> JobSnapshot | None:
+        manifest = self.live_manifest(job_id, now)
+        if manifest is None:
+            return None
+        base = self.job_dir(job_id)
+        outputs = {e.name: (st.st_size, st.st_mtime) for e, st in _entries(base / "outputs")}
+        errors: dict[str, ItemError] = {}
+        for entry, _ in _entries(base / "errors"):
+            try:
+                errors[entry.name] = msgspec.json.decode(Path(entry.path).read_bytes(), type=ItemError)
+            except (OSError, msgspec.DecodeError):
+                continue
+        decoded = {e.name for e, _ in _entries(base / "decoded")}
+        claims = current_claims(str(base / "claims"))
+        finished = (base / "finished").exists()
+        scores: dict[str, float] = {}
+        for entry, _ in _entries(base / "scores"):
+            try:
+                scores[entry.name] = float(Path(entry.path).read_text())
+            except (OSError, ValueError):
+                continue
+        return JobSnapshot(manifest, outputs, errors, decoded, claims, finished, scores)
+
+    def status(self, job_id: str, now: float) -> JobStatus | None:
+        snap = self.snapshot(job_id, now)
+        return None if snap is None else status_document(snap)
+
+    def output_file(self, job_id: str, name: str, now: float) -> tuple[Path, str] | None:
+        """The file of a finished output, only if `name` is one of this job's outputs."""
+        manifest = self.live_manifest(job_id, now)
+        item = manifest.output(name) if manifest is not None else None
+        if item is None:
+            return None
+        path = self.job_dir(job_id) / "outputs" / item.name
+        return (path, item.format) if path.is_file() else None
+
+    def finished_outputs(self, job_id: str, now: float) -> list[tuple[str, Path]]:
+        manifest = self.live_manifest(job_id, now)
+        if manifest is None:
+            return []
+        folder = self.job_dir(job_id) / "outputs"
+        return [(o.name, folder / o.name) for o in manifest.outputs if (folder / o.name).is_file()]
+
+    # --- writing results -----------------------------------------------------------------------
+    def record_error(self, job_id: str, item: str, error: ItemError) -> None:
+        folder = self.job_dir(job_id) / "errors"
+        if folder.is_dir():
+            atomic_write(str(folder / item), msgspec.json.encode(error))
+
+    def record_score(self, job_id: str, name: str, score: float) -> None:
+        atomic_write(str(self.job_dir(job_id) / "scores" / name), repr(score).encode())
+
+    def mark_decoded(self, job_id: str, item: str) -> None:
+        atomic_write(str(self.job_dir(job_id) / "decoded" / item), b"")
+
+    def publish(self, job_id: str, temp: str, name: str) -> bool:
+        """Move a finished output into place, unless it is already there (never made twice)."""
+        final = self.job_dir(job_id) / "outputs" / name
+        try:
+            if final.exists():
+                os.unlink(temp)
+                return False
+            os.rename(temp, final)  # same directory: atomic, readers see all of it or nothing
+            return True
+        except FileNotFoundError:  # the job was removed meanwhile
+            return False
+
+    def mark_finished(self, job_id: str) -> bool:
+        """True for exactly one replica: the one that records the job's completion."""
+        try:
+            fd = os.open(self.job_dir(job_id) / "finished", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except (FileExistsError, FileNotFoundError):
+            return False
+        os.close(fd)
+        shutil.rmtree(self.job_dir(job_id) / "rasters", ignore_errors=True)  # only outputs are kept
+        return True
+
+    # --- housekeeping --------------------------------------------------------------------------
+    def sweep(self, now: float) -> int:
+        """Remove expired jobs and leftovers of interrupted creations and removals."""
+        removed = 0
+        try:
+            entries = list(os.scandir(self.root))
+        except FileNotFoundError:
+            return 0
+        for entry in entries:
+            if entry.name.startswith(_DELETED):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            elif entry.name.startswith(_INCOMING):
+                try:
+                    if now - entry.stat().st_mtime > _ABANDONED_INCOMING_SECONDS:
+                        shutil.rmtree(entry.path, ignore_errors=True)
+                except FileNotFoundError:
+                    pass
+            elif valid_job_id(entry.name):
+                manifest = self.manifest(entry.name)
+                if manifest is not None and manifest.expires <= now and self.remove(entry.name):
+                    removed += 1
+        return removed
+
+    def bytes_stored(self) -> int:
+        total = 0
+        stack = [str(self.root)]
+        while stack:
+            try:
+                entries = list(os.scandir(stack.pop()))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            for entry in entries:
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+                    else:
+                        total += entry.stat(follow_symlinks=False).st_size
+                except FileNotFoundError:
+                    continue
+        return total
+
+
+def _entries(folder: Path) -> Iterator[tuple[os.DirEntry[str], os.stat_result]]:
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        if entry.name.startswith((".", TEMP_PREFIX)):
+            continue
+        try:
+            yield entry, entry.stat()
+        except FileNotFoundError:
+            continue
+
+
+def status_document(snap: JobSnapshot) -> JobStatus:
+    m = snap.manifest
+    base = f"/api/jobs/{m.id}"
+    outputs: list[OutputStatus] = []
+    updated = m.created
+    any_claim = any(snap.active_claim(k) for k in snap.claims)
+    for index, item in enumerate(m.outputs):
+        done = snap.outputs.get(item.name)
+        error = None if done else snap.output_error(index)
+        if done:
+            state, size = "done", done[0]
+            updated = max(updated, done[1])
+        elif error is not None:
+            state, size = "failed", None
+        elif snap.active_claim(encode_item(index)):
+            state, size = "running", None
+        else:
+            state, size = "pending", None
+        outputs.append(
+            OutputStatus(
+                item.name,
+                item.requested_width,
+                item.width,
+                item.height,
+                item.quality,
+                item.format,
+                state,
+                size,
+                f"{base}/outputs/{quote(item.name)}",
+                score=snap.scores.get(item.name) if done else None,
+                error=error.message if error else None,
+            )
+        )
+    done_count, failed_count = snap.counts()
+    if done_count + failed_count == len(m.outputs):
+        # done: every output settled and some exist (per-output errors say which failed);
+        # failed: nothing could be made at all.
+        status = "done" if done_count else "failed"
+    elif done_count or failed_count or any_claim:
+        status = "running"
+    else:
+        status = "queued"
+    return JobStatus(
+        m.id,
+        status,
+        len(m.outputs),
+        done_count,
+        failed_count,
+        iso(m.created),
+        iso(updated if status != "queued" else m.created),
+        iso(m.expires),
+        m.original,
+        outputs,
+        f"{base}/archive",
+    )

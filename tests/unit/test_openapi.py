@@ -1,0 +1,78 @@
+"""The OpenAPI helper on a small app shaped like the jobs routes: one `opt=route_doc(...)` per
+handler gives typed option parameters, the upload body, media types and error responses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Litestar, Request, Response, get, post
+
+from service.api.openapi import UPLOAD_ERRORS, document_routes, option_schema, route_doc
+from service.imaging.options import BATCH_NAMES, CONVERT_OPTIONS, OPTION_BY_NAME
+
+
+class JobStatus(msgspec.Struct):
+    id: str
+    status: str
+
+
+@post(
+    "/api/jobs",
+    status_code=202,
+    opt=route_doc(options="batch", errors=(*UPLOAD_ERRORS, 507), operation_id="submit", exclude=["response"]),
+)
+async def submit(request: Request[Any, Any, Any]) -> JobStatus:
+    return JobStatus("x", "queued")
+
+
+@get("/api/jobs/{job_id:str}", opt=route_doc(errors=(404,)))
+async def status(job_id: str) -> JobStatus:
+    return JobStatus(job_id, "done")
+
+
+@get("/api/jobs/{job_id:str}/archive", opt=route_doc(success="zip", errors=(404,)))
+async def archive(job_id: str) -> Response[bytes]:
+    return Response(b"")
+
+
+def _schema(max_dimension: int = 16383) -> dict[str, Any]:
+    app = Litestar([submit, status, archive])
+    document_routes(app, max_dimension=max_dimension)
+    return app.openapi_schema.to_schema()
+
+
+def test_an_upload_route_gets_every_option_the_body_and_its_errors():
+    op = _schema(4000)["paths"]["/api/jobs"]["post"]
+    names = [p["name"] for p in op["parameters"]]
+    assert names == [spec.name for spec in CONVERT_OPTIONS] + [n for n in BATCH_NAMES if n != "response"]
+    assert next(p for p in op["parameters"] if p["name"] == "widths")["schema"]["items"]["maximum"] == 4000
+    assert op["operationId"] == "submit"
+    assert {"multipart/form-data", "image/jpeg"} <= set(op["requestBody"]["content"])
+    assert op["responses"]["202"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/JobStatus"
+    }  # Litestar's success response is kept
+    assert {c for c in op["responses"] if c != "202"} == {"400", "413", "415", "422", "500", "503", "504", "507"}
+    assert op["responses"]["507"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorResponse")
+
+
+def test_other_routes_get_their_errors_and_media_types():
+    paths = _schema()["paths"]
+    assert "parameters" not in paths["/api/jobs/{job_id}"]["get"] or all(
+        p["in"] == "path" for p in paths["/api/jobs/{job_id}"]["get"]["parameters"]
+    )
+    responses = paths["/api/jobs/{job_id}"]["get"]["responses"]
+    assert set(responses) == {"200", "400", "404"}  # 400: Litestar's parameter validation, in our shape
+    for code in ("400", "404"):
+        assert responses[code]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorResponse")
+    archive_ok = paths["/api/jobs/{job_id}/archive"]["get"]["responses"]["200"]
+    assert set(archive_ok["content"]) == {"application/zip"}
+
+
+def test_option_schemas_merge_per_format_domains():
+    assert option_schema(OPTION_BY_NAME["quality"]).to_schema() == {"type": "integer", "minimum": 1, "maximum": 100}
+    assert option_schema(OPTION_BY_NAME["chroma_subsampling"]).to_schema() == {
+        "type": "string",
+        "enum": ["auto", "4:2:0", "4:4:4"],
+    }
+    assert option_schema(OPTION_BY_NAME["keep_metadata"]).to_schema() == {"type": "boolean", "default": False}

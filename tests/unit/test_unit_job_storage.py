@@ -1,0 +1,109 @@
+"""Job storage on a real directory: atomic creation and removal, state read back from files,
+names looked up in the manifest (never joined from a request), expiry."""
+
+from __future__ import annotations
+
+import os
+
+import msgspec
+
+from service.imaging.options import ConvertOptions
+from service.jobs.claims import try_claim
+from service.jobs.model import DecodeItem, ItemError, JobManifest, JobOriginal, OutputItem
+from service.jobs.storage import JobStore, new_job_id, valid_job_id
+
+
+def manifest(job_id: str, created: float = 1000.0, ttl: float = 100.0) -> JobManifest:
+    outputs = tuple(
+        OutputItem(f"img_{w}x{w // 2}_q80.jpg", w, w, w // 2, 80, "jpeg", f"g0-{w}.v", 0) for w in (200, 100)
+    )
+    decode = DecodeItem(200, ((200, "g0-200.v"), (100, "g0-100.v")))
+    original = JobOriginal(400, 200, "jpeg", 3, "img")
+    return JobManifest(job_id, created, created + ttl, ConvertOptions(), original, (decode,), outputs)
+
+
+def test_ids_are_long_random_and_validated():
+    ids = {new_job_id() for _ in range(100)}
+    assert len(ids) == 100 and all(valid_job_id(i) and len(i) == 32 for i in ids)
+    for bad in ("..", "../x", "a" * 31, "a" * 33, "a/" + "a" * 30, ".incoming-" + "a" * 22, ""):
+        assert not valid_job_id(bad)
+
+
+def test_state_is_read_back_from_files(tmp_path):
+    store = JobStore(tmp_path)
+    jid = new_job_id()
+    store.create(manifest(jid), b"abc")
+    assert [p.name for p in tmp_path.iterdir()] == [jid]  # no staging directory left
+    status = store.status(jid, now=1001)
+    assert status is not None and status.status == "queued" and status.total == 2
+
+    claims = str(tmp_path / jid / "claims")
+    assert try_claim(claims, "e0", 0) is not None
+    status = store.status(jid, now=1001)
+    assert status is not None and status.status == "running" and status.outputs[0].state == "running"
+
+    out = tmp_path / jid / "outputs"
+    tmp = out / ".tmp-1"
+    tmp.write_bytes(b"x" * 10)
+    assert store.publish(jid, str(tmp), "img_200x100_q80.jpg")
+    again = out / ".tmp-2"
+    again.write_bytes(b"y")
+    assert not store.publish(jid, str(again), "img_200x100_q80.jpg")  # never made twice
+    assert not again.exists() and (out / "img_200x100_q80.jpg").read_bytes() == b"x" * 10
+
+    store.record_error(jid, "e1", ItemError("unprocessable", "bad"))
+    status = store.status(jid, now=1001)
+    assert status is not None
+    assert (status.status, status.done, status.failed) == ("done", 1, 1)
+    assert [o.state for o in status.outputs] == ["done", "failed"] and status.outputs[1].error == "bad"
+    assert status.outputs[0].bytes == 10
+
+
+def test_a_decode_failure_fails_its_outputs(tmp_path):
+    store = JobStore(tmp_path)
+    jid = new_job_id()
+    store.create(manifest(jid), b"abc")
+    store.record_error(jid, "d0", ItemError("unprocessable", "corrupt"))
+    status = store.status(jid, now=1001)
+    assert status is not None and status.status == "failed" and status.failed == 2
+
+
+def test_only_finished_outputs_named_in_the_manifest_are_reachable(tmp_path):
+    store = JobStore(tmp_path)
+    jid = new_job_id()
+    store.create(manifest(jid), b"abc")
+    (tmp_path / jid / "outputs" / "img_100x50_q80.jpg").write_bytes(b"z")
+    assert store.output_file(jid, "img_100x50_q80.jpg", now=1001) is not None
+    assert store.output_file(jid, "img_200x100_q80.jpg", now=1001) is None  # not finished
+    for name in ("input", "job.json", "../input", "../job.json", "/etc/passwd", ".tmp-1", "img_100x50_q80.jpg/"):
+        assert store.output_file(jid, name, now=1001) is None
+    assert store.output_file("../" + jid, "img_100x50_q80.jpg", now=1001) is None
+
+
+def test_expired_jobs_vanish_at_once_and_are_swept(tmp_path):
+    store = JobStore(tmp_path)
+    jid = new_job_id()
+    store.create(manifest(jid, created=1000, ttl=100), b"abc")
+    assert store.status(jid, now=1099) is not None
+    assert store.status(jid, now=1100) is None and store.output_file(jid, "img_100x50_q80.jpg", now=1100) is None
+    assert store.sweep(now=1100) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_remove_is_atomic_and_leftovers_are_swept(tmp_path):
+    store = JobStore(tmp_path)
+    jid = new_job_id()
+    store.create(manifest(jid), b"abc")
+    assert store.remove(jid) and not store.remove(jid)
+    assert store.status(jid, now=1001) is None
+    (tmp_path / ".deleted-leftover").mkdir()
+    stale = tmp_path / ".incoming-x"
+    stale.mkdir()
+    os.utime(stale, (0, 0))
+    store.sweep(now=10_000)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_manifest_round_trips_as_json(tmp_path):
+    m = manifest(new_job_id())
+    assert msgspec.json.decode(msgspec.json.encode(m), type=JobManifest) == m
