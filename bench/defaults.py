@@ -44,6 +44,7 @@ os.environ.setdefault("VIPS_CONCURRENCY", "1")
 import msgspec
 import pyvips
 
+from bench.corpus import SHARED_CORPUS
 from service.imaging.formats import OutputFormat
 from service.imaging.jobs import Limits
 from service.imaging.options import ConvertOptions
@@ -52,7 +53,7 @@ from service.imaging.plan import plan_resize
 from service.imaging.quality import score, score_encoded
 from service.imaging.targets import encode_for
 
-CORPUS = Path(__file__).parent / "corpus"
+CORPUS = SHARED_CORPUS  # the photographs of ../shared/corpus (BENCH_CORPUS elsewhere)
 EFFORTS = {"avif": (0, 1, 2, 3, 4, 5), "webp": (0, 1, 2, 3, 4, 5, 6)}
 TODAY = {"avif": 4, "webp": 4}  # the defaults before this measurement: what each effort is compared with
 QUALITIES = {"avif": (35, 42, 50, 58, 65), "webp": (65, 72, 80, 87, 92)}
