@@ -146,6 +146,9 @@ JOB_ITEMS_HELD = Gauge("imageconv_job_items_held", "Job items this replica is wo
 JOB_ITEMS = Counter(
     "imageconv_job_items_total", "Job items this replica finished, by kind and result.", ["kind", "result"]
 )
+for _kind in ("decode", "encode"):  # zeros from the first scrape: a replica that did none still says so
+    for _result in ("done", "failed", "interrupted"):
+        JOB_ITEMS.labels(_kind, _result)
 JOB_ITEMS_RECLAIMED = Counter(
     "imageconv_job_items_reclaimed_total",
     "Job items this replica claimed again after their holder's lease lapsed.",
