@@ -165,7 +165,7 @@ def test_limits_over_outputs_flood_storage_full_and_expiry(limited):
         assert r.status_code == 400 and r.json()["error"]["field"] == "widths" and "at most 6" in r.text
         assert job_dirs(storage) == []
 
-        slow = submit(client, big, widths="500,700", qualities="50,60,70", format="avif")  # seconds of work
+        slow = submit(client, big, widths="500,700", qualities="50,60,70", format="avif", effort="9")  # minutes of work
         flood = client.post(
             "/api/jobs", params={"widths": "100"}, content=jpeg(200, 100), headers={"Content-Type": "image/jpeg"}
         )
