@@ -11,7 +11,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -297,7 +297,3 @@ def count_search(options: ConvertOptions) -> Iterator[None]:
 def output_name(stem: str, width: int, height: int, quality: int | None, fmt: OutputFormat) -> str:
     q = f"_q{quality}" if quality is not None else ""
     return f"{stem}_{width}x{height}{q}.{fmt.extension}"
-
-
-def dedupe(values: Sequence[int | None]) -> tuple[int | None, ...]:
-    return tuple(dict.fromkeys(values))

@@ -12,14 +12,14 @@ import msgspec
 from litestar import Request, Response, post
 from litestar.response import Stream
 
-from ..conversions import Batch, BatchOutput, BatchPlan, BatchRequest, Engine, check_batch_size, dedupe, output_name
+from ..conversions import Batch, BatchOutput, BatchPlan, BatchRequest, Engine, check_batch_size, output_name
 from ..imaging.errors import OptionError
 from ..imaging.formats import OutputFormat
-from ..imaging.options import parse_int, parse_options
+from ..imaging.options import parse_format_list, parse_int_list, parse_list, parse_options
 from ..settings import Settings
 from .disconnect import unless_client_leaves
 from .disposition import content_disposition
-from .inputs import Upload, list_values, read_upload
+from .inputs import Upload, read_upload
 from .zipstream import ZipStream
 
 log = logging.getLogger("service.batch")
@@ -57,35 +57,9 @@ class BatchManifest(msgspec.Struct):
     outputs: list[BatchItem]
 
 
-def _int_list(upload: Upload, name: str, single: str, lo: int, hi: int) -> tuple[int | None, ...]:
-    raw = list_values(upload, name)
-    if not raw:
-        value = upload.fields.get(single)
-        return (None,) if value is None else ()
-    values: list[int] = []
-    for item in raw:
-        number = parse_int(item)  # ASCII digits only, as every number the service reads
-        if number is None or not lo <= number <= hi:
-            raise OptionError(name, f"a comma-separated list of integers between {lo} and {hi}", item)
-        values.append(number)
-    return dedupe(values)
-
-
-def _formats(upload: Upload) -> tuple[OutputFormat, ...] | None:
-    formats: list[OutputFormat] = []
-    for item in list_values(upload, "formats"):
-        try:
-            formats.append(OutputFormat(item.lower()))
-        except ValueError:
-            raise OptionError("formats", "a comma-separated list of jpeg, png, webp, avif, tiff", item) from None
-    return tuple(dict.fromkeys(formats)) or None
-
-
 def _response_kind(upload: Upload) -> str:
-    response = upload.fields.get("response", "zip").lower()
-    if response not in ("zip", "json"):
-        raise OptionError("response", "one of zip, json", upload.fields["response"])
-    return response
+    kind = parse_list("response", [upload.fields.get("response", "zip")])
+    return str(kind[0]) if kind else "zip"
 
 
 def parse_batch_request(
@@ -95,12 +69,15 @@ def parse_batch_request(
     fields = {k: v for k, v in upload.fields.items() if k not in list_params}
     if fields.get("format", "").lower() == "auto":
         raise OptionError("format", "an explicit format in a batch (jpeg, png, webp, avif, tiff)", fields["format"])
-    formats = _formats(upload)
-    options = parse_options(fields, formats=formats, extra=list_params, max_dimension=settings.max_output_dimension)
+    # Ranges and choices of the lists come from their declarations in the option spec.
     max_dim = settings.max_output_dimension
+    formats = parse_format_list(upload.lists.get("formats", [])) or None
+    options = parse_options(fields, formats=formats, extra=list_params, max_dimension=max_dim)
+    widths = parse_int_list("widths", upload.lists.get("widths", []), max_dimension=max_dim)
+    qualities = parse_int_list("qualities", upload.lists.get("qualities", []))
     plan = BatchPlan(
-        widths=_int_list(upload, "widths", "width", 1, max_dim) or (options.width,),
-        qualities=_int_list(upload, "qualities", "quality", 1, 100) or (options.quality,),
+        widths=widths or (options.width,),
+        qualities=qualities or (options.quality,),
         formats=formats or (OutputFormat(options.format),),
     )
     check_batch_size(plan, limit)

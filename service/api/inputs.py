@@ -181,11 +181,3 @@ async def read_upload(request: Request[Any, Any, Any]) -> Upload:
         raise ImageError(ErrorKind.UNSUPPORTED_MEDIA, "The request carried no image (empty body)", "image")
     fields = {key: values[-1] for key, values in lists.items()}
     return Upload(data, stem, fields, lists)
-
-
-def list_values(upload: Upload, name: str) -> list[str]:
-    """`widths=320,800` and `widths=320&widths=800` both give ['320', '800']."""
-    values: list[str] = []
-    for raw in upload.lists.get(name, []):
-        values.extend(part.strip() for part in raw.split(",") if part.strip())
-    return values
