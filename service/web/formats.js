@@ -19,29 +19,13 @@ const KINDS = new Set(["int", "bool", "choice"]);
 // Whole numbers shown as a list of named choices rather than a slider.
 const INT_AS_CHOICES = new Set(["quant_table"]);
 
-// Shown (and sent) only when the rest of the panel makes them mean something.
-const SHOW_IF = {
-  "jpeg.optimize_scans": (v) => v.progressive,
-  "png.colors": (v) => v.palette,
-  "png.effort": (v) => v.palette,
-  "webp.near_lossless": (v) => v.lossless,
-  "webp.smart_subsample": (v) => !v.lossless,
-  "avif.chroma_subsampling": (v) => !v.lossless,
-  "tiff.predictor": (v) => ["lzw", "deflate", "zstd"].includes(v.compression),
-};
-
 export function formatLabel(id) {
   return FORMAT_LABELS[id] || String(id).toUpperCase();
 }
 
-/** Whether the quality slider means anything for this format and these options. */
+/** Whether the quality slider means anything for this format and these options (the spec's `when`). */
 export function qualityApplies(spec, format, v) {
-  if (!spec.quality(format)) return false;
-  if (format === "png") return Boolean(v.palette); // a quality switches palette quantisation on
-  if (format === "webp") return !v.lossless || Boolean(v.near_lossless); // near-lossless uses it
-  if (format === "avif") return !v.lossless;
-  if (format === "tiff") return v.compression === "jpeg";
-  return true;
+  return spec.applies(spec.quality(format), format, v);
 }
 
 /** The quality a format starts with: the browser's preselection, else the API's default. */
@@ -95,7 +79,9 @@ export function renderOptionPanels(container, idPrefix, spec, onChange) {
     inputs[fmt.id] = {};
     for (const option of spec.encoderOptions(fmt.id)) {
       if (NOT_PANEL.has(option.name) || !KINDS.has(option.domain.type)) continue;
-      const opt = { name: option.name, showIf: SHOW_IF[`${fmt.id}.${option.name}`], ...control(spec, fmt.id, option) };
+      // Shown (and sent) only when the rest of the panel makes it mean something (the spec's `when`).
+      const showIf = option.domain.when ? (v) => spec.applies(option.domain, fmt.id, v) : undefined;
+      const opt = { name: option.name, showIf, ...control(spec, fmt.id, option) };
       const id = `${idPrefix}-${fmt.id}-${opt.name}`;
       const row = document.createElement("div");
       row.className = `field field-${opt.kind}`;

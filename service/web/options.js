@@ -81,6 +81,22 @@ export class OptionSpec {
     return domain ? domain.default ?? null : null;
   }
 
+  /**
+   * Whether a domain means something with these panel values: any one of its `when` conditions
+   * holds, each naming options whose value (the API default when not in values) is one of a list.
+   */
+  applies(domain, fmt, values) {
+    const when = (domain && domain.when) || [];
+    if (!when.length) return Boolean(domain);
+    return when.some((condition) =>
+      Object.entries(condition).every(([name, allowed]) => {
+        const own = this.domain(name, fmt);
+        const value = name in values ? values[name] : own ? own.default : null;
+        return allowed.some((a) => String(a) === String(value));
+      }),
+    );
+  }
+
   /** The quality domain of a format, or null when the API takes no quality for it. */
   quality(fmt) {
     return this.domain("quality", fmt);
