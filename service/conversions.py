@@ -69,10 +69,12 @@ class Engine:
         return await self.pool.run(run_probe, job, deadline, lane=lane)
 
     async def convert(self, data: bytes, options: ConvertOptions) -> Converted:
-        with self.pool.admit(), count_search(options), transfer.shared(data) as blob:
+        with self.pool.admit(), count_search(options), transfer.shared(data) as blob, transfer.output() as out:
             deadline = self.deadline_from_now()
-            job = ConvertJob(b"" if blob else data, options, self.limits, deadline, blob)
+            job = ConvertJob(b"" if blob else data, options, self.limits, deadline, blob, out)
             result = await self.pool.run(run_convert, job, deadline)
+            if result.blob is not None:
+                result = msgspec.structs.replace(result, data=transfer.fetch(result.blob), blob=None)
         metrics.record_conversion(
             result.input_type, result.format, len(data), len(result.data), result.decode_seconds, result.encode_seconds
         )

@@ -1,13 +1,18 @@
-"""Handing an upload to a worker through shared memory instead of the executor's pipe.
+"""Handing an upload to a worker, and its output back, through shared memory instead of the
+executor's pipe.
 
-    with shared(data) as blob:          # server: one write into a tmpfs file (None: send inline)
-        job = ConvertJob(b"" if blob else data, ..., blob=blob)
+    with shared(data) as blob, output() as out:   # server: the upload written into a tmpfs file,
+        job = ConvertJob(b"" if blob else data, ..., blob=blob, out=out)   # and a file lent for the answer
     data = take(blob)                   # worker: one read
+    result.blob = give(out, encoded)    # worker: a large output written into the lent file
+    encoded = fetch(result.blob)        # server: one read, before the `with` gives the files back
 
 Through the pipe, a 1.4 MB upload is pickled (a copy) and pushed through a 64 KB pipe buffer by the
 executor's feeder thread, waking the worker ~25 times: 2-3 ms of the server's CPU per request,
 measured with `python -m bench.server_cpu` (BENCHMARKS.md). A file in /dev/shm costs one memcpy in
-the kernel, and the job message that still goes through the pipe is a few hundred bytes.
+the kernel, and the job message that still goes through the pipe is a few hundred bytes. Outputs
+are the same story in reverse: a 3.9 MB PNG answered through the result pipe cost the server 4.7 ms
+more than a 17 KB JPEG; outputs from MIN_BYTES up come back through a file the server lent.
 
 The files are the server's: written before the job is submitted, reused by the next upload once
 the job has finished, removed when it failed or was abandoned (a worker may still be reading it).
@@ -71,10 +76,12 @@ class _File:
 
 _free: list[_File] = []
 _lent: dict[str, _File] = {}
-# Free files kept: one per convert in flight is enough (2 workers x (1 + 4 queued) by default), and
-# only files up to 4 MB are kept, so the pool holds at most 32 MB of /dev/shm between requests.
-POOL_FILES = 8
-POOL_FILE_BYTES = 4 * 1024 * 1024
+# Free files kept: two per convert in flight (upload and output; 2 workers x (1 + 4 queued) by
+# default), within POOL_BYTES together so that idle files never fill a container's /dev/shm (64 MB
+# by default under Docker); a file over the budget is removed once used. 16 MB covers a 4K JPEG
+# upload (4.2 MB in the bench) and a 1600-wide PNG answer (3.9 MB) several times over.
+POOL_FILES = 16
+POOL_BYTES = 32 * 1024 * 1024
 
 
 def _new_file(directory: str) -> _File | None:
@@ -95,11 +102,15 @@ def _discard(file: _File) -> None:
         os.unlink(file.path)
 
 
+def _borrow(directory: str) -> _File | None:
+    return _free.pop() if _free else _new_file(directory)
+
+
 def put(data: bytes, directory: str = SHM_DIR) -> Blob | None:
     """Write `data` to a shared-memory file; None when it is small or cannot be written."""
     if len(data) < MIN_BYTES:
         return None
-    file = _free.pop() if _free else _new_file(directory)
+    file = _borrow(directory)
     if file is None:
         return None
     try:
@@ -125,7 +136,7 @@ def release(blob: Blob | None, reuse: bool = True) -> None:
     file = _lent.pop(blob.path, None)
     if file is None:
         return
-    if reuse and len(_free) < POOL_FILES and file.size <= POOL_FILE_BYTES:
+    if reuse and len(_free) < POOL_FILES and sum(f.size for f in _free) + file.size <= POOL_BYTES:
         _free.append(file)
     else:
         _discard(file)
@@ -143,13 +154,58 @@ def shared(data: bytes, directory: str = SHM_DIR) -> Iterator[Blob | None]:
     release(blob)
 
 
+def lend(directory: str = SHM_DIR) -> Blob | None:
+    """A file for a worker to write an output into (`give`); None: the output comes inline."""
+    file = _borrow(directory)
+    if file is None:
+        return None
+    _lent[file.path] = file
+    return Blob(file.path, 0)
+
+
+@contextlib.contextmanager
+def output(directory: str = SHM_DIR) -> Iterator[Blob | None]:
+    """A lent output file for as long as the block runs: `fetch` the answer inside the block."""
+    blob = lend(directory)
+    try:
+        yield blob
+    except BaseException:
+        release(blob, reuse=False)  # a worker may still be writing into it
+        raise
+    release(blob)
+
+
+def fetch(blob: Blob) -> bytes:
+    """Server side: the output a worker wrote into a lent file (`give`)."""
+    file = _lent[blob.path]
+    file.size = max(file.size, blob.size)
+    return _read_exactly(file.fd, blob.size, blob.path)
+
+
+def give(out: Blob, data: bytes) -> Blob:
+    """Worker side: write an output into the file the server lent; what the server must read."""
+    fd = os.open(out.path, os.O_WRONLY | os.O_CLOEXEC)
+    try:
+        view = memoryview(data)
+        offset = 0
+        while offset < len(data):
+            offset += os.pwrite(fd, view[offset:], offset)
+    finally:
+        os.close(fd)
+    return Blob(out.path, len(data))
+
+
+def _read_exactly(fd: int, size: int, path: str) -> bytes:
+    data = os.pread(fd, size, 0)
+    if len(data) != size:
+        raise OSError(f"shared file {path} holds {len(data)} bytes, expected {size}")
+    return data
+
+
 def take(blob: Blob) -> bytes:
     """Worker side: the bytes the server put there (the file may be longer: it is reused)."""
     fd = os.open(blob.path, os.O_RDONLY | os.O_CLOEXEC)
     try:
-        data = os.pread(fd, blob.size, 0)
+        return _read_exactly(fd, blob.size, blob.path)
     finally:
         os.close(fd)
-    if len(data) != blob.size:
-        raise OSError(f"shared upload {blob.path} holds {len(data)} bytes, expected {blob.size}")
-    return data

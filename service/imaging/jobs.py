@@ -31,6 +31,7 @@ class Converted(msgspec.Struct, frozen=True):
     quality: int | None = None  # the encoder quality used (found by the search with max_bytes/min_score)
     score: float | None = None  # quality score, when asked for or searched for
     attempts: int = 1  # encodes made (more than one only when searching a target)
+    blob: Blob | None = None  # where the output is when it came back through shared memory (data empty)
 
 
 class LibvipsInfo(msgspec.Struct, frozen=True):
@@ -47,6 +48,7 @@ class ConvertJob(msgspec.Struct, frozen=True):
     limits: Limits
     deadline: float  # time.time() after which the job must not start
     blob: Blob | None = None
+    out: Blob | None = None  # a file lent for a large output (transfer.give)
 
 
 class Encoded(msgspec.Struct, frozen=True):

@@ -11,6 +11,8 @@ import os
 import signal
 import time
 
+import msgspec
+
 from .errors import ErrorKind, ImageError
 from .formats import ALLOWED_LOADERS, REQUIRED_SAVERS
 from .jobs import Converted, ConvertJob, LibvipsInfo
@@ -103,7 +105,10 @@ def _check_deadline(deadline: float) -> None:
 def run_convert(job: ConvertJob) -> Converted:
     _check_deadline(job.deadline)
     _ensure_ready()
-    from ..transfer import take
+    from ..transfer import MIN_BYTES, give, take
     from .pipeline import convert
 
-    return convert(take(job.blob) if job.blob is not None else job.data, job.options, job.limits)
+    result = convert(take(job.blob) if job.blob is not None else job.data, job.options, job.limits)
+    if job.out is not None and len(result.data) >= MIN_BYTES:
+        return msgspec.structs.replace(result, data=b"", blob=give(job.out, result.data))
+    return result

@@ -31,6 +31,21 @@ def convert(
     )
 
 
+def test_a_large_output_comes_back_whole(client, source):
+    """Outputs of 128 KB and more come back from the worker through shared memory, not the pipe:
+    the PNG of a full-size photograph (~1 MB) must arrive byte for byte as encoded, twice over
+    (the second answer reuses the file the first one came back in)."""
+    answers = [convert(client, source, format="png") for _ in range(2)]
+    for r in answers:
+        assert r.status_code == 200, r.text
+        assert len(r.content) > 256 * 1024
+        image = decode(r.content)
+        assert image.get("vips-loader") == "pngload_buffer"
+        assert (image.width, image.height) == (800, 600)
+        assert image.avg() > 0  # every pixel decodes: a truncated PNG fails here
+    assert answers[0].content == answers[1].content
+
+
 @pytest.mark.parametrize("fmt", ["jpeg", "png", "webp", "avif", "tiff"])
 def test_each_format_round_trips_at_the_asked_width(client, source, fmt):
     r = convert(client, source, width=320, format=fmt, quality=70)

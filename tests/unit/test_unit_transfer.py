@@ -69,3 +69,32 @@ def test_a_truncated_file_is_an_error_not_a_short_image(tmp_path: Path) -> None:
         os.truncate(blob.path, 1000)
         with pytest.raises(OSError, match="expected 200000"):
             transfer.take(blob)
+
+
+def test_an_output_comes_back_through_the_lent_file(tmp_path: Path) -> None:
+    encoded = os.urandom(500_000)
+    with transfer.output(str(tmp_path)) as out:
+        assert out is not None and out.size == 0
+        written = transfer.give(out, encoded)  # in the worker
+        assert written.path == out.path and written.size == len(encoded)
+        assert transfer.fetch(written) == encoded
+    # Given back: the next upload or output reuses the file and reads only its own bytes.
+    short = os.urandom(150_000)
+    with transfer.shared(short, str(tmp_path)) as blob:
+        assert blob is not None and blob.path == out.path
+        assert transfer.take(blob) == short
+
+
+def test_an_output_file_a_worker_may_still_write_is_removed_not_reused(tmp_path: Path) -> None:
+    with pytest.raises(TimeoutError), transfer.output(str(tmp_path)) as out:
+        raise TimeoutError("deadline passed while the worker encodes")
+    assert out is not None and not Path(out.path).exists()
+    assert not transfer._free
+
+
+def test_idle_files_stay_within_the_byte_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(transfer, "POOL_BYTES", 700_000)
+    with transfer.shared(os.urandom(400_000), str(tmp_path)), transfer.shared(os.urandom(400_000), str(tmp_path)):
+        pass
+    assert [f.size for f in transfer._free] == [400_000]  # the second would pass the budget: removed
+    assert len(list(tmp_path.iterdir())) == 1
