@@ -23,6 +23,7 @@ import resource
 import time
 from typing import Any, ClassVar
 
+from uvicorn.protocols.http.flow_control import HIGH_WATER_LIMIT
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from . import metrics
@@ -98,6 +99,20 @@ class GuardedProtocol(HttpToolsProtocol):
                 return
             self.head_bytes += len(data)
         super().data_received(data)
+
+    def on_body(self, body: bytes) -> None:
+        cycle = self.cycle
+        if cycle.body or cycle.response_complete or self.parser.should_upgrade():
+            super().on_body(body)
+            return
+        # uvicorn appends every chunk to a bytearray and receive() copies it out again: two copies
+        # of each upload byte in this process. A chunk arriving while nothing is buffered is handed
+        # on as it is instead (bytes() of a bytes object is that object; a second chunk before the
+        # app reads concatenates as before).
+        cycle.body = body  # type: ignore[assignment]  # uvicorn only reads it through bytes() and len()
+        if len(body) > HIGH_WATER_LIMIT:
+            self.flow.pause_reading()
+        cycle.message_event.set()
 
     def on_headers_complete(self) -> None:
         self._enter(BODY)
