@@ -1,13 +1,15 @@
 """CPU the server process itself spends per request (the libvips workers excluded).
 
-    python -m bench.server_cpu [--requests 60] [--upload-bytes 1400000] [--profile DIR]
+    python -m bench.server_cpu [--requests 60] [--upload-bytes 1400000] [--upload FILE] [--floor] [--profile DIR]
 
 Starts the service (2 workers, a free port on 127.0.0.1), sends N sequential conversions of one
 ~1.4 MB JPEG to a 320-wide JPEG, as a raw body and as multipart, and reads the server pid's
 utime + stime from /proc before and after each series: everything the event loop, HTTP parsing,
 validation, the hand-off to the workers, logging and metrics cost, per request. With --profile,
 py-spy samples the server process during the runs (collapsed stacks written to DIR) and the
-busiest frames are printed.
+busiest frames are printed. With --floor, bare ASGI apps on the same uvicorn (bench/floor_app.py:
+receive the body; + write it to /dev/shm; + a ProcessPoolExecutor round trip) are measured in the
+same interleaved series: the floor this stack puts under any service built on it.
 """
 
 from __future__ import annotations
@@ -104,6 +106,30 @@ def start_server(checkout: Path) -> tuple[subprocess.Popen[bytes], str]:
         time.sleep(0.1)
 
 
+FLOOR_MODES = ("receive", "shm", "executor")
+
+
+def start_floor(mode: str) -> tuple[subprocess.Popen[bytes], str]:
+    """bench/floor_app.py in `mode` on uvicorn with the service's event loop and HTTP parser."""
+    port = _free_port()
+    command = [sys.executable, "-m", "uvicorn", "bench.floor_app:app", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--http", "httptools", "--log-level", "warning", "--no-access-log", "--lifespan", "on"]
+    env = {**os.environ, "FLOOR_MODE": mode}
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(url + "/ready", timeout=1).status_code == 200:
+                return server, url
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline or server.poll() is not None:
+            server.kill()
+            raise SystemExit(f"floor app ({mode}) did not start")
+        time.sleep(0.1)
+
+
 def top_frames(collapsed: Path, top: int = 15) -> list[tuple[float, str]]:
     own: Counter[str] = Counter()
     total = 0
@@ -125,10 +151,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--baseline", type=Path, default=None, help="another checkout (e.g. a worktree of main) to measure side by side"
     )
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also measure bare ASGI apps doing only the unavoidable parts (bench/floor_app.py)",
+    )
+    parser.add_argument("--upload", type=Path, default=None, help="send this file instead of a re-encoded photograph")
     args = parser.parse_args(argv)
 
-    data = upload(args.upload_bytes)
+    data = args.upload.read_bytes() if args.upload else upload(args.upload_bytes)
     checkouts = [ROOT] + ([args.baseline.resolve()] if args.baseline else [])
+    names = [checkout.name for checkout in checkouts]
     servers: list[subprocess.Popen[bytes]] = []
     spy: subprocess.Popen[bytes] | None = None
     try:
@@ -137,6 +170,11 @@ def main(argv: list[str] | None = None) -> None:
             server, url = start_server(checkout)
             servers.append(server)
             urls.append(url)
+        for mode in FLOOR_MODES if args.floor else ():
+            server, url = start_floor(mode)
+            servers.append(server)
+            urls.append(url)
+            names.append(f"floor: {mode}")
         if args.profile is not None:
             args.profile.mkdir(parents=True, exist_ok=True)
             py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
@@ -166,8 +204,11 @@ def main(argv: list[str] | None = None) -> None:
             for client in clients:
                 client.close()
         print(f"upload {len(data)} bytes, {args.requests} sequential requests each, server pid only (ms CPU/request):")
-        for i, checkout in enumerate(checkouts):
-            print(f"  {checkout.name:>16}: raw body {raw[i] * 1000:.2f}, multipart {multi[i] * 1000:.2f}")
+        for i, name in enumerate(names):
+            if name.startswith("floor"):  # a bare app reads every body as raw bytes: one figure
+                print(f"  {name:>16}: {raw[i] * 1000:.2f}")
+            else:
+                print(f"  {name:>16}: raw body {raw[i] * 1000:.2f}, multipart {multi[i] * 1000:.2f}")
     finally:
         if spy is not None:
             spy.send_signal(signal.SIGINT)
