@@ -148,6 +148,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--requests", type=int, default=60)
     parser.add_argument("--upload-bytes", type=int, default=1_400_000)
     parser.add_argument("--profile", type=Path, default=None, help="directory for py-spy's collapsed stacks")
+    parser.add_argument("--rate", type=int, default=250, help="py-spy samples per second")
     parser.add_argument(
         "--baseline", type=Path, default=None, help="another checkout (e.g. a worktree of main) to measure side by side"
     )
@@ -187,7 +188,7 @@ def main(argv: list[str] | None = None) -> None:
                 "--format",
                 "raw",
                 "--rate",
-                "250",
+                str(args.rate),
                 "--output",
                 str(out),
                 "--nonblocking",
