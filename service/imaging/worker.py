@@ -110,5 +110,8 @@ def run_convert(job: ConvertJob) -> Converted:
 
     result = convert(take(job.blob) if job.blob is not None else job.data, job.options, job.limits)
     if job.out is not None and len(result.data) >= MIN_BYTES:
-        return msgspec.structs.replace(result, data=b"", blob=give(job.out, result.data))
+        try:
+            return msgspec.structs.replace(result, data=b"", blob=give(job.out, result.data))
+        except OSError:  # /dev/shm full (a container's 64 MB default): the pipe still works
+            pass
     return result

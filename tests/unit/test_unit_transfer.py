@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,30 @@ def test_idle_files_stay_within_the_byte_budget(tmp_path: Path, monkeypatch: pyt
         pass
     assert [f.size for f in transfer._free] == [400_000]  # the second would pass the budget: removed
     assert len(list(tmp_path.iterdir())) == 1
+
+
+def test_a_worker_answers_inline_when_the_lent_file_cannot_be_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/dev/shm full or the file gone: the output still arrives, through the pipe."""
+    import pyvips
+
+    from service.imaging import worker
+    from service.imaging.jobs import ConvertJob, Limits
+    from service.imaging.options import parse_options
+    from service.imaging.worker import run_convert
+
+    monkeypatch.setattr(worker, "_ready", True)  # not init_worker: it would ignore SIGINT/SIGTERM in pytest
+
+    noise = pyvips.Image.gaussnoise(400, 300, sigma=60, mean=128).cast("uchar")
+    source = noise.bandjoin([noise, noise]).copy(interpretation="srgb").jpegsave_buffer(Q=95)
+    options = parse_options({"format": "png"})
+    ok = transfer.lend(str(tmp_path))
+    gone = transfer.Blob(str(tmp_path / "removed"), 0)
+    try:
+        lent = run_convert(ConvertJob(source, options, Limits(), time.time() + 60, None, ok))
+        assert lent.data == b"" and lent.blob is not None and lent.blob.size >= transfer.MIN_BYTES
+        inline = run_convert(ConvertJob(source, options, Limits(), time.time() + 60, None, gone))
+        assert inline.blob is None and inline.data == transfer.fetch(lent.blob)
+    finally:
+        transfer.release(ok)
