@@ -61,10 +61,17 @@ def upload(target_bytes: int) -> bytes:
     return best
 
 
-def series(clients: list[httpx.Client], pids: list[int], data: bytes, multipart: bool, n: int) -> list[float]:
+def series(
+    clients: list[httpx.Client],
+    pids: list[int],
+    data: bytes,
+    multipart: bool,
+    n: int,
+    params: dict[str, str] | None = None,
+) -> list[float]:
     """CPU seconds per request of each server, requests alternating between them one at a time so
     that whatever else the machine does falls on all of them alike."""
-    params = {"width": "320", "format": "jpeg"}
+    params = params or {"width": "320", "format": "jpeg"}
     for client in clients:
         for _ in range(3):  # warm the connection and the code paths
             _send(client, data, multipart, params)
@@ -157,6 +164,8 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="also measure bare ASGI apps doing only the unavoidable parts (bench/floor_app.py)",
     )
+    parser.add_argument("--width", type=int, default=320, help="output width (1600 with png: a ~4 MB answer)")
+    parser.add_argument("--format", default="jpeg")
     parser.add_argument("--upload", type=Path, default=None, help="send this file instead of a re-encoded photograph")
     args = parser.parse_args(argv)
 
@@ -199,12 +208,14 @@ def main(argv: list[str] | None = None) -> None:
         clients = [httpx.Client(base_url=url, timeout=60) for url in urls]
         try:
             pids = [s.pid for s in servers]
-            raw = series(clients, pids, data, False, args.requests)
-            multi = series(clients, pids, data, True, args.requests)
+            params = {"width": str(args.width), "format": args.format}
+            raw = series(clients, pids, data, False, args.requests, params)
+            multi = series(clients, pids, data, True, args.requests, params)
         finally:
             for client in clients:
                 client.close()
-        print(f"upload {len(data)} bytes, {args.requests} sequential requests each, server pid only (ms CPU/request):")
+        head = f"upload {len(data)} bytes -> {args.width}-wide {args.format}, {args.requests} sequential requests each"
+        print(head + ", server pid only (ms CPU/request):")
         for i, name in enumerate(names):
             if name.startswith("floor"):  # a bare app reads every body as raw bytes: one figure
                 print(f"  {name:>16}: {raw[i] * 1000:.2f}")
