@@ -513,10 +513,18 @@ class WorkerPool:
         self._wake_background()
 
     def _steal_back(self) -> None:
-        """An idle worker takes over a job still waiting in another worker's pipe."""
+        """An idle worker takes over a job still waiting in another worker's pipe: one queued
+        behind a job that worker has not finished. A job just handed to an idle worker has not
+        started either, but nothing is ahead of it: moving it would only cost a second round trip
+        (it did, on every request, until the `ahead` check)."""
         while True:
             queued = [
-                sub for s in self._live() for sub in s.outstanding if not sub.withdrawn and sub.seq > s.started_seq()
+                sub
+                for s in self._live()
+                for i, sub in enumerate(s.outstanding)
+                if not sub.withdrawn
+                and sub.seq > s.started_seq()
+                and any(not ahead.withdrawn for ahead in s.outstanding[:i])
             ]
             for sub in queued:
                 target = self._idle_for(sub.item.lane)

@@ -176,6 +176,19 @@ def test_a_queued_job_is_taken_back_when_another_worker_becomes_idle() -> None:
     scenario(body)
 
 
+def test_a_job_handed_to_an_idle_worker_stays_there() -> None:
+    """Nothing is queued ahead of it, so no other idle worker takes it back: one round trip per
+    job, not a submission plus a withdrawn one (what every request cost before)."""
+
+    async def body(pool: WorkerPool) -> None:
+        moved = counter(metrics.POOL_JOBS_MOVED)
+        for _ in range(6):
+            await pool.run(sleep, 0, later(60))
+        assert counter(metrics.POOL_JOBS_MOVED) == moved
+
+    scenario(body)
+
+
 def test_batch_items_leave_a_worker_to_interactive_requests() -> None:
     async def body(pool: WorkerPool) -> None:
         batch = [asyncio.ensure_future(pool.run(sleep, 3, later(120), lane=Lane.BATCH)) for _ in range(4)]
