@@ -18,6 +18,8 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
+from litestar import Litestar, Request, Response, get, post
+
 from service import transfer
 from service.malloc import keep_large_buffers
 
@@ -80,3 +82,35 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         await asyncio.wrap_future(_executor.submit(_worker_reads, transfer.Blob(_PATH, size)))
     await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"image/jpeg")]})
     await send({"type": "http.response.body", "body": ANSWER})
+
+
+def _litestar_app() -> Any:
+    """FLOOR_MODE=litestar: the `executor` mode's work in one Litestar handler (`request.body()`,
+    the file, the round trip): what the framework adds, without this service's own layers."""
+
+    @get("/ready")
+    async def ready() -> str:
+        return "ok"
+
+    @post("/api/convert", status_code=200)
+    async def convert(request: Request[Any, Any, Any]) -> Response[bytes]:
+        body = await request.body()
+        os.pwrite(_file(), body, 0)
+        if _executor is not None:
+            await asyncio.wrap_future(_executor.submit(_worker_reads, transfer.Blob(_PATH, len(body))))
+        return Response(ANSWER, media_type="image/jpeg")
+
+    async def start() -> None:
+        global _executor
+        _executor = ProcessPoolExecutor(max_workers=1)
+        await asyncio.wrap_future(_executor.submit(int, 0))
+
+    def stop() -> None:
+        if _executor is not None:
+            _executor.shutdown()
+
+    return Litestar([convert, ready], on_startup=[start], on_shutdown=[stop])
+
+
+if MODE == "litestar":
+    app = _litestar_app()

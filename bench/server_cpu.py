@@ -113,7 +113,7 @@ def start_server(checkout: Path) -> tuple[subprocess.Popen[bytes], str]:
         time.sleep(0.1)
 
 
-FLOOR_MODES = ("receive", "shm", "executor")
+FLOOR_MODES = ("receive", "shm", "executor", "litestar")
 
 
 def start_floor(mode: str) -> tuple[subprocess.Popen[bytes], str]:
