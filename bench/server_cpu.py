@@ -99,17 +99,24 @@ def start_server(checkout: Path) -> tuple[subprocess.Popen[bytes], str]:
     # `python -m service` from the checkout's directory imports that checkout's code first.
     server = subprocess.Popen([sys.executable, "-m", "service"], cwd=checkout, env=env, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    if not _ready(server, url):
+        log.seek(0)
+        raise SystemExit(f"service in {checkout} did not start: " + log.read().decode(errors="replace")[-2000:])
+    return server, url
+
+
+def _ready(server: subprocess.Popen[bytes], url: str, seconds: float = 60) -> bool:
+    """Wait until `url`/ready answers 200; False (the process killed) if it exits or takes too long."""
+    deadline = time.monotonic() + seconds
     while True:
         try:
             if httpx.get(url + "/ready", timeout=1).status_code == 200:
-                return server, url
+                return True
         except httpx.HTTPError:
             pass
         if time.monotonic() > deadline or server.poll() is not None:
-            log.seek(0)
             server.kill()
-            raise SystemExit(f"service in {checkout} did not start: " + log.read().decode(errors="replace")[-2000:])
+            return False
         time.sleep(0.1)
 
 
@@ -124,17 +131,9 @@ def start_floor(mode: str) -> tuple[subprocess.Popen[bytes], str]:
     env = {**os.environ, "FLOOR_MODE": mode}
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(url + "/ready", timeout=1).status_code == 200:
-                return server, url
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline or server.poll() is not None:
-            server.kill()
-            raise SystemExit(f"floor app ({mode}) did not start")
-        time.sleep(0.1)
+    if not _ready(server, url):
+        raise SystemExit(f"floor app ({mode}) did not start")
+    return server, url
 
 
 def top_frames(collapsed: Path, top: int = 15) -> list[tuple[float, str]]:
