@@ -47,7 +47,8 @@ ErrorShape = Literal["json", "seed", "success"]  # success: the error answers th
 OPT_KEY = "openapi_route_doc"
 # What a route that reads an upload and runs a conversion can answer besides success.
 UPLOAD_ERRORS: tuple[int, ...] = (400, 413, 415, 422, 500, 503, 504)
-# Media types a raw body may carry; anything else is refused with 415 before it is read.
+# Media types documented for a raw body: the formats the loaders accept. The reader (inputs.py) takes
+# any image/* or octet-stream and lets the bytes decide; other types are refused with 415 unread.
 RAW_IMAGE_TYPES: tuple[str, ...] = (
     "image/jpeg",
     "image/png",

@@ -13,21 +13,15 @@ from pathlib import Path
 import pytest
 from apihelpers import decode, jpeg, loader
 
+from service.api.openapi import RAW_IMAGE_TYPES
+
 UPLOAD_ROUTES = ("/api/convert", "/api/batch", "/api/process", "/api/preview")
 # openapi-python-client reads only a few body types; the image types are binary like octet-stream
 # (its documented `content_type_overrides`), so the client uploads and downloads raw bytes.
 GENERATOR_CONFIG = "content_type_overrides:\n" + "".join(
     f"  {media}: application/octet-stream\n"
-    for media in (
-        "image/jpeg",
-        "image/png",
-        "image/webp",
-        "image/avif",
-        "image/heif",
-        "image/tiff",
-        "image/gif",
-        "application/zip",
-    )
+    for media in (*RAW_IMAGE_TYPES, "application/zip")
+    if media != "application/octet-stream"
 )
 
 
