@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import httpx
 from deployfiles import (
@@ -191,6 +192,19 @@ def test_shutdown_timeouts_nest_service_then_pm2_then_ecs():
 
 
 # ---------------------------------------------------------------- the command PM2 starts
+def _wait_ready(proc: subprocess.Popen[bytes], base: str, log: Path) -> None:
+    """Until /ready answers 200 (at most 60 s); the service's log in the failure if it exits first."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        assert proc.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
+        time.sleep(0.2)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -225,15 +239,7 @@ def test_the_command_pm2_starts_serves_the_checked_paths_and_drains_through_a_do
     proc = subprocess.Popen([sys.executable, *app["args"]], cwd=ROOT, env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "service.log").read_text()[-3000:]
-            time.sleep(0.2)
+        _wait_ready(proc, base, tmp_path / "service.log")
         assert httpx.get(f"{base}/health", timeout=5).status_code == 200  # Dockerfile + task health check
         assert autoscaling_metric() in httpx.get(f"{base}/metrics", timeout=5).text  # the scaling metric
 
@@ -336,15 +342,7 @@ def test_sigterm_keeps_serving_for_prestop_seconds_with_readiness_down_then_exit
     proc = subprocess.Popen([sys.executable, "-m", "service"], cwd=ROOT, env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "service.log").read_text()[-3000:]
-            time.sleep(0.2)
+        _wait_ready(proc, base, tmp_path / "service.log")
         import pyvips
 
         small = pyvips.Image.black(64, 48).write_to_buffer(".png")
