@@ -125,21 +125,19 @@ def test_convert_stays_fast_while_a_large_avif_job_runs(storage):
             small = jpeg(800, 600)
             _convert_p99(client, small, 5)  # warm up
             unloaded = _convert_p99(client, small)
-            job = submit(
-                client,
-                jpeg(1920, 1200),
-                widths="320,480,640,800,1024,1280",
-                qualities="30,40,50,60,70,80,85,90,95,100",
-                format="avif",
-            )
-            assert job["total"] == 60
+            # Items of ~10-40 s each (AVIF effort 9): a conversion that had to wait behind one would
+            # take seconds, far beyond the slack below, so the check holds on a busy box and still
+            # fails if conversions queue behind job items. (At the default effort an item takes
+            # ~0.4 s, inside any slack a shared CI machine needs: such a test could not fail.)
+            job = submit(client, jpeg(1920, 1200), widths="640,800", qualities="50,60,70", format="avif", effort="9")
+            assert job["total"] == 6
             _wait_holding(client)
             loaded = _convert_p99(client, small)
             print(f"/api/convert p99: unloaded {unloaded * 1000:.0f} ms, during the job {loaded * 1000:.0f} ms")
             still = client.get(f"/api/jobs/{job['id']}").json()
-            assert still["status"] == "running", "the job ended before the measurement: make it larger"
-            # The target is 2x (measured in the bench); asserted loosely on a shared 2-core machine.
-            assert loaded <= max(4 * unloaded, unloaded + 2.0), (unloaded, loaded)  # slack for a busy CI box
+            assert still["status"] == "running" and still["done"] < still["total"], still
+            # The target is 2x (measured in the bench, 1.00x on a quiet machine).
+            assert loaded <= max(4 * unloaded, unloaded + 2.0), (unloaded, loaded)
             client.delete(f"/api/jobs/{job['id']}")
     finally:
         assert svc.stop() == 0, svc.log()
