@@ -31,7 +31,9 @@ def replica(name: str, storage: Path, **env: str) -> Service:
 
 @pytest.fixture(scope="module")
 def slow_source() -> bytes:
-    """AVIF encodes of this take seconds each: items are in flight long enough to interrupt."""
+    """AVIF encodes of this take 0.2-0.4 s each at the default effort: the tests act as soon as an
+    item is held, and what they check (every output once; reclaimed or released) holds however
+    quickly the rest of the job runs."""
     return jpeg(1200, 900)
 
 
