@@ -55,37 +55,6 @@ def test_each_format_has_its_own_quality_default():
     }
 
 
-def test_ui_preselects_the_original_pages_jpeg_settings():
-    """Every mozjpeg option on (sharp's mozjpeg preset: quant table 3) and 4:2:0, at quality 80."""
-    ui = {
-        spec.name: spec.domain_for(OutputFormat.JPEG).ui_default  # type: ignore[union-attr]
-        for spec in CONVERT_OPTIONS
-        if spec.domain_for(OutputFormat.JPEG)
-    }
-    assert {
-        k: ui[k]
-        for k in (
-            "quality",
-            "progressive",
-            "optimize_scans",
-            "trellis_quant",
-            "overshoot_deringing",
-            "optimize_coding",
-            "quant_table",
-            "chroma_subsampling",
-        )
-    } == {
-        "quality": 80,
-        "progressive": True,
-        "optimize_scans": True,
-        "trellis_quant": True,
-        "overshoot_deringing": True,
-        "optimize_coding": True,
-        "quant_table": 3,
-        "chroma_subsampling": "4:2:0",
-    }
-
-
 def test_option_for_another_format_is_refused():
     with pytest.raises(OptionError) as err:
         parse_options({"format": "webp", "trellis_quant": "true"})
