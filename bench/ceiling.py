@@ -30,7 +30,7 @@ def _serve(tasks, results) -> None:  # type: ignore[no-untyped-def]
     from service.imaging.worker import init_worker
 
     init_worker()  # sets VIPS_CONCURRENCY=1 and empties the cache before pyvips is imported
-    from service.imaging.options import parse_options
+    from service.imaging.parsing import parse_options
     from service.imaging.pipeline import convert
 
     while (task := tasks.get()) is not None:

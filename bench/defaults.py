@@ -46,12 +46,12 @@ import pyvips
 
 from bench.corpus import SHARED_CORPUS
 from service.imaging.formats import OutputFormat
-from service.imaging.jobs import Limits
+from service.imaging.geometry import plan_resize
 from service.imaging.options import ConvertOptions
 from service.imaging.pipeline import FAST_SHRINK_HEADROOM, decode, encode, jpeg_shrink, load, probe
-from service.imaging.plan import plan_resize
 from service.imaging.quality import score, score_encoded
-from service.imaging.targets import encode_for
+from service.imaging.search import encode_for
+from service.imaging.tasks import Limits
 
 CORPUS = SHARED_CORPUS  # the photographs of ../shared/corpus (BENCH_CORPUS elsewhere)
 EFFORTS = {"avif": (0, 1, 2, 3, 4, 5), "webp": (0, 1, 2, 3, 4, 5, 6)}
@@ -200,7 +200,7 @@ SEARCHED: dict[str, dict[str, bool | str]] = {
 
 
 def measure_search(images: list[Path], widths: list[int]) -> None:
-    """max_bytes and min_score (service/imaging/targets.py) against trying every quality."""
+    """max_bytes and min_score (service/imaging/search.py) against trying every quality."""
     print("## search: max_bytes and min_score against an exhaustive search over qualities 1-100\n")
     print(
         "| format | max_bytes exact | quality below the exhaustive answer (worst) | encodes (mean, max) | "

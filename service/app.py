@@ -13,12 +13,12 @@ from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 
 from . import metrics
-from .api import batch, convert, docs_ui, health, jobs, options, seed
+from .api import batch, catalog, convert, docs_ui, health, jobs, seed
 from .api.errors import json_error_handler
 from .api.openapi import UPLOAD_ERRORS, RouteDoc, document_routes
 from .conversions import Engine
 from .jobs.runner import JobRunner
-from .jobs.storage import JobStore
+from .jobs.store import JobStore
 from .pool import WorkerPool
 from .settings import Settings
 
@@ -109,7 +109,7 @@ def create_app(settings: Settings) -> Litestar:
             batch.batch,
             seed.process,
             seed.preview,
-            options.list_options,
+            catalog.list_options,
             docs_ui.docs_asset,
             jobs.submit_job,
             jobs.job_status,

@@ -19,11 +19,12 @@ from typing import Any
 import msgspec
 
 from . import metrics, transfer
-from .imaging.batchwork import run_decode_group, run_encode_file, run_probe
 from .imaging.errors import ErrorKind, ImageError, OptionError, TargetUnreachable
 from .imaging.formats import OutputFormat
+from .imaging.gridwork import run_decode_group, run_encode_file, run_probe
 from .imaging.groups import DecodeGroup, PlannedOutput, encode_seconds, estimate_seconds, plan_outputs
-from .imaging.jobs import (
+from .imaging.options import ConvertOptions
+from .imaging.tasks import (
     Converted,
     ConvertJob,
     DecodedGroup,
@@ -35,7 +36,6 @@ from .imaging.jobs import (
     ProbeJob,
     RasterTarget,
 )
-from .imaging.options import ConvertOptions
 from .imaging.worker import run_convert
 from .pool import Lane, Ticket, WorkerPool
 from .settings import Settings

@@ -15,7 +15,7 @@ from litestar.response import Stream
 from ..conversions import Batch, BatchOutput, BatchPlan, BatchRequest, Engine, check_batch_size, output_name
 from ..imaging.errors import OptionError
 from ..imaging.formats import OutputFormat
-from ..imaging.options import parse_format_list, parse_int_list, parse_list, parse_options
+from ..imaging.parsing import parse_format_list, parse_int_list, parse_list, parse_options
 from ..settings import Settings
 from .disconnect import unless_client_leaves
 from .disposition import content_disposition

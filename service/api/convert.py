@@ -8,7 +8,8 @@ from litestar import Request, Response, post
 
 from ..conversions import Engine, output_name, searched
 from ..imaging.formats import OutputFormat
-from ..imaging.options import accepted_formats, parse_options
+from ..imaging.parsing import parse_options
+from .accept import accepted_formats
 from .disconnect import unless_client_leaves
 from .disposition import content_disposition
 from .inputs import read_upload

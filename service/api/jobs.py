@@ -21,10 +21,10 @@ from litestar.response import File, Stream
 from ..conversions import Engine, layout_batch
 from ..imaging.formats import OutputFormat
 from ..jobs.errors import JobNotFound, NotAcceptingJobs, OutputNotFound, StorageFull, TooManyJobs
+from ..jobs.manifest import build_manifest
 from ..jobs.model import JobStatus
-from ..jobs.plan import build_manifest
 from ..jobs.runner import JobRunner
-from ..jobs.storage import new_job_id
+from ..jobs.store import new_job_id
 from .batch import parse_batch_request
 from .disposition import content_disposition
 from .inputs import read_upload

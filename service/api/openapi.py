@@ -37,8 +37,10 @@ from litestar.openapi.spec import (
 )
 from litestar.routes import HTTPRoute
 
+from ..imaging.domains import MAX_DIMENSION, Domain, OptionSpec
 from ..imaging.formats import OutputFormat
-from ..imaging.options import BATCH_OPTIONS, CONVERT_OPTIONS, MAX_DIMENSION, SEED_PRESETS, Domain, OptionSpec
+from ..imaging.options import BATCH_OPTIONS, CONVERT_OPTIONS
+from .seedfields import SEED_PRESETS
 
 OptionSet = Literal["none", "convert", "batch", "seed"]
 Success = Literal["keep", "image", "zip", "zip_or_json", "text"]

@@ -16,11 +16,13 @@ from litestar import Request, Response, post
 
 from ..conversions import Engine
 from ..imaging.formats import OutputFormat
-from ..imaging.options import OPTION_BY_NAME, SEED_NAMES, SEED_PRESETS, ConvertOptions, parse_options
+from ..imaging.options import OPTION_BY_NAME, SEED_NAMES, ConvertOptions
+from ..imaging.parsing import parse_options
 from .disconnect import unless_client_leaves
 from .errors import seed_error_handler
 from .inputs import read_upload
 from .openapi import UPLOAD_ERRORS, route_doc
+from .seedfields import SEED_PRESETS
 
 # The original's field names (camelCase JPEG flags) -> ours, from the option table.
 _JPEG_FLAGS = {seed: ours for seed, ours in SEED_NAMES.items() if OPTION_BY_NAME[ours].group == "encoder"}

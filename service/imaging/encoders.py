@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from .domains import Value
 from .formats import REQUIRED_SAVERS, OutputFormat
-from .options import OPTIONS, ConvertOptions, Value
+from .options import OPTIONS, ConvertOptions
 
 SaverParams = dict[str, Value]
 

@@ -21,8 +21,8 @@ from collections.abc import Sequence
 import msgspec
 
 from .formats import OutputFormat
+from .geometry import plan_resize
 from .options import ConvertOptions
-from .plan import plan_resize
 
 
 class DecodeGroup(msgspec.Struct, frozen=True):

@@ -20,9 +20,9 @@ import pyvips
 from . import encoders
 from .errors import ErrorKind, ImageError
 from .formats import ALLOWED_LOADERS, OutputFormat, sniff_refused_type
-from .jobs import Converted, Limits
+from .geometry import ResizePlan, plan_resize, upright_size
 from .options import ConvertOptions
-from .plan import ResizePlan, plan_resize, upright_size
+from .tasks import Converted, Limits
 
 DEFAULT_LIMITS = Limits()
 
@@ -254,7 +254,7 @@ def scale_to_widths(
 
 
 def convert(data: bytes, options: ConvertOptions, limits: Limits = DEFAULT_LIMITS) -> Converted:
-    from .targets import encode_for  # it encodes through this module: imported here, not in a cycle
+    from .search import encode_for  # it encodes through this module: imported here, not in a cycle
 
     decoded = decode(data, options, limits)
     fmt = choose_format(options, decoded.source)

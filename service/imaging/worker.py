@@ -15,7 +15,7 @@ import msgspec
 
 from .errors import ErrorKind, ImageError
 from .formats import ALLOWED_LOADERS, REQUIRED_SAVERS
-from .jobs import Converted, ConvertJob, LibvipsInfo
+from .tasks import Converted, ConvertJob, LibvipsInfo
 
 _ready = False
 RASTER_FILE_LOADER = "VipsForeignLoadVipsFile"

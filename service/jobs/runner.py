@@ -22,14 +22,14 @@ from typing import Any
 import msgspec
 
 from .. import metrics
-from ..imaging.batchwork import run_decode_group, run_encode_file
 from ..imaging.errors import ImageError
-from ..imaging.jobs import DecodeGroupJob, Encoded, EncodeFileJob, Limits, RasterTarget
+from ..imaging.gridwork import run_decode_group, run_encode_file
+from ..imaging.tasks import DecodeGroupJob, Encoded, EncodeFileJob, Limits, RasterTarget
 from ..pool import DeadlineExceeded, Lane, Overloaded, PoolClosed, WorkerCrashed, WorkerPool
 from ..settings import Settings
-from .claims import Claim, LeaseWatch, release, renew, try_claim
+from .leases import Claim, LeaseWatch, release, renew, try_claim
 from .model import ItemError, JobManifest
-from .storage import JobSnapshot, JobStore, decode_item, encode_item, status_document
+from .store import JobSnapshot, JobStore, decode_item, encode_item, status_document
 
 log = logging.getLogger("service.jobs")
 POLL_SECONDS = 0.5

@@ -8,7 +8,8 @@ import pyvips
 
 from service.imaging.encoders import effective_quality, saver_call
 from service.imaging.formats import OutputFormat
-from service.imaging.options import CONVERT_OPTIONS, KEEP_ALL, KEEP_NONE, parse_options
+from service.imaging.options import CONVERT_OPTIONS, KEEP_ALL, KEEP_NONE
+from service.imaging.parsing import parse_options
 
 
 def test_every_jpeg_flag_maps_to_its_libvips_parameter():

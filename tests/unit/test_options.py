@@ -5,21 +5,11 @@ from __future__ import annotations
 import msgspec
 import pytest
 
+from service.api.accept import accepted_formats
 from service.imaging.errors import MAX_ECHO, OptionError
 from service.imaging.formats import OutputFormat
-from service.imaging.options import (
-    CONVERT_OPTIONS,
-    OPTION_BY_NAME,
-    OPTIONS,
-    ConvertOptions,
-    accepted_formats,
-    parse_format_list,
-    parse_int,
-    parse_int_list,
-    parse_list,
-    parse_options,
-    parse_value,
-)
+from service.imaging.options import CONVERT_OPTIONS, OPTION_BY_NAME, OPTIONS, ConvertOptions
+from service.imaging.parsing import parse_format_list, parse_int, parse_int_list, parse_list, parse_options, parse_value
 
 
 def test_defaults():

@@ -15,9 +15,9 @@ from apihelpers import decode, jpeg, oriented_jpeg, png_declaring, with_alpha_pn
 from service.imaging import pipeline
 from service.imaging.errors import ErrorKind, ImageError
 from service.imaging.formats import OutputFormat
-from service.imaging.jobs import Limits
-from service.imaging.options import parse_options
-from service.imaging.plan import plan_resize
+from service.imaging.geometry import plan_resize
+from service.imaging.parsing import parse_options
+from service.imaging.tasks import Limits
 
 LIMITS = Limits()
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from service.imaging.options import parse_options
-from service.imaging.plan import plan_resize, upright_size
+from service.imaging.geometry import plan_resize, upright_size
+from service.imaging.parsing import parse_options
 
 
 @pytest.mark.parametrize(

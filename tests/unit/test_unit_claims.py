@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from service.jobs.claims import LeaseWatch, current_claims, release, renew, superseded, try_claim
+from service.jobs.leases import LeaseWatch, current_claims, release, renew, superseded, try_claim
 
 
 def test_only_one_of_many_racing_claimers_wins(tmp_path):

@@ -8,9 +8,9 @@ import os
 import msgspec
 
 from service.imaging.options import ConvertOptions
-from service.jobs.claims import try_claim
+from service.jobs.leases import try_claim
 from service.jobs.model import DecodeItem, ItemError, JobManifest, JobOriginal, OutputItem
-from service.jobs.storage import JobStore, new_job_id, valid_job_id
+from service.jobs.store import JobStore, new_job_id, valid_job_id
 
 
 def manifest(job_id: str, created: float = 1000.0, ttl: float = 100.0) -> JobManifest:

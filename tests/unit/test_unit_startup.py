@@ -9,7 +9,7 @@ import pytest
 
 from service import app as app_module
 from service.imaging import worker
-from service.imaging.jobs import LibvipsInfo
+from service.imaging.tasks import LibvipsInfo
 from service.settings import load_settings
 
 

@@ -108,8 +108,8 @@ def test_a_worker_answers_inline_when_the_lent_file_cannot_be_written(
     import pyvips
 
     from service.imaging import worker
-    from service.imaging.jobs import ConvertJob, Limits
-    from service.imaging.options import parse_options
+    from service.imaging.parsing import parse_options
+    from service.imaging.tasks import ConvertJob, Limits
     from service.imaging.worker import run_convert
 
     monkeypatch.setattr(worker, "_ready", True)  # not init_worker: it would ignore SIGINT/SIGTERM in pytest

@@ -29,8 +29,8 @@ from urllib.parse import quote
 
 import msgspec
 
-from ..imaging.files import TEMP_PREFIX, atomic_write
-from .claims import ClaimView, current_claims
+from ..files import TEMP_PREFIX, atomic_write
+from .leases import ClaimView, current_claims
 from .model import ItemError, JobManifest, JobStatus, OutputStatus
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{32}$")  # secrets.token_urlsafe(24): 192 random bits

@@ -11,8 +11,9 @@ from typing import Any
 import msgspec
 from litestar import Request, get
 
+from ..imaging.domains import Domain, OptionSpec, Value
 from ..imaging.formats import OutputFormat
-from ..imaging.options import CONVERT_OPTIONS, OPTIONS, Domain, OptionSpec, Value
+from ..imaging.options import CONVERT_OPTIONS, OPTIONS
 from ..settings import Settings
 
 DEFAULT_MAX_JOB_OUTPUTS = 600  # until the jobs' MAX_JOB_OUTPUTS setting exists on this branch

@@ -19,7 +19,7 @@ alone runs on WORKERS - 1 workers (`reserve_for_interactive=False` lifts it, for
 Pipelining: a second job may wait in a busy worker's pipe (so it never idles while the event loop
 turns a finished job around; measured ~28% idle with one job each), but only when no worker that
 could take it is idle, and never behind or as a background item. If a worker becomes idle while a
-job still waits in another worker's pipe, that job is taken back (see `imaging/claims.py`) and run
+job still waits in another worker's pipe, that job is taken back (see `imaging/board.py`) and run
 on the idle worker: nothing waits behind another worker's long job while a worker is free.
 
 Runaway work: a job still running past its deadline (the client already has its 504) gets its
@@ -45,10 +45,10 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
-from . import metrics
-from .imaging import claims
-from .imaging.jobs import LibvipsInfo
-from .imaging.worker import libvips_info
+from .. import metrics
+from ..imaging.tasks import LibvipsInfo
+from ..imaging.worker import libvips_info
+from . import board
 
 log = logging.getLogger("service.pool")
 T = TypeVar("T")
@@ -139,9 +139,9 @@ class _Slot:
 
     def __init__(self, context: multiprocessing.context.BaseContext, index: int) -> None:
         self.index = index
-        self.board: Any = context.Array("q", [0, 0])  # STARTED, WITHDRAWN (see imaging/claims.py)
+        self.board: Any = context.Array("q", [0, 0])  # STARTED, WITHDRAWN (see imaging/board.py)
         self.executor = ProcessPoolExecutor(
-            max_workers=1, mp_context=context, initializer=claims.init_slot, initargs=(os.getpid(), self.board)
+            max_workers=1, mp_context=context, initializer=board.init_slot, initargs=(os.getpid(), self.board)
         )
         self.outstanding: list[_Submission] = []  # submission order
         self.ready = False  # warmed (pyvips imported and checked), and not condemned
@@ -157,7 +157,7 @@ class _Slot:
 
     def started_seq(self) -> int:
         # A plain read of one aligned integer needs no lock (and a dead worker may hold it).
-        return int(self.board.get_obj()[claims.STARTED])
+        return int(self.board.get_obj()[board.STARTED])
 
     def running(self) -> _Submission | None:
         started = self.started_seq()
@@ -173,9 +173,9 @@ class _Slot:
             return False
         try:
             values = self.board.get_obj()
-            if values[claims.STARTED] >= sub.seq:
+            if values[board.STARTED] >= sub.seq:
                 return False
-            values[claims.WITHDRAWN] = sub.seq
+            values[board.WITHDRAWN] = sub.seq
         finally:
             lock.release()
         sub.withdrawn = True
@@ -237,7 +237,7 @@ class WorkerPool:
         self._context = multiprocessing.get_context(start_method)
         if start_method == "forkserver":
             # Forked workers start from a server that already imported our (pyvips-free) modules.
-            self._context.set_forkserver_preload(["service.imaging.worker", "service.imaging.claims"])
+            self._context.set_forkserver_preload(["service.imaging.worker", "service.pool.board"])
         self._slots: list[_Slot] = []
         self._queues: dict[Lane, deque[_Item]] = {lane: deque() for lane in Lane}
         self._background_waiters: deque[asyncio.Future[None]] = deque()
@@ -550,7 +550,7 @@ class WorkerPool:
     def _submit(self, slot: _Slot, item: _Item) -> None:
         sub = _Submission(item, next(self._seq), slot)
         try:
-            cfut = slot.executor.submit(claims.run_claimed, sub.seq, item.fn, item.job)
+            cfut = slot.executor.submit(board.run_claimed, sub.seq, item.fn, item.job)
         except (BrokenProcessPool, RuntimeError):
             self._queues[item.lane].appendleft(item)
             self._replace(slot)

@@ -12,9 +12,9 @@ from __future__ import annotations
 import os
 import time
 
-from .files import temp_path
+from ..files import temp_path
 from .formats import OutputFormat
-from .jobs import DecodedGroup, DecodeGroupJob, Encoded, EncodeFileJob, Probed, ProbeJob
+from .tasks import DecodedGroup, DecodeGroupJob, Encoded, EncodeFileJob, Probed, ProbeJob
 from .worker import _check_deadline as check_deadline
 from .worker import _ensure_ready as ensure_ready
 
@@ -22,9 +22,9 @@ from .worker import _ensure_ready as ensure_ready
 def run_probe(job: ProbeJob) -> Probed:
     check_deadline(job.deadline)
     ensure_ready()
+    from .geometry import plan_resize
     from .options import ConvertOptions
     from .pipeline import load, probe
-    from .plan import plan_resize
 
     source = probe(job.data, job.limits)
     if job.validate:
@@ -62,7 +62,7 @@ def run_encode_file(job: EncodeFileJob) -> Encoded:
     ensure_ready()
     import pyvips
 
-    from .targets import encode_for
+    from .search import encode_for
 
     image = pyvips.Image.new_from_file(job.raster_path, access="sequential")
     started = time.perf_counter()

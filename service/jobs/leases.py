@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import msgspec
 
-from ..imaging.files import atomic_write
+from ..files import atomic_write
 
 RELEASED = "released"
 

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import msgspec
 
-from .worker import init_worker
+from ..imaging.worker import init_worker
 
 STARTED = 0
 WITHDRAWN = 1
