@@ -46,7 +46,7 @@ import pyvips
 
 from bench.corpus import SHARED_CORPUS
 from service.imaging.formats import OutputFormat
-from service.imaging.geometry import plan_resize
+from service.imaging.geometry import fit_geometry
 from service.imaging.options import ConvertOptions
 from service.imaging.pipeline import FAST_SHRINK_HEADROOM, decode, encode, jpeg_shrink, load, probe
 from service.imaging.quality import score, score_encoded
@@ -171,7 +171,7 @@ def measure_shrink(images: list[Path], widths: list[int], headroom: float) -> No
         for width in widths:
             opts = ConvertOptions(width=width)
             source = probe(data, Limits())
-            plan = plan_resize(source.width, source.height, opts)
+            plan = fit_geometry(source.width, source.height, opts)
             fast_shrink = jpeg_shrink(source, plan, headroom)
             today_shrink = jpeg_shrink(source, plan, 2.0)  # what libvips' thumbnail picks
             repeats = 5 if width <= 800 else 3

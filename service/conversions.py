@@ -26,14 +26,14 @@ from .imaging.groups import DecodeGroup, PlannedOutput, encode_seconds, estimate
 from .imaging.options import ConvertOptions
 from .imaging.tasks import (
     Converted,
-    ConvertJob,
+    ConvertTask,
     DecodedGroup,
-    DecodeGroupJob,
+    DecodeGroupTask,
     Encoded,
-    EncodeFileJob,
+    EncodeFileTask,
     Limits,
     Probed,
-    ProbeJob,
+    ProbeTask,
     RasterTarget,
 )
 from .imaging.worker import run_convert
@@ -65,13 +65,13 @@ class Engine:
     async def probe(
         self, data: bytes, deadline: float, lane: Lane = Lane.INTERACTIVE, *, validate: bool = False
     ) -> Probed:
-        job = ProbeJob(data, self.limits, deadline, validate)
+        job = ProbeTask(data, self.limits, deadline, validate)
         return await self.pool.run(run_probe, job, deadline, lane=lane)
 
     async def convert(self, data: bytes, options: ConvertOptions) -> Converted:
         with self.pool.admit(), count_search(options), transfer.shared(data) as blob, transfer.output() as out:
             deadline = self.deadline_from_now()
-            job = ConvertJob(b"" if blob else data, options, self.limits, deadline, blob, out)
+            job = ConvertTask(b"" if blob else data, options, self.limits, deadline, blob, out)
             result = await self.pool.run(run_convert, job, deadline)
             if result.blob is not None:
                 result = msgspec.structs.replace(result, data=transfer.fetch(result.blob), blob=None)
@@ -190,7 +190,7 @@ class Batch:
             asyncio.ensure_future(
                 pool.run(
                     run_decode_group,
-                    DecodeGroupJob(
+                    DecodeGroupTask(
                         input_path,
                         msgspec.structs.replace(options, width=group.top),
                         tuple(RasterTarget(w, _raster_path(scratch, i, w)) for w in _used_widths(layout, i)),
@@ -214,7 +214,7 @@ class Batch:
                         metrics.DECODE_SECONDS.labels(decoded.input_type).observe(decoded.decode_seconds)
                         for out in (o for o in layout.outputs if o.group == group):
                             opts = msgspec.structs.replace(options, quality=out.quality, format=out.format.value)
-                            job = EncodeFileJob(
+                            job = EncodeFileTask(
                                 _raster_path(scratch, group, out.requested_width), out.format.value, opts, deadline
                             )
                             # A quality search makes several encodes: its cost is not known up front.

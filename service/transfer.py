@@ -2,7 +2,7 @@
 executor's pipe.
 
     with shared(data) as blob, output() as out:   # server: the upload written into a tmpfs file,
-        job = ConvertJob(b"" if blob else data, ..., blob=blob, out=out)   # and a file lent for the answer
+        job = ConvertTask(b"" if blob else data, ..., blob=blob, out=out)   # and a file lent for the answer
     data = take(blob)                   # worker: one read
     result.blob = give(out, encoded)    # worker: a large output written into the lent file
     encoded = fetch(result.blob)        # server: one read, before the `with` gives the files back

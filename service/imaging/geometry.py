@@ -11,7 +11,7 @@ import msgspec
 from .options import ConvertOptions
 
 
-class ResizePlan(msgspec.Struct, frozen=True):
+class Geometry(msgspec.Struct, frozen=True):
     """thumbnail() to (width, height) with `size` and `crop`, then pad to (canvas_w, canvas_h)."""
 
     width: int
@@ -30,7 +30,7 @@ def _scaled(length: int, scale: float) -> int:
     return max(1, round(length * scale))
 
 
-def plan_resize(src_w: int, src_h: int, opts: ConvertOptions) -> ResizePlan:
+def fit_geometry(src_w: int, src_h: int, opts: ConvertOptions) -> Geometry:
     """Plan the output geometry for a source already rotated upright (EXIF applied)."""
     w, h = opts.width, opts.height
 
@@ -38,29 +38,29 @@ def plan_resize(src_w: int, src_h: int, opts: ConvertOptions) -> ResizePlan:
         return scale if opts.enlarge else min(scale, 1.0)
 
     if w is None and h is None:
-        return ResizePlan(src_w, src_h, "both", False, src_w, src_h)
+        return Geometry(src_w, src_h, "both", False, src_w, src_h)
     if w is None or h is None:
         scale = clamp(w / src_w if w is not None else (h or src_h) / src_h)
         out_w, out_h = _scaled(src_w, scale), _scaled(src_h, scale)
-        return ResizePlan(out_w, out_h, "force", False, out_w, out_h)
+        return Geometry(out_w, out_h, "force", False, out_w, out_h)
 
     sx, sy = w / src_w, h / src_h
     if opts.fit == "fill":
         out_w, out_h = _scaled(src_w, clamp(sx)), _scaled(src_h, clamp(sy))
-        return ResizePlan(out_w, out_h, "force", False, out_w, out_h)
+        return Geometry(out_w, out_h, "force", False, out_w, out_h)
     if opts.fit in ("inside", "contain"):
         scale = clamp(min(sx, sy))
         out_w, out_h = _scaled(src_w, scale), _scaled(src_h, scale)
         if opts.fit == "contain":
-            return ResizePlan(out_w, out_h, "force", False, max(w, out_w), max(h, out_h))
-        return ResizePlan(out_w, out_h, "force", False, out_w, out_h)
+            return Geometry(out_w, out_h, "force", False, max(w, out_w), max(h, out_h))
+        return Geometry(out_w, out_h, "force", False, out_w, out_h)
     scale = clamp(max(sx, sy))
     cover_w, cover_h = _scaled(src_w, scale), _scaled(src_h, scale)
     if opts.fit == "outside":
-        return ResizePlan(cover_w, cover_h, "force", False, cover_w, cover_h)
+        return Geometry(cover_w, cover_h, "force", False, cover_w, cover_h)
     # cover: crop the centre of the covering image to the box, never beyond what we have
     out_w, out_h = min(w, cover_w), min(h, cover_h)
-    return ResizePlan(out_w, out_h, "both", True, out_w, out_h)
+    return Geometry(out_w, out_h, "both", True, out_w, out_h)
 
 
 def upright_size(width: int, height: int, orientation: int) -> tuple[int, int]:

@@ -1,4 +1,4 @@
-"""Batch items that run in a worker and meet through files, not through the server's memory.
+"""Grid tasks that run in a worker (batch and job items) and meet through files, not through the server's memory.
 
 probe: the header only, so a job can name and size every output before any decode.
 decode group: decode once, scale to each width of the group (pipeline.scale_to_widths) and write
@@ -14,35 +14,35 @@ import time
 
 from ..files import temp_path
 from .formats import OutputFormat
-from .tasks import DecodedGroup, DecodeGroupJob, Encoded, EncodeFileJob, Probed, ProbeJob
+from .tasks import DecodedGroup, DecodeGroupTask, Encoded, EncodeFileTask, Probed, ProbeTask
 from .worker import _check_deadline as check_deadline
 from .worker import _ensure_ready as ensure_ready
 
 
-def run_probe(job: ProbeJob) -> Probed:
-    check_deadline(job.deadline)
+def run_probe(task: ProbeTask) -> Probed:
+    check_deadline(task.deadline)
     ensure_ready()
-    from .geometry import plan_resize
+    from .geometry import fit_geometry
     from .options import ConvertOptions
     from .pipeline import load, probe
 
-    source = probe(job.data, job.limits)
-    if job.validate:
-        load(job.data, source, plan_resize(source.width, source.height, ConvertOptions(width=min(64, source.width))))
+    source = probe(task.data, task.limits)
+    if task.validate:
+        load(task.data, source, fit_geometry(source.width, source.height, ConvertOptions(width=min(64, source.width))))
     return Probed(source.input_type, source.width, source.height, source.has_alpha)
 
 
-def run_decode_group(job: DecodeGroupJob) -> DecodedGroup:
-    check_deadline(job.deadline)
+def run_decode_group(task: DecodeGroupTask) -> DecodedGroup:
+    check_deadline(task.deadline)
     ensure_ready()
     from .pipeline import decode, scale_to_widths
 
-    with open(job.input_path, "rb") as f:
+    with open(task.input_path, "rb") as f:
         data = f.read()
     started = time.perf_counter()
-    decoded = decode(data, job.options, job.limits)
-    paths = {target.width: target.path for target in job.targets}
-    for width, image in scale_to_widths(decoded, job.options, tuple(paths)):
+    decoded = decode(data, task.options, task.limits)
+    paths = {target.width: target.path for target in task.targets}
+    for width, image in scale_to_widths(decoded, task.options, tuple(paths)):
         path = paths[width]
         tmp = temp_path(os.path.dirname(path), ".v")  # vipssave picks the format from the suffix
         try:
@@ -55,33 +55,33 @@ def run_decode_group(job: DecodeGroupJob) -> DecodedGroup:
     return DecodedGroup(decoded.source.input_type, time.perf_counter() - started)
 
 
-def run_encode_file(job: EncodeFileJob) -> Encoded:
+def run_encode_file(task: EncodeFileTask) -> Encoded:
     """Encode one raster file: with max_bytes/min_score the quality search (targets.encode_for)
-    runs here, so a batch or job output honours them exactly as /api/convert does."""
-    check_deadline(job.deadline)
+    runs here, so a batch or task output honours them exactly as /api/convert does."""
+    check_deadline(task.deadline)
     ensure_ready()
     import pyvips
 
     from .search import encode_for
 
-    image = pyvips.Image.new_from_file(job.raster_path, access="sequential")
+    image = pyvips.Image.new_from_file(task.raster_path, access="sequential")
     started = time.perf_counter()
-    out = encode_for(image, OutputFormat(job.format), job.options)
+    out = encode_for(image, OutputFormat(task.format), task.options)
     seconds = time.perf_counter() - started
     data = out.data
-    if job.output_dir is None:
+    if task.output_dir is None:
         return Encoded(
             data,
             image.width,
             image.height,
-            job.format,
+            task.format,
             out.quality,
             seconds,
             size=len(data),
             score=out.score,
             attempts=out.attempts,
         )
-    tmp = temp_path(job.output_dir)
+    tmp = temp_path(task.output_dir)
     try:
         with open(tmp, "wb") as f:
             f.write(data)
@@ -95,7 +95,7 @@ def run_encode_file(job: EncodeFileJob) -> Encoded:
         b"",
         image.width,
         image.height,
-        job.format,
+        task.format,
         out.quality,
         seconds,
         written=tmp,

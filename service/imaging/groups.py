@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import msgspec
 
 from .formats import OutputFormat
-from .geometry import plan_resize
+from .geometry import fit_geometry
 from .options import ConvertOptions
 
 
@@ -97,7 +97,7 @@ def plan_outputs(
         ((w, index) for index, group in enumerate(groups) for w in group.widths), key=lambda item: _order(item[0])
     )
     for width, index in by_width:
-        plan = plan_resize(source_width, source_height, msgspec.structs.replace(options, width=width))
+        plan = fit_geometry(source_width, source_height, msgspec.structs.replace(options, width=width))
         for fmt in formats:
             for quality in qualities:
                 key = (plan.canvas_width, plan.canvas_height, quality, fmt)

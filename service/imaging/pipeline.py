@@ -1,10 +1,10 @@
 """The conversion pipeline, one named step each, in the order they run:
 
-    probe -> plan_resize -> load -> to_srgb -> pad_to_canvas -> choose_format -> flatten_for -> encode
+    probe -> fit_geometry -> load -> to_srgb -> pad_to_canvas -> choose_format -> flatten_for -> encode
 
 A batch decodes once per decode group (`groups.py`) and adds one step before encoding:
 
-    probe -> plan_resize -> load -> to_srgb -> pad_to_canvas -> scale_to_widths -> (each) encode
+    probe -> fit_geometry -> load -> to_srgb -> pad_to_canvas -> scale_to_widths -> (each) encode
 
 Runs inside a worker process (or the bench's ceiling loop): it imports pyvips, so the server
 process never imports this module. Limits are checked from the header, before any pixel is decoded.
@@ -20,7 +20,7 @@ import pyvips
 from . import encoders
 from .errors import ErrorKind, ImageError
 from .formats import ALLOWED_LOADERS, OutputFormat, sniff_refused_type
-from .geometry import ResizePlan, plan_resize, upright_size
+from .geometry import Geometry, fit_geometry, upright_size
 from .options import ConvertOptions
 from .tasks import Converted, Limits
 
@@ -100,7 +100,7 @@ def choose_format(options: ConvertOptions, source: Source) -> OutputFormat:
     return OutputFormat.PNG if source.has_alpha else OutputFormat.JPEG
 
 
-def check_plan(plan: ResizePlan, limits: Limits) -> None:
+def check_geometry(plan: Geometry, limits: Limits) -> None:
     if plan.output_pixels > limits.max_output_pixels:
         raise ImageError(
             ErrorKind.UNPROCESSABLE,
@@ -118,7 +118,7 @@ def check_plan(plan: ResizePlan, limits: Limits) -> None:
 FAST_SHRINK_HEADROOM = 1.5
 
 
-def jpeg_shrink(source: Source, plan: ResizePlan, headroom: float = FAST_SHRINK_HEADROOM) -> int:
+def jpeg_shrink(source: Source, plan: Geometry, headroom: float = FAST_SHRINK_HEADROOM) -> int:
     """The largest JPEG DCT scale (1/8, 1/4, 1/2) that leaves at least `headroom` of resize to the
     planned size in both directions."""
     factor = max(plan.width / source.width, plan.height / source.height)  # cover scales by the larger
@@ -128,7 +128,7 @@ def jpeg_shrink(source: Source, plan: ResizePlan, headroom: float = FAST_SHRINK_
     return 1
 
 
-def load(data: bytes, source: Source, plan: ResizePlan, shrink: int = 1) -> pyvips.Image:
+def load(data: bytes, source: Source, plan: Geometry, shrink: int = 1) -> pyvips.Image:
     """Decode straight to the planned size: JPEG/WebP shrink on load, HEIF uses its thumbnail,
     EXIF orientation is applied, an embedded ICC profile is converted to sRGB. A `shrink` above 1
     decodes a JPEG at that DCT scale first (the fast path), then resizes."""
@@ -164,7 +164,7 @@ def to_srgb(image: pyvips.Image) -> pyvips.Image:
     return image.colourspace("srgb")
 
 
-def pad_to_canvas(image: pyvips.Image, plan: ResizePlan) -> pyvips.Image:
+def pad_to_canvas(image: pyvips.Image, plan: Geometry) -> pyvips.Image:
     """contain: centre the image on the box, transparent where alpha exists, else black (as sharp)."""
     if (image.width, image.height) == (plan.canvas_width, plan.canvas_height):
         return image
@@ -216,8 +216,8 @@ class Decoded(msgspec.Struct, frozen=True):
 def decode(data: bytes, options: ConvertOptions, limits: Limits = DEFAULT_LIMITS) -> Decoded:
     """Every step before the encoder: header checks, planning, shrink-on-load, sRGB, canvas."""
     source = probe(data, limits)
-    plan = plan_resize(source.width, source.height, options)
-    check_plan(plan, limits)
+    plan = fit_geometry(source.width, source.height, options)
+    check_geometry(plan, limits)
     started = time.perf_counter()
     # A score compares against the high-quality decode, so scoring decodes that way: the pixels
     # encoded are then the score's reference, in convert, batch and job items alike.
@@ -241,7 +241,7 @@ def scale_to_widths(
     by_size: dict[tuple[int, int], pyvips.Image] = {}
     scaled: list[tuple[int | None, pyvips.Image]] = []
     for width in widths:
-        plan = plan_resize(source.width, source.height, msgspec.structs.replace(options, width=width))
+        plan = fit_geometry(source.width, source.height, msgspec.structs.replace(options, width=width))
         size = (plan.canvas_width, plan.canvas_height)
         if size not in by_size:
             by_size[size] = (

@@ -1,7 +1,7 @@
 """The messages that cross the process boundary between the server and its workers.
 
 Plain msgspec Structs (cheap to pickle, typed) and no pyvips import, so the server process can
-build jobs and read results without loading libvips.
+build tasks and read results without loading libvips.
 """
 
 from __future__ import annotations
@@ -42,17 +42,17 @@ class LibvipsInfo(msgspec.Struct, frozen=True):
     pid: int
 
 
-class ConvertJob(msgspec.Struct, frozen=True):
+class ConvertTask(msgspec.Struct, frozen=True):
     data: bytes  # empty when the upload travels in shared memory (blob)
     options: ConvertOptions
     limits: Limits
-    deadline: float  # time.time() after which the job must not start
+    deadline: float  # time.time() after which the task must not start
     blob: Blob | None = None
     out: Blob | None = None  # a file lent for a large output (transfer.give)
 
 
 class Encoded(msgspec.Struct, frozen=True):
-    """An encoded batch output (EncodeFileJob)."""
+    """An encoded batch output (EncodeFileTask)."""
 
     data: bytes
     width: int
@@ -60,13 +60,13 @@ class Encoded(msgspec.Struct, frozen=True):
     format: str
     quality: int | None
     encode_seconds: float
-    written: str | None = None  # EncodeFileJob with output_dir: the temporary file holding `data` instead
+    written: str | None = None  # EncodeFileTask with output_dir: the temporary file holding `data` instead
     size: int = 0  # bytes of the output, wherever it is
     score: float | None = None  # quality score against the raster, when the options ask for one
     attempts: int = 1  # encodes made (more than one when max_bytes or min_score searched)
 
 
-class ProbeJob(msgspec.Struct, frozen=True):
+class ProbeTask(msgspec.Struct, frozen=True):
     """Read an upload's header only: what a job needs to plan every output before any decode."""
 
     data: bytes
@@ -89,7 +89,7 @@ class RasterTarget(msgspec.Struct, frozen=True):
     path: str
 
 
-class DecodeGroupJob(msgspec.Struct, frozen=True):
+class DecodeGroupTask(msgspec.Struct, frozen=True):
     """Decode the input file once at the group's largest width and write a raster file per
     target, so the server never holds pixels and any process that sees the files can encode."""
 
@@ -105,7 +105,7 @@ class DecodedGroup(msgspec.Struct, frozen=True):
     decode_seconds: float
 
 
-class EncodeFileJob(msgspec.Struct, frozen=True):
+class EncodeFileTask(msgspec.Struct, frozen=True):
     """Encode one output from a raster file. With `output_dir` the worker writes the output to a
     temporary file there (the caller publishes it by rename); without it the bytes come back."""
 

@@ -2,7 +2,7 @@
 
 `init_worker` must run before anything imports pyvips in that process: libvips reads its thread
 count when it starts, and we want one libvips thread per worker so N workers use N cores.
-Every job re-checks its deadline on arrival: a job that could not start in time is not run late.
+Every task re-checks its deadline on arrival: a task that could not start in time is not run late.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import msgspec
 
 from .errors import ErrorKind, ImageError
 from .formats import ALLOWED_LOADERS, REQUIRED_SAVERS
-from .tasks import Converted, ConvertJob, LibvipsInfo
+from .tasks import Converted, ConvertTask, LibvipsInfo
 
 _ready = False
 RASTER_FILE_LOADER = "VipsForeignLoadVipsFile"
@@ -26,7 +26,7 @@ def init_worker(service_pid: int | None = None) -> None:
     global _ready
     os.environ["VIPS_CONCURRENCY"] = "1"
     # The parent manages our life: a Ctrl-C in a terminal, or a supervisor signalling the whole
-    # process tree, must not kill jobs mid-flight; the parent drains, then shuts the pool down.
+    # process tree, must not kill tasks mid-flight; the parent drains, then shuts the pool down.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     if service_pid is not None:
@@ -72,8 +72,8 @@ def _ensure_ready() -> None:
         init_worker()
     import pyvips
 
-    # libvips keeps one error buffer per process: a message left by the previous job (a failed
-    # format sniff sets it without raising) would otherwise prefix this job's error.
+    # libvips keeps one error buffer per process: a message left by the previous task (a failed
+    # format sniff sets it without raising) would otherwise prefix this task's error.
     pyvips.vips_lib.vips_error_clear()
 
 
@@ -102,16 +102,16 @@ def _check_deadline(deadline: float) -> None:
         raise ImageError(ErrorKind.DEADLINE, "The request deadline passed before a worker could start it")
 
 
-def run_convert(job: ConvertJob) -> Converted:
-    _check_deadline(job.deadline)
+def run_convert(task: ConvertTask) -> Converted:
+    _check_deadline(task.deadline)
     _ensure_ready()
     from ..transfer import MIN_BYTES, give, take
     from .pipeline import convert
 
-    result = convert(take(job.blob) if job.blob is not None else job.data, job.options, job.limits)
-    if job.out is not None and len(result.data) >= MIN_BYTES:
+    result = convert(take(task.blob) if task.blob is not None else task.data, task.options, task.limits)
+    if task.out is not None and len(result.data) >= MIN_BYTES:
         try:
-            return msgspec.structs.replace(result, data=b"", blob=give(job.out, result.data))
+            return msgspec.structs.replace(result, data=b"", blob=give(task.out, result.data))
         except OSError:  # /dev/shm full (a container's 64 MB default): the pipe still works
             pass
     return result

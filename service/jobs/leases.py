@@ -24,7 +24,7 @@ from ..files import atomic_write
 RELEASED = "released"
 
 
-class Claim(msgspec.Struct):
+class Lease(msgspec.Struct):
     directory: str
     item: str
     generation: int
@@ -37,7 +37,7 @@ class Claim(msgspec.Struct):
         return os.path.join(self.directory, f"{self.item}.{self.generation}")
 
 
-class ClaimView(msgspec.Struct, frozen=True):
+class LeaseView(msgspec.Struct, frozen=True):
     generation: int
     content: str
 
@@ -53,7 +53,7 @@ def _parse(name: str) -> tuple[str, int] | None:
     return (item, int(gen)) if item and gen.isdigit() else None
 
 
-def current_claims(directory: str) -> dict[str, ClaimView]:
+def current_leases(directory: str) -> dict[str, LeaseView]:
     """The newest claim of every item in a job's claims directory."""
     try:
         names = os.listdir(directory)
@@ -64,18 +64,18 @@ def current_claims(directory: str) -> dict[str, ClaimView]:
         parsed = _parse(name)
         if parsed is not None and parsed[1] >= newest.get(parsed[0], -1):
             newest[parsed[0]] = parsed[1]
-    views: dict[str, ClaimView] = {}
+    views: dict[str, LeaseView] = {}
     for item, gen in newest.items():
         try:
             with open(os.path.join(directory, f"{item}.{gen}")) as f:
-                views[item] = ClaimView(gen, f.read())
+                views[item] = LeaseView(gen, f.read())
         except FileNotFoundError:  # the job is being removed
             continue
     return views
 
 
-def try_claim(directory: str, item: str, generation: int, *, taken_over: bool = False) -> Claim | None:
-    claim = Claim(directory, item, generation, secrets.token_hex(8), taken_over=taken_over)
+def try_claim(directory: str, item: str, generation: int, *, taken_over: bool = False) -> Lease | None:
+    claim = Lease(directory, item, generation, secrets.token_hex(8), taken_over=taken_over)
     try:
         fd = os.open(claim.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
     except FileExistsError:
@@ -90,14 +90,14 @@ def try_claim(directory: str, item: str, generation: int, *, taken_over: bool = 
     return claim
 
 
-def superseded(claim: Claim) -> bool:
+def superseded(claim: Lease) -> bool:
     """Another replica took the item over (it saw our lease lapse), or the job is gone."""
-    views = current_claims(claim.directory)
+    views = current_leases(claim.directory)
     view = views.get(claim.item)
     return view is None or view.generation != claim.generation or not view.content.startswith(claim.token)
 
 
-def renew(claim: Claim) -> bool:
+def renew(claim: Lease) -> bool:
     if superseded(claim):
         return False
     claim.beats += 1
@@ -108,7 +108,7 @@ def renew(claim: Claim) -> bool:
     return True
 
 
-def release(claim: Claim) -> None:
+def release(claim: Lease) -> None:
     if not superseded(claim):
         with contextlib.suppress(FileNotFoundError):
             atomic_write(claim.path, RELEASED.encode())
@@ -128,7 +128,7 @@ class LeaseWatch:
         self.lease = lease_seconds
         self._seen: dict[tuple[str, str], _Seen] = {}
 
-    def stale(self, job_id: str, item: str, view: ClaimView, now: float) -> bool:
+    def stale(self, job_id: str, item: str, view: LeaseView, now: float) -> bool:
         key = (job_id, item)
         seen = self._seen.get(key)
         if seen is None or seen.generation != view.generation or seen.content != view.content:

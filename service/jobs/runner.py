@@ -24,10 +24,10 @@ import msgspec
 from .. import metrics
 from ..imaging.errors import ImageError
 from ..imaging.gridwork import run_decode_group, run_encode_file
-from ..imaging.tasks import DecodeGroupJob, Encoded, EncodeFileJob, Limits, RasterTarget
+from ..imaging.tasks import DecodeGroupTask, Encoded, EncodeFileTask, Limits, RasterTarget
 from ..pool import DeadlineExceeded, Lane, Overloaded, PoolClosed, WorkerCrashed, WorkerPool
 from ..settings import Settings
-from .leases import Claim, LeaseWatch, release, renew, try_claim
+from .leases import Lease, LeaseWatch, release, renew, try_claim
 from .model import ItemError, JobManifest
 from .store import JobSnapshot, JobStore, decode_item, encode_item, status_document
 
@@ -228,7 +228,7 @@ class JobRunner:
         return pending, running
 
     # --- doing work ----------------------------------------------------------------------------
-    def _start(self, job_id: str, claim: Claim) -> None:
+    def _start(self, job_id: str, claim: Lease) -> None:
         if claim.taken_over:
             metrics.JOB_ITEMS_RECLAIMED.inc()
             log.warning("claimed a job item whose lease lapsed", extra={"job": job_id, "item": claim.item})
@@ -236,7 +236,7 @@ class JobRunner:
         self.held[(job_id, claim.item)] = task
         metrics.JOB_ITEMS_HELD.set(len(self.held))
 
-    async def _hold(self, job_id: str, claim: Claim) -> None:
+    async def _hold(self, job_id: str, claim: Lease) -> None:
         holder = asyncio.current_task()
         assert holder is not None
         renewer = asyncio.create_task(self._renew(job_id, claim, holder))
@@ -265,7 +265,7 @@ class JobRunner:
             metrics.JOB_ITEMS_HELD.set(len(self.held))
             self._wake.set()
 
-    async def _renew(self, job_id: str, claim: Claim, holder: asyncio.Task[None]) -> None:
+    async def _renew(self, job_id: str, claim: Lease, holder: asyncio.Task[None]) -> None:
         """Renew the lease every quarter lease; every second, check the job still exists: the
         item of a deleted job is abandoned at once (its worker freed), not run to its end."""
         interval = self.settings.job_lease_seconds / 4
@@ -281,7 +281,7 @@ class JobRunner:
                 if not await asyncio.to_thread(renew, claim):
                     return  # superseded: the result will be dropped
 
-    async def _run_item(self, manifest: JobManifest, claim: Claim, renewer: asyncio.Task[None]) -> bool:
+    async def _run_item(self, manifest: JobManifest, claim: Lease, renewer: asyncio.Task[None]) -> bool:
         base = self.store.job_dir(manifest.id)
         deadline = time.time() + self.settings.job_item_timeout_seconds
         fn: Callable[[Any], Any]
@@ -290,7 +290,7 @@ class JobRunner:
             decode = manifest.decodes[int(claim.item[1:])]
             options = msgspec.structs.replace(manifest.options, width=decode.top)
             targets = tuple(RasterTarget(w, str(base / "rasters" / name)) for w, name in decode.rasters)
-            fn, job = run_decode_group, DecodeGroupJob(str(base / "input"), options, targets, self.limits, deadline)
+            fn, job = run_decode_group, DecodeGroupTask(str(base / "input"), options, targets, self.limits, deadline)
         else:
             out = manifest.outputs[int(claim.item[1:])]
             if await asyncio.to_thread((base / "outputs" / out.name).exists):
@@ -298,7 +298,7 @@ class JobRunner:
             options = msgspec.structs.replace(manifest.options, quality=out.quality, format=out.format)
             fn, job = (
                 run_encode_file,
-                EncodeFileJob(
+                EncodeFileTask(
                     str(base / "rasters" / out.raster), out.format, options, deadline, output_dir=str(base / "outputs")
                 ),
             )
@@ -327,10 +327,10 @@ class JobRunner:
             await asyncio.to_thread(self.store.mark_decoded, manifest.id, claim.item)
         return still_ours
 
-    async def _fail(self, job_id: str, claim: Claim, renewer: asyncio.Task[None], exc: Exception) -> bool:
+    async def _fail(self, job_id: str, claim: Lease, renewer: asyncio.Task[None], exc: Exception) -> bool:
         return await self._record(job_id, claim, renewer, self._item_error(exc))
 
-    async def _record(self, job_id: str, claim: Claim, renewer: asyncio.Task[None], error: ItemError) -> bool:
+    async def _record(self, job_id: str, claim: Lease, renewer: asyncio.Task[None], error: ItemError) -> bool:
         """Record why an item failed, if it is still ours to settle."""
         if renewer.done() or not await asyncio.to_thread(renew, claim):
             return False
@@ -380,5 +380,5 @@ def _discard(path: str) -> None:
         os.unlink(path)
 
 
-def out_name(manifest: JobManifest, claim: Claim) -> str:
+def out_name(manifest: JobManifest, claim: Lease) -> str:
     return manifest.outputs[int(claim.item[1:])].name

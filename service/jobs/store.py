@@ -30,7 +30,7 @@ from urllib.parse import quote
 import msgspec
 
 from ..files import TEMP_PREFIX, atomic_write
-from .leases import ClaimView, current_claims
+from .leases import LeaseView, current_leases
 from .model import ItemError, JobManifest, JobStatus, OutputStatus
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{32}$")  # secrets.token_urlsafe(24): 192 random bits
@@ -66,7 +66,7 @@ class JobSnapshot(msgspec.Struct):
     outputs: dict[str, tuple[int, float]]  # name -> (bytes, mtime)
     errors: dict[str, ItemError]
     decoded: set[str]
-    claims: dict[str, ClaimView]
+    claims: dict[str, LeaseView]
     finished: bool
     scores: dict[str, float] = {}
 
@@ -184,7 +184,7 @@ class JobStore:
             except (OSError, msgspec.DecodeError):
                 continue
         decoded = {e.name for e, _ in _entries(base / "decoded")}
-        claims = current_claims(str(base / "claims"))
+        claims = current_leases(str(base / "claims"))
         finished = (base / "finished").exists()
         scores: dict[str, float] = {}
         for entry, _ in _entries(base / "scores"):

@@ -1,10 +1,10 @@
-"""The worker's side of the claim board: which job a worker has started, and which queued job the
+"""The worker's side of the hand-off board: which task a worker has started, and which queued task the
 server took back.
 
 Each worker shares a two-number board with the server (STARTED, WITHDRAWN), guarded by one lock.
-A job starts only after the worker writes its sequence number to STARTED under the lock, unless
-the server wrote that number to WITHDRAWN first: so the server can take back a job waiting in a
-busy worker's pipe and run it on a worker that has just become idle, and it knows exactly which job
+A task starts only after the worker writes its sequence number to STARTED under the lock, unless
+the server wrote that number to WITHDRAWN first: so the server can take back a task waiting in a
+busy worker's pipe and run it on a worker that has just become idle, and it knows exactly which task
 a worker is running (for deadlines and crash blame) instead of guessing from submission order.
 Runs in the worker process: no pyvips import here.
 """
@@ -28,7 +28,7 @@ class Board(Protocol):
 
 
 class Withdrawn(msgspec.Struct, frozen=True):
-    """Answer of a job the server took back before this worker started it."""
+    """Answer of a task the server took back before this worker started it."""
 
     seq: int
 
@@ -42,7 +42,7 @@ def init_slot(service_pid: int, board: Board) -> None:
     init_worker(service_pid)
 
 
-def run_claimed(seq: int, fn: Callable[[Any], Any], job: Any) -> Any:
+def run_claimed(seq: int, fn: Callable[[Any], Any], task: Any) -> Any:
     board = _board
     if board is not None:
         with board.get_lock():
@@ -50,4 +50,4 @@ def run_claimed(seq: int, fn: Callable[[Any], Any], job: Any) -> Any:
             if values[WITHDRAWN] == seq:
                 return Withdrawn(seq)
             values[STARTED] = seq
-    return fn(job)
+    return fn(task)

@@ -1,5 +1,5 @@
 """Each pipeline step on real libvips, in the order they run:
-probe -> plan_resize -> load -> to_srgb -> pad_to_canvas -> choose_format -> flatten_for -> encode."""
+probe -> fit_geometry -> load -> to_srgb -> pad_to_canvas -> choose_format -> flatten_for -> encode."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from apihelpers import decode, jpeg, oriented_jpeg, png_declaring, with_alpha_pn
 from service.imaging import pipeline
 from service.imaging.errors import ErrorKind, ImageError
 from service.imaging.formats import OutputFormat
-from service.imaging.geometry import plan_resize
+from service.imaging.geometry import fit_geometry
 from service.imaging.parsing import parse_options
 from service.imaging.tasks import Limits
 
@@ -52,16 +52,16 @@ def test_probe_refuses_a_pixel_bomb_from_the_header():
 
 
 def test_check_plan_refuses_too_many_output_pixels():
-    plan = plan_resize(100, 100, parse_options({"width": "5000", "enlarge": "true"}))
+    plan = fit_geometry(100, 100, parse_options({"width": "5000", "enlarge": "true"}))
     with pytest.raises(ImageError) as err:
-        pipeline.check_plan(plan, Limits(max_output_pixels=1_000_000))
+        pipeline.check_geometry(plan, Limits(max_output_pixels=1_000_000))
     assert err.value.field == "width"
 
 
 def test_load_shrinks_on_load_applies_orientation_and_gives_srgb():
     data = oriented_jpeg(6)
     source = pipeline.probe(data, LIMITS)
-    plan = plan_resize(source.width, source.height, parse_options({"width": "100"}))
+    plan = fit_geometry(source.width, source.height, parse_options({"width": "100"}))
     image = pipeline.load(data, source, plan)
     assert (image.width, image.height, image.interpretation, image.format) == (100, 200, "srgb", "uchar")
     # orientation 6 turned the red left half into the top half
@@ -73,7 +73,7 @@ def test_load_refuses_a_truncated_image():
     data = jpeg(400, 300)
     source = pipeline.probe(data, LIMITS)
     with pytest.raises(ImageError) as err:
-        pipeline.load(data[: len(data) // 2], source, plan_resize(400, 300, parse_options({})))
+        pipeline.load(data[: len(data) // 2], source, fit_geometry(400, 300, parse_options({})))
     assert err.value.kind is ErrorKind.UNPROCESSABLE
 
 
@@ -86,7 +86,7 @@ def test_to_srgb_converts_other_interpretations():
 
 def test_pad_to_canvas_centres_on_transparency():
     image = pyvips.Image.black(40, 30).new_from_image([200, 10, 10]).copy(interpretation="srgb")
-    plan = plan_resize(40, 30, parse_options({"width": "40", "height": "40", "fit": "contain"}))
+    plan = fit_geometry(40, 30, parse_options({"width": "40", "height": "40", "fit": "contain"}))
     padded = pipeline.pad_to_canvas(image, plan)
     assert (padded.width, padded.height, padded.bands) == (40, 40, 4)
     assert padded(20, 1)[3] == 0 and padded(20, 20)[3] == 255

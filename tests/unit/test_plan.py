@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.imaging.geometry import plan_resize, upright_size
+from service.imaging.geometry import fit_geometry, upright_size
 from service.imaging.parsing import parse_options
 
 
@@ -21,42 +21,42 @@ from service.imaging.parsing import parse_options
     ],
 )
 def test_resize_plans(params, box, canvas):
-    plan = plan_resize(800, 600, parse_options(params))
+    plan = fit_geometry(800, 600, parse_options(params))
     assert (plan.canvas_width, plan.canvas_height) == canvas
     if box:
         assert plan.width == box[0]
 
 
 def test_no_size_keeps_the_source():
-    plan = plan_resize(800, 600, parse_options({}))
+    plan = fit_geometry(800, 600, parse_options({}))
     assert (plan.width, plan.height, plan.size, plan.crop) == (800, 600, "both", False)
     assert plan.output_pixels == 480_000
 
 
 def test_contain_pads_the_scaled_image_to_the_box():
-    plan = plan_resize(800, 600, parse_options({"width": "400", "height": "400", "fit": "contain"}))
+    plan = fit_geometry(800, 600, parse_options({"width": "400", "height": "400", "fit": "contain"}))
     assert (plan.width, plan.height, plan.canvas_width, plan.canvas_height) == (400, 300, 400, 400)
 
 
 def test_fill_stretches_each_axis():
-    plan = plan_resize(800, 600, parse_options({"width": "400", "height": "100", "fit": "fill"}))
+    plan = fit_geometry(800, 600, parse_options({"width": "400", "height": "100", "fit": "fill"}))
     assert (plan.width, plan.height, plan.size) == (400, 100, "force")
 
 
 def test_outside_covers_the_box_without_cropping():
-    plan = plan_resize(800, 600, parse_options({"width": "400", "height": "400", "fit": "outside"}))
+    plan = fit_geometry(800, 600, parse_options({"width": "400", "height": "400", "fit": "outside"}))
     assert (plan.canvas_width, plan.canvas_height, plan.crop) == (533, 400, False)
 
 
 def test_cover_crops_the_centre_but_never_beyond_the_source():
-    plan = plan_resize(800, 600, parse_options({"width": "1000", "height": "1000", "fit": "cover"}))
+    plan = fit_geometry(800, 600, parse_options({"width": "1000", "height": "1000", "fit": "cover"}))
     assert (plan.canvas_width, plan.canvas_height, plan.crop) == (800, 600, True)  # no enlargement: all of it
-    plan = plan_resize(800, 600, parse_options({"width": "200", "height": "50", "fit": "cover"}))
+    plan = fit_geometry(800, 600, parse_options({"width": "200", "height": "50", "fit": "cover"}))
     assert (plan.width, plan.height, plan.crop) == (200, 50, True)
 
 
 def test_tiny_scales_never_reach_zero_pixels():
-    plan = plan_resize(10_000, 10, parse_options({"width": "1"}))
+    plan = fit_geometry(10_000, 10, parse_options({"width": "1"}))
     assert (plan.canvas_width, plan.canvas_height) == (1, 1)
 
 
