@@ -45,10 +45,11 @@ import msgspec
 import pyvips
 
 from bench.corpus import SHARED_CORPUS
+from service.imaging.encoders import encode
 from service.imaging.formats import OutputFormat
 from service.imaging.geometry import fit_geometry
 from service.imaging.options import ConvertOptions
-from service.imaging.pipeline import FAST_SHRINK_HEADROOM, decode, encode, jpeg_shrink, load, probe
+from service.imaging.pipeline import FAST_SHRINK_HEADROOM, decode, jpeg_shrink, load, probe
 from service.imaging.quality import score, score_encoded
 from service.imaging.search import encode_for
 from service.imaging.tasks import Limits

@@ -31,6 +31,12 @@ def echo(value: object, limit: int = MAX_ECHO) -> str:
     return f"{text[:limit]}... ({len(text)} characters)"
 
 
+def vips_reason(exc: Exception) -> str:
+    """The first line of a libvips error (pyvips.Error carries it in `detail`), for a client's message."""
+    detail = (getattr(exc, "detail", "") or str(exc)).strip()
+    return detail.splitlines()[0] if detail else "libvips error"
+
+
 class ImageError(Exception):
     def __init__(self, kind: ErrorKind, message: str, field: str | None = None) -> None:
         super().__init__(message)

@@ -17,11 +17,11 @@ import time
 import msgspec
 import pyvips
 
-from . import encoders
-from .errors import ErrorKind, ImageError
+from .errors import ErrorKind, ImageError, vips_reason
 from .formats import ALLOWED_LOADERS, OutputFormat, sniff_refused_type
 from .geometry import Geometry, fit_geometry, upright_size
 from .options import ConvertOptions
+from .search import encode_for
 from .tasks import Converted, Limits
 
 DEFAULT_LIMITS = Limits()
@@ -76,9 +76,7 @@ def probe(data: bytes, limits: Limits) -> Source:
             interlaced=bool(header.get("interlaced")) if "interlaced" in fields else False,
         )
     except pyvips.Error as exc:
-        raise ImageError(
-            ErrorKind.UNPROCESSABLE, f"The image header is corrupt: {_vips_reason(exc)}", "image"
-        ) from None
+        raise ImageError(ErrorKind.UNPROCESSABLE, f"The image header is corrupt: {vips_reason(exc)}", "image") from None
     pixels = source.width * source.height
     if pixels > limits.max_input_pixels:
         raise ImageError(
@@ -151,7 +149,7 @@ def load(data: bytes, source: Source, plan: Geometry, shrink: int = 1) -> pyvips
     except pyvips.Error as exc:
         raise ImageError(
             ErrorKind.UNPROCESSABLE,
-            f"The image could not be decoded (truncated or corrupt?): {_vips_reason(exc)}",
+            f"The image could not be decoded (truncated or corrupt?): {vips_reason(exc)}",
             "image",
         ) from None
 
@@ -173,37 +171,6 @@ def pad_to_canvas(image: pyvips.Image, plan: Geometry) -> pyvips.Image:
     return image.gravity(
         "centre", plan.canvas_width, plan.canvas_height, extend="background", background=[0] * image.bands
     )
-
-
-def flatten_for(image: pyvips.Image, fmt: OutputFormat, compression: object = None) -> pyvips.Image:
-    """JPEG has no alpha: composite onto white rather than let transparent pixels go black.
-    A JPEG-compressed TIFF cannot carry alpha either: libtiff writes RGBA through its JPEG codec,
-    but the file decodes back as grey garbage (SSIM 0.005 against its source)."""
-    jpeg_tiff = fmt is OutputFormat.TIFF and compression == "jpeg"
-    if (fmt.supports_alpha and not jpeg_tiff) or not image.hasalpha():
-        return image
-    return image.flatten(background=[255] * (image.bands - 1))
-
-
-def encode(image: pyvips.Image, fmt: OutputFormat, options: ConvertOptions) -> bytes:
-    saver, params = encoders.saver_call(fmt, options)
-    if options.keep_metadata and fmt is OutputFormat.TIFF and "exif-data" in image.get_fields():
-        # libvips writes ICC, XMP and IPTC into TIFF but not EXIF: say so rather than drop it silently.
-        raise ImageError(
-            ErrorKind.INVALID_OPTION,
-            "keep_metadata cannot keep this image's EXIF in TIFF output "
-            "(libvips writes only ICC, XMP and IPTC there); choose another format or "
-            "keep_metadata=false",
-            "keep_metadata",
-        )
-    image = flatten_for(image, fmt, params.get("compression"))
-    try:
-        data: bytes = getattr(image, saver)(**params)
-        return data
-    except pyvips.Error as exc:
-        raise ImageError(
-            ErrorKind.UNPROCESSABLE, f"The {fmt.value} encoder refused these options: {_vips_reason(exc)}"
-        ) from None
 
 
 class Decoded(msgspec.Struct, frozen=True):
@@ -254,8 +221,6 @@ def scale_to_widths(
 
 
 def convert(data: bytes, options: ConvertOptions, limits: Limits = DEFAULT_LIMITS) -> Converted:
-    from .search import encode_for  # it encodes through this module: imported here, not in a cycle
-
     decoded = decode(data, options, limits)
     fmt = choose_format(options, decoded.source)
     started = time.perf_counter()
@@ -274,8 +239,3 @@ def convert(data: bytes, options: ConvertOptions, limits: Limits = DEFAULT_LIMIT
         score=outcome.score,
         attempts=outcome.attempts,
     )
-
-
-def _vips_reason(exc: pyvips.Error) -> str:
-    detail = (getattr(exc, "detail", "") or str(exc)).strip()
-    return detail.splitlines()[0] if detail else "libvips error"

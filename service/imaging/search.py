@@ -37,7 +37,6 @@ from . import encoders
 from .errors import ErrorKind, OptionError, TargetUnreachable
 from .formats import OutputFormat
 from .options import ConvertOptions
-from .pipeline import encode
 from .quality import score_encoded
 
 MIN_QUALITY = 1
@@ -57,13 +56,6 @@ class _Attempt(msgspec.Struct, frozen=True):
     score: float | None
 
 
-def quality_used(fmt: OutputFormat, options: ConvertOptions) -> int | None:
-    """The quality the encoder is given for these options, None when the format does not use one."""
-    _, params = encoders.saver_call(fmt, options)
-    q = params.get("Q")
-    return int(q) if q is not None else None
-
-
 def encode_for(
     image: pyvips.Image, fmt: OutputFormat, options: ConvertOptions, reference: pyvips.Image | None = None
 ) -> Outcome:
@@ -74,9 +66,9 @@ def encode_for(
         image = image.copy_memory()  # read more than once: never re-run the decode behind it
     reference = image if reference is None else reference
     if not searching:
-        data = encode(image, fmt, options)
+        data = encoders.encode(image, fmt, options)
         value = score_encoded(data, reference) if options.score else None
-        return Outcome(data, quality_used(fmt, options), value, 1)
+        return Outcome(data, encoders.effective_quality(fmt, options), value, 1)
 
     _check_searchable(fmt, options)
     search = _Search(image, reference, fmt, options)
@@ -93,7 +85,7 @@ def encode_for(
             )
     else:
         assert options.max_bytes is not None
-        ceiling = options.quality or quality_used(fmt, options) or MAX_QUALITY
+        ceiling = options.quality or encoders.effective_quality(fmt, options) or MAX_QUALITY
         found = search.highest_fitting(options.max_bytes, ceiling)
     value = found.score
     if value is None and options.score:
@@ -121,7 +113,7 @@ class _Search:
     def _encode(self, quality: int, scored: bool) -> _Attempt:
         self.attempts += 1
         options = msgspec.structs.replace(self.options, quality=quality)
-        data = encode(self.image, self.fmt, options)
+        data = encoders.encode(self.image, self.fmt, options)
         return _Attempt(quality, data, score_encoded(data, self.reference) if scored else None)
 
     def highest_fitting(self, budget: int, ceiling: int) -> _Attempt:
@@ -159,7 +151,7 @@ class _Search:
         """The lowest quality whose score reaches `target`; bytes grow with quality, so this is the
         smallest output that does. Starts at the format's default quality, where most answers are."""
         scored: Callable[[int], _Attempt] = lambda q: self._encode(q, True)  # noqa: E731
-        default = quality_used(self.fmt, msgspec.structs.replace(self.options, quality=None)) or 75
+        default = encoders.effective_quality(self.fmt, msgspec.structs.replace(self.options, quality=None)) or 75
         start = min(ceiling, default, 90)  # palette PNG's default is 100: no quantisation loss
         first = scored(start)
         good: _Attempt | None = first if _reaches(first, target) else None  # reaches the target

@@ -49,6 +49,19 @@ from .. import metrics
 from ..imaging.tasks import LibvipsInfo
 from ..imaging.worker import libvips_info
 from . import board
+from .errors import DeadlineExceeded, Overloaded, PoolClosed, PoolError, WorkerCrashed
+
+__all__ = [
+    "DeadlineExceeded",
+    "Lane",
+    "Overloaded",
+    "PoolClosed",
+    "PoolError",
+    "Ticket",
+    "WorkerCrashed",
+    "WorkerPool",
+    "background_limit",
+]
 
 log = logging.getLogger("service.pool")
 T = TypeVar("T")
@@ -68,35 +81,6 @@ class Lane(enum.Enum):
     INTERACTIVE = "interactive"  # /api/convert, /api/process, /api/preview
     BATCH = "batch"  # items of a synchronous /api/batch
     BACKGROUND = "background"  # items of an asynchronous job (issue 9)
-
-
-class PoolError(Exception):
-    """Base of the pool's refusals; the HTTP layer maps each to a status."""
-
-
-class Overloaded(PoolError):
-    def __init__(self, retry_after: int) -> None:
-        super().__init__("The service is at capacity; retry shortly")
-        self.retry_after = retry_after
-
-
-class DeadlineExceeded(PoolError):
-    def __init__(self, started: bool) -> None:
-        self.started = started
-        if started:
-            super().__init__("The conversion did not finish before the request deadline")
-        else:
-            super().__init__("No worker became free before the request deadline; the job was dropped")
-
-
-class WorkerCrashed(PoolError):
-    def __init__(self) -> None:
-        super().__init__("The worker converting this image died (out of memory or crashed); retry")
-
-
-class PoolClosed(PoolError):
-    def __init__(self) -> None:
-        super().__init__("The service is shutting down")
 
 
 class _Item:

@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
 import pyvips
 from apihelpers import decode, jpeg, oriented_jpeg, png_declaring, with_alpha_png
 
-from service.imaging import pipeline
+from service.imaging import encoders, pipeline
 from service.imaging.errors import ErrorKind, ImageError
 from service.imaging.formats import OutputFormat
 from service.imaging.geometry import fit_geometry
@@ -109,22 +109,22 @@ def test_choose_format(fmt, accepted, alpha, chosen):
 
 def test_flatten_for_jpeg_composites_on_white():
     clear = pyvips.Image.black(4, 4, bands=4).copy(interpretation="srgb")
-    flat = pipeline.flatten_for(clear, OutputFormat.JPEG)
+    flat = encoders.flatten_for(clear, OutputFormat.JPEG)
     assert flat.bands == 3 and flat(0, 0) == [255.0, 255.0, 255.0]
-    assert pipeline.flatten_for(clear, OutputFormat.PNG).bands == 4
+    assert encoders.flatten_for(clear, OutputFormat.PNG).bands == 4
 
 
 def test_encode_then_decode_every_format():
     image = pyvips.Image.new_from_buffer(jpeg(64, 48), "")
     for fmt in OutputFormat:
-        data = pipeline.encode(image, fmt, parse_options({"format": fmt.value}))
+        data = encoders.encode(image, fmt, parse_options({"format": fmt.value}))
         assert (decode(data).width, decode(data).height) == (64, 48), fmt
 
 
 def test_encode_reports_what_the_encoder_refused():
     too_wide = pyvips.Image.black(16400, 2, bands=3).copy(interpretation="srgb")  # WebP's limit is 16383
     with pytest.raises(ImageError) as err:
-        pipeline.encode(too_wide, OutputFormat.WEBP, parse_options({"format": "webp"}))
+        encoders.encode(too_wide, OutputFormat.WEBP, parse_options({"format": "webp"}))
     assert err.value.kind is ErrorKind.UNPROCESSABLE and "webp encoder refused" in err.value.message
 
 

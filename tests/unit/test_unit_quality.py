@@ -9,9 +9,10 @@ import msgspec
 import pytest
 import pyvips
 
+from service.imaging.encoders import encode
 from service.imaging.formats import OutputFormat
 from service.imaging.options import ConvertOptions
-from service.imaging.pipeline import decode, encode
+from service.imaging.pipeline import decode
 from service.imaging.quality import score, score_encoded
 
 CORPUS = Path(__file__).parents[2] / "tests" / "fixtures"  # two corpus photos and their COPYRIGHT
