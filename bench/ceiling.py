@@ -32,20 +32,23 @@ def _serve(tasks, results) -> None:  # type: ignore[no-untyped-def]
     init_worker()  # sets VIPS_CONCURRENCY=1 and empties the cache before pyvips is imported
     from service.imaging.parsing import parse_options
     from service.imaging.pipeline import convert
+    from service.settings import Settings
+
+    limits = Settings().limits  # the service's defaults, as a worker gets them
 
     while (task := tasks.get()) is not None:
         kind, data, params, start_at, count = task
         options = parse_options(params)
         if kind == "calibrate":  # warm the codec, then time one image
-            convert(data, options)
+            convert(data, options, limits)
             t0 = time.perf_counter()
-            convert(data, options)
+            convert(data, options, limits)
             results.put((os.getpid(), time.perf_counter() - t0))
             continue
         while time.time() < start_at:
             time.sleep(0.0005)
         for _ in range(count):
-            convert(data, options)
+            convert(data, options, limits)
         results.put((os.getpid(), time.time() - start_at))
 
 

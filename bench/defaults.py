@@ -52,13 +52,14 @@ from service.imaging.options import ConvertOptions
 from service.imaging.pipeline import FAST_SHRINK_HEADROOM, decode, jpeg_shrink, load, probe
 from service.imaging.quality import score, score_encoded
 from service.imaging.search import encode_for
-from service.imaging.tasks import Limits
+from service.settings import Settings
 
 CORPUS = SHARED_CORPUS  # the photographs of ../shared/corpus (BENCH_CORPUS elsewhere)
 EFFORTS = {"avif": (0, 1, 2, 3, 4, 5), "webp": (0, 1, 2, 3, 4, 5, 6)}
 TODAY = {"avif": 4, "webp": 4}  # the defaults before this measurement: what each effort is compared with
 QUALITIES = {"avif": (35, 42, 50, 58, 65), "webp": (65, 72, 80, 87, 92)}
 DEFAULT_QUALITY = {"avif": 50, "webp": 80}
+LIMITS = Settings().limits  # the service's defaults
 
 
 def cpu(fn: Callable[[], object], repeats: int) -> tuple[float, object]:
@@ -99,7 +100,7 @@ def measure_effort(images: list[Path], widths: list[int], formats: list[str], de
         for path in images:
             data = path.read_bytes()
             for width in widths:
-                reference = decode(data, ConvertOptions(width=width)).image.copy_memory()
+                reference = decode(data, ConvertOptions(width=width), LIMITS).image.copy_memory()
                 repeats = 3 if width <= 400 else 1
                 curves: dict[int, list[tuple[float, float]]] = {}
                 at_default: dict[int, tuple[float, float, float]] = {}
@@ -171,7 +172,7 @@ def measure_shrink(images: list[Path], widths: list[int], headroom: float) -> No
         data = path.read_bytes()
         for width in widths:
             opts = ConvertOptions(width=width)
-            source = probe(data, Limits())
+            source = probe(data, LIMITS)
             plan = fit_geometry(source.width, source.height, opts)
             fast_shrink = jpeg_shrink(source, plan, headroom)
             today_shrink = jpeg_shrink(source, plan, 2.0)  # what libvips' thumbnail picks
@@ -215,7 +216,7 @@ def measure_search(images: list[Path], widths: list[int]) -> None:
         ms_encodes: list[int] = []
         for path in images:
             for width in widths:
-                reference = decode(path.read_bytes(), ConvertOptions(width=width)).image.copy_memory()
+                reference = decode(path.read_bytes(), ConvertOptions(width=width), LIMITS).image.copy_memory()
                 base = msgspec.convert({"format": fmt, **extra}, ConvertOptions)
                 outs = {
                     q: encode(reference, OutputFormat(fmt), msgspec.structs.replace(base, quality=q))
@@ -259,7 +260,7 @@ def measure_scores(images: list[Path], widths: list[int]) -> None:
     print("|---|---|---|---|---|---|---|---|")
     for path in images:
         for width in widths:
-            reference = decode(path.read_bytes(), ConvertOptions(width=width)).image.copy_memory()
+            reference = decode(path.read_bytes(), ConvertOptions(width=width), LIMITS).image.copy_memory()
             for fmt, extra in SEARCHED.items():
                 base = msgspec.convert({"format": fmt, **extra}, ConvertOptions)
                 values = [

@@ -48,9 +48,7 @@ class Engine:
 
     @property
     def limits(self) -> Limits:
-        return Limits(
-            self.settings.max_input_pixels, self.settings.max_output_pixels, self.settings.max_batch_output_pixels
-        )
+        return self.settings.limits
 
     @asynccontextmanager
     async def admission(self, batch: bool = False) -> AsyncIterator[Ticket]:

@@ -24,8 +24,6 @@ from .options import ConvertOptions
 from .search import encode_for
 from .tasks import Converted, Limits
 
-DEFAULT_LIMITS = Limits()
-
 
 class Source(msgspec.Struct, frozen=True):
     """What the header says about an input, with width/height already upright."""
@@ -180,7 +178,7 @@ class Decoded(msgspec.Struct, frozen=True):
     fast_shrink: bool = False  # decoded by the fast JPEG path (never when scoring)
 
 
-def decode(data: bytes, options: ConvertOptions, limits: Limits = DEFAULT_LIMITS) -> Decoded:
+def decode(data: bytes, options: ConvertOptions, limits: Limits) -> Decoded:
     """Every step before the encoder: header checks, planning, shrink-on-load, sRGB, canvas."""
     source = probe(data, limits)
     plan = fit_geometry(source.width, source.height, options)
@@ -220,7 +218,7 @@ def scale_to_widths(
     return scaled
 
 
-def convert(data: bytes, options: ConvertOptions, limits: Limits = DEFAULT_LIMITS) -> Converted:
+def convert(data: bytes, options: ConvertOptions, limits: Limits) -> Converted:
     decoded = decode(data, options, limits)
     fmt = choose_format(options, decoded.source)
     started = time.perf_counter()

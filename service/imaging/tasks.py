@@ -13,9 +13,11 @@ from .options import ConvertOptions
 
 
 class Limits(msgspec.Struct, frozen=True):
-    max_input_pixels: int = 50_000_000
-    max_output_pixels: int = 50_000_000
-    max_batch_output_pixels: int = 0  # sum over a batch's outputs; 0: no limit
+    """The request limits a worker checks. No defaults here: they are settings (`Settings.limits`)."""
+
+    max_input_pixels: int
+    max_output_pixels: int
+    max_batch_output_pixels: int  # sum over a batch's outputs
 
 
 class Converted(msgspec.Struct, frozen=True):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import msgspec
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
@@ -17,9 +18,9 @@ from service.imaging.errors import ErrorKind, ImageError
 from service.imaging.formats import OutputFormat
 from service.imaging.geometry import fit_geometry
 from service.imaging.parsing import parse_options
-from service.imaging.tasks import Limits
+from service.settings import Settings
 
-LIMITS = Limits()
+LIMITS = Settings().limits  # the service's defaults
 
 
 def test_probe_reads_the_header_upright():
@@ -54,7 +55,7 @@ def test_probe_refuses_a_pixel_bomb_from_the_header():
 def test_check_plan_refuses_too_many_output_pixels():
     plan = fit_geometry(100, 100, parse_options({"width": "5000", "enlarge": "true"}))
     with pytest.raises(ImageError) as err:
-        pipeline.check_geometry(plan, Limits(max_output_pixels=1_000_000))
+        pipeline.check_geometry(plan, msgspec.structs.replace(LIMITS, max_output_pixels=1_000_000))
     assert err.value.field == "width"
 
 
@@ -129,7 +130,7 @@ def test_encode_reports_what_the_encoder_refused():
 
 
 def test_convert_runs_every_step():
-    result = pipeline.convert(with_alpha_png(400, 300), parse_options({"width": "200", "format": "jpeg"}))
+    result = pipeline.convert(with_alpha_png(400, 300), parse_options({"width": "200", "format": "jpeg"}), LIMITS)
     assert (result.width, result.height, result.format, result.input_type) == (200, 150, "jpeg", "png")
     assert (result.input_width, result.input_height) == (400, 300)
     assert decode(result.data).get("vips-loader").startswith("jpegload")

@@ -1,18 +1,37 @@
-"""Settings: every variable parsed once, a bad value stops start-up with a message naming it."""
+"""Settings: the table declares each variable once; every variable parses its default, a bad value
+stops start-up with a message naming it and its range, and the request limits come from it."""
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
-from service.settings import VARIABLES, SettingsError, load_settings
+from service.imaging.tasks import Limits
+from service.settings import VARIABLES, Settings, SettingsError, load_settings
+
+# Between them these break every parser of the table: blank, not a number, out of any range, not a URL.
+NOT_VALUES = (" ", "not-a-value", "-1", "1e30", "ftp://x")
+
+
+def test_every_field_is_one_variable_named_after_it():
+    fields = [f.name for f in msgspec.structs.fields(Settings)]
+    assert [var.field for var in VARIABLES] == fields
+    assert [var.name for var in VARIABLES] == [name.upper() for name in fields]
+    for var in VARIABLES:
+        assert var.description.endswith(".") and var.parse.__doc__, var.name
+
+
+@pytest.mark.parametrize("var", VARIABLES, ids=lambda var: var.name)
+def test_every_variable_parses_its_default_to_the_fields_default(var):
+    """The default the docs show is the one the service uses (WORKERS=auto too: the usable CPUs)."""
+    assert var.parse(var.default) == getattr(Settings(), var.field)
+    assert getattr(load_settings({var.name: var.default}), var.field) == getattr(Settings(), var.field)
 
 
 def test_defaults_are_the_documented_ones():
     settings = load_settings({})
-    for var in VARIABLES:
-        if var.name != "WORKERS":  # auto depends on the machine
-            assert getattr(settings, var.field) == var.parse(var.default), var.name
-    assert settings.workers >= 1
+    assert settings == Settings() == load_settings({var.name: var.default for var in VARIABLES})
+    assert settings.port == 8000 and settings.workers >= 1 and settings.max_batch_outputs == 60
     assert settings.max_waiting == settings.workers * settings.queue_per_worker
 
 
@@ -45,6 +64,7 @@ def test_values_are_read_and_typed():
         ("MAX_OUTPUT_DIMENSION", "20000", "an integer between 16 and 16383"),
         ("LOG_LEVEL", "loud", "one of debug, info, warning, error"),
         ("HOST", " ", "a host name or address"),
+        ("JOB_TTL_SECONDS", "2592001", "a number between 1 and 2592000"),  # written out, not 2.592e+06
     ],
 )
 def test_a_bad_value_names_the_variable_what_it_accepts_and_what_it_got(name, raw, expected):
@@ -53,7 +73,33 @@ def test_a_bad_value_names_the_variable_what_it_accepts_and_what_it_got(name, ra
     assert f"{name} must be {expected}, got {raw!r}" in str(err.value)
 
 
+@pytest.mark.parametrize("var", VARIABLES, ids=lambda var: var.name)
+def test_every_variable_refuses_a_bad_value_naming_itself_and_its_range(var):
+    refused = 0
+    for raw in NOT_VALUES:
+        try:
+            load_settings({var.name: raw})
+        except SettingsError as err:
+            refused += 1
+            received = "a value that is not shown (secret)" if var.secret else repr(raw)
+            assert str(err) == f"invalid configuration: {var.name} must be {var.parse.__doc__}, got {received}"
+            if var.secret:
+                assert raw not in str(err)
+    assert refused, f"{var.name} accepts every one of {NOT_VALUES}"
+
+
 def test_every_problem_is_reported_at_once():
     with pytest.raises(SettingsError) as err:
         load_settings({"PORT": "x", "LOG_LEVEL": "y"})
     assert "PORT" in str(err.value) and "LOG_LEVEL" in str(err.value)
+
+
+def test_the_request_limits_are_the_settings():
+    settings = load_settings({"MAX_INPUT_PIXELS": "1000", "MAX_OUTPUT_PIXELS": "2000", "MAX_BATCH_OUTPUT_PIXELS": "3"})
+    assert settings.limits == Limits(max_input_pixels=1000, max_output_pixels=2000, max_batch_output_pixels=3)
+    defaults = Settings()
+    assert Settings().limits == Limits(
+        defaults.max_input_pixels, defaults.max_output_pixels, defaults.max_batch_output_pixels
+    )
+    with pytest.raises(TypeError):
+        Limits()  # type: ignore[call-arg]  # no defaults of its own: they are settings

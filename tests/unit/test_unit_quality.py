@@ -14,6 +14,7 @@ from service.imaging.formats import OutputFormat
 from service.imaging.options import ConvertOptions
 from service.imaging.pipeline import decode
 from service.imaging.quality import score, score_encoded
+from service.settings import Settings
 
 CORPUS = Path(__file__).parents[2] / "tests" / "fixtures"  # two corpus photos and their COPYRIGHT
 PHOTOS = sorted(CORPUS.glob("*.jpg"))
@@ -40,7 +41,7 @@ def _inputs() -> list[tuple[str, bytes]]:
 
 
 def _reference(data: bytes, width: int) -> pyvips.Image:
-    return decode(data, ConvertOptions(width=width)).image
+    return decode(data, ConvertOptions(width=width), Settings().limits).image
 
 
 def _scores(data: bytes, fmt: OutputFormat, extra: dict[str, object], qualities: list[int]) -> list[float]:

@@ -109,8 +109,9 @@ def test_a_worker_answers_inline_when_the_lent_file_cannot_be_written(
 
     from service.imaging import worker
     from service.imaging.parsing import parse_options
-    from service.imaging.tasks import ConvertTask, Limits
+    from service.imaging.tasks import ConvertTask
     from service.imaging.worker import run_convert
+    from service.settings import Settings
 
     monkeypatch.setattr(worker, "_ready", True)  # not init_worker: it would ignore SIGINT/SIGTERM in pytest
 
@@ -119,10 +120,11 @@ def test_a_worker_answers_inline_when_the_lent_file_cannot_be_written(
     options = parse_options({"format": "png"})
     ok = transfer.lend(str(tmp_path))
     gone = transfer.Blob(str(tmp_path / "removed"), 0)
+    limits = Settings().limits
     try:
-        lent = run_convert(ConvertTask(source, options, Limits(), time.time() + 60, None, ok))
+        lent = run_convert(ConvertTask(source, options, limits, time.time() + 60, None, ok))
         assert lent.data == b"" and lent.blob is not None and lent.blob.size >= transfer.MIN_BYTES
-        inline = run_convert(ConvertTask(source, options, Limits(), time.time() + 60, None, gone))
+        inline = run_convert(ConvertTask(source, options, limits, time.time() + 60, None, gone))
         assert inline.blob is None and inline.data == transfer.fetch(lent.blob)
     finally:
         transfer.release(ok)
