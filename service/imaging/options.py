@@ -8,7 +8,7 @@ Derived from this table: the parser below (one range check per value, errors tha
 field, the allowed values and what was received), `ConvertOptions` (checked against the table
 when this module is imported), the encoder mapping (`encoders.py`), the original service's field
 names (`api/seed.py`), the OpenAPI parameters (`api/openapi.py`), the `GET /api/options`
-document (`api/catalog.py`) and the README options table (`python -m service.docs readme`).
+document (`api/catalog.py`) and the README options table (`python -m service.docs`).
 
 Values arrive as strings (query parameters or form fields). No web or libvips imports: this
 module runs in the server and in the workers.

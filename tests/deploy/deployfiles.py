@@ -34,7 +34,7 @@ def contract_text() -> str:
 def contract_variables() -> dict[str, str]:
     """The environment table of docs/contract.md: {name: default}."""
     section = contract_text().split("## Environment variables", 1)[1].split("\n## ", 1)[0]
-    rows = re.findall(r"^\|\s*([A-Z][A-Z0-9_]*)\s*\|\s*([^|]*?)\s*\|", section, re.M)
+    rows = re.findall(r"^\|\s*`?([A-Z][A-Z0-9_]*)`?\s*\|\s*`?([^|`]*?)`?\s*\|", section, re.M)
     assert rows, "docs/contract.md has no environment table"
     return dict(rows)
 
