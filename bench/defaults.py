@@ -7,9 +7,9 @@
 
 effort: for AVIF and WebP, every effort at several qualities: CPU seconds per encode, bytes and
 quality score (service/imaging/quality.py). Bytes are compared at equal score: each effort's
-(score, log bytes) curve is interpolated at the scores today's default effort reaches at the
-qualities around the default, so a faster effort that needs a higher quality to look as good is
-charged for it.
+(score, log bytes) curve is interpolated at the scores libvips' default effort (4) reaches at the
+qualities around the service's default quality, so a faster effort that needs a higher quality to
+look as good is charged for it. Efforts, qualities and defaults come from the option table.
 
 scores: the quality score at four qualities of every lossy encoding, for every image of a corpus:
 the validation that it rises with quality.
@@ -45,21 +45,42 @@ import msgspec
 import pyvips
 
 from bench.corpus import SHARED_CORPUS
+from service.imaging.domains import Domain
 from service.imaging.encoders import encode
 from service.imaging.formats import OutputFormat
 from service.imaging.geometry import fit_geometry
-from service.imaging.options import ConvertOptions
+from service.imaging.options import OPTION_BY_NAME, ConvertOptions
 from service.imaging.pipeline import FAST_SHRINK_HEADROOM, decode, jpeg_shrink, load, probe
 from service.imaging.quality import score, score_encoded
 from service.imaging.search import encode_for
 from service.settings import Settings
 
 CORPUS = SHARED_CORPUS  # the photographs of ../shared/corpus (BENCH_CORPUS elsewhere)
-EFFORTS = {"avif": (0, 1, 2, 3, 4, 5), "webp": (0, 1, 2, 3, 4, 5, 6)}
-TODAY = {"avif": 4, "webp": 4}  # the defaults before this measurement: what each effort is compared with
-QUALITIES = {"avif": (35, 42, 50, 58, 65), "webp": (65, 72, 80, 87, 92)}
-DEFAULT_QUALITY = {"avif": 50, "webp": 80}
 LIMITS = Settings().limits  # the service's defaults
+
+
+def _domain(option: str, fmt: str) -> Domain:
+    return OPTION_BY_NAME[option].domain_by_format[OutputFormat(fmt)]
+
+
+def _int_default(option: str, fmt: str) -> int:
+    value = _domain(option, fmt).default
+    assert isinstance(value, int)
+    return value
+
+
+def _efforts(fmt: str, slowest: int) -> tuple[int, ...]:
+    """Every effort the option table accepts for `fmt`, up to `slowest`."""
+    domain = _domain("effort", fmt)
+    assert domain.minimum is not None and domain.maximum is not None
+    return tuple(range(int(domain.minimum), min(int(domain.maximum), slowest) + 1))
+
+
+EFFORTS = {"avif": _efforts("avif", slowest=5), "webp": _efforts("webp", slowest=6)}  # AVIF above 5: seconds each
+BASELINE = {"avif": 4, "webp": 4}  # libvips' own default effort (and ours before the study): what each is compared with
+DEFAULT_QUALITY = {fmt: _int_default("quality", fmt) for fmt in ("avif", "webp")}
+_AROUND = {"avif": (-15, -8, 0, 8, 15), "webp": (-15, -8, 0, 7, 12)}  # the ladder each curve is drawn from
+QUALITIES = {fmt: tuple(DEFAULT_QUALITY[fmt] + step for step in steps) for fmt, steps in _AROUND.items()}
 
 
 def cpu(fn: Callable[[], object], repeats: int) -> tuple[float, object]:
@@ -92,7 +113,7 @@ def _monotone(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
 
 
 def measure_effort(images: list[Path], widths: list[int], formats: list[str], detail: bool) -> None:
-    print("## effort: CPU per encode and bytes at equal score, relative to the previous default effort (4)\n")
+    print("## effort: CPU per encode and bytes at equal score, relative to libvips' default effort\n")
     for fmt in formats:
         efforts = EFFORTS[fmt]
         rows: dict[int, list[tuple[float, float]]] = {e: [] for e in efforts}  # (cpu ratio, bytes ratio)
@@ -115,7 +136,7 @@ def measure_effort(images: list[Path], widths: list[int], formats: list[str], de
                         if q == DEFAULT_QUALITY[fmt]:
                             at_default[effort] = (seconds, len(out), s)
                     curves[effort] = _monotone(sorted(points, key=lambda p: p[0]))
-                base = curves[TODAY[fmt]]
+                base = curves[BASELINE[fmt]]
                 targets = [s for s, _ in base[1:-1]]  # interior scores of today's curve
                 for effort in efforts:
                     ratios = []
@@ -123,7 +144,7 @@ def measure_effort(images: list[Path], widths: list[int], formats: list[str], de
                         mine, theirs = interpolate(curves[effort], t), interpolate(base, t)
                         if mine is not None and theirs is not None:
                             ratios.append(math.exp(mine - theirs))
-                    cpu_ratio = at_default[effort][0] / at_default[TODAY[fmt]][0]
+                    cpu_ratio = at_default[effort][0] / at_default[BASELINE[fmt]][0]
                     if ratios:
                         rows[effort].append((cpu_ratio, statistics.mean(ratios)))
                         if detail:
@@ -135,9 +156,10 @@ def measure_effort(images: list[Path], widths: list[int], formats: list[str], de
                             )
                     absolute[effort].append(at_default[effort])
                 print(f"  measured {fmt} {path.name} w{width}", file=sys.stderr)
-        print(f"### {fmt} (previous default effort {TODAY[fmt]}; quality {DEFAULT_QUALITY[fmt]})\n")
+        print(f"### {fmt} (compared with effort {BASELINE[fmt]}; quality {DEFAULT_QUALITY[fmt]})\n")
         print(
-            "| effort | CPU per encode vs effort 4 | bytes at equal score vs effort 4 (mean, worst) | "
+            f"| effort | CPU per encode vs effort {BASELINE[fmt]} | bytes at equal score vs effort {BASELINE[fmt]} "
+            "(mean, worst) | "
             f"mean CPU ms at q{DEFAULT_QUALITY[fmt]} | mean score at q{DEFAULT_QUALITY[fmt]} |"
         )
         print("|---|---|---|---|---|")
