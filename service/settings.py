@@ -320,6 +320,8 @@ class Variable:
 
 
 def _shown(value: object) -> str:
+    if value is None:
+        return ""  # an optional setting: unset
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, float):
