@@ -48,9 +48,9 @@ from bench.corpus import SHARED_CORPUS
 from service.imaging.domains import Domain
 from service.imaging.encoders import encode
 from service.imaging.formats import OutputFormat
-from service.imaging.geometry import fit_geometry
+from service.imaging.geometry import fit_geometry, jpeg_shrink
 from service.imaging.options import OPTION_BY_NAME, ConvertOptions
-from service.imaging.pipeline import FAST_SHRINK_HEADROOM, decode, jpeg_shrink, load, probe
+from service.imaging.pipeline import FAST_SHRINK_HEADROOM, decode, load, probe, shrink_scale
 from service.imaging.quality import score, score_encoded
 from service.imaging.search import encode_for
 from service.settings import Settings
@@ -196,8 +196,8 @@ def measure_shrink(images: list[Path], widths: list[int], headroom: float) -> No
             opts = ConvertOptions(width=width)
             source = probe(data, LIMITS)
             plan = fit_geometry(source.width, source.height, opts)
-            fast_shrink = jpeg_shrink(source, plan, headroom)
-            today_shrink = jpeg_shrink(source, plan, 2.0)  # what libvips' thumbnail picks
+            fast_shrink = jpeg_shrink(shrink_scale(source, plan), headroom)
+            today_shrink = jpeg_shrink(shrink_scale(source, plan))  # what libvips' thumbnail picks
             repeats = 5 if width <= 800 else 3
             t_today, today = cpu(partial(load, data, source, plan, 1), repeats)
             t_fast, fast = cpu(partial(load, data, source, plan, fast_shrink), repeats)

@@ -63,6 +63,20 @@ def fit_geometry(src_w: int, src_h: int, opts: ConvertOptions) -> Geometry:
     return Geometry(out_w, out_h, "both", True, out_w, out_h)
 
 
+# libvips' thumbnail leaves a factor of two of resize after shrinking a JPEG on load
+# (vips_thumbnail_find_jpegshrink); the pipeline's fast path leaves less (FAST_SHRINK_HEADROOM).
+LIBVIPS_SHRINK_HEADROOM = 2.0
+
+
+def jpeg_shrink(scale: float, headroom: float = LIBVIPS_SHRINK_HEADROOM) -> int:
+    """The largest JPEG DCT scale (1/8, 1/4, 1/2) that still leaves `headroom` of resize to an
+    output `scale` times the source's size (1.0 = the source's size): the shrink-on-load rule."""
+    for shrink in (8, 4, 2):
+        if shrink * scale * headroom <= 1.0:
+            return shrink
+    return 1
+
+
 def upright_size(width: int, height: int, orientation: int) -> tuple[int, int]:
     """EXIF orientations 5-8 swap width and height once applied."""
     return (height, width) if orientation in (5, 6, 7, 8) else (width, height)

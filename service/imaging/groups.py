@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import msgspec
 
 from .formats import OutputFormat
-from .geometry import fit_geometry
+from .geometry import fit_geometry, jpeg_shrink
 from .options import ConvertOptions
 
 
@@ -34,16 +34,6 @@ def _order(width: int | None) -> tuple[bool, int]:
     return (width is None, width or 0)
 
 
-def jpeg_shrink(source_width: int, width: int | None) -> int:
-    """The shrink-on-load factor libvips' thumbnail picks for a JPEG: it leaves a factor of two
-    for the final resize (vips_thumbnail_find_jpegshrink)."""
-    factor = source_width / width if width else 1.0
-    for shrink, threshold in ((8, 16.0), (4, 8.0), (2, 4.0)):
-        if factor >= threshold:
-            return shrink
-    return 1
-
-
 def decode_groups(
     source_width: int, input_type: str, options: ConvertOptions, widths: Sequence[int | None], max_groups: int
 ) -> tuple[DecodeGroup, ...]:
@@ -54,7 +44,8 @@ def decode_groups(
         return (DecodeGroup(ordered[0], tuple(ordered)),)
     by_shrink: dict[int, list[int | None]] = {}
     for width in ordered:
-        by_shrink.setdefault(jpeg_shrink(source_width, width), []).append(width)
+        # libvips' own shrink-on-load choice for this width: the decode it would make anyway
+        by_shrink.setdefault(jpeg_shrink(width / source_width if width else 1.0), []).append(width)
     buckets = [by_shrink[s] for s in sorted(by_shrink)]  # largest widths (smallest shrink) first
     while len(buckets) > max_groups:  # too many: the smallest widths join the next larger decode
         smallest = buckets.pop()

@@ -19,7 +19,7 @@ import pyvips
 
 from .errors import ErrorKind, ImageError, vips_reason
 from .formats import ALLOWED_LOADERS, OutputFormat, sniff_refused_type
-from .geometry import Geometry, fit_geometry, upright_size
+from .geometry import Geometry, fit_geometry, jpeg_shrink, upright_size
 from .options import ConvertOptions
 from .search import encode_for
 from .tasks import Converted, Limits
@@ -114,14 +114,9 @@ def check_geometry(plan: Geometry, limits: Limits) -> None:
 FAST_SHRINK_HEADROOM = 1.5
 
 
-def jpeg_shrink(source: Source, plan: Geometry, headroom: float = FAST_SHRINK_HEADROOM) -> int:
-    """The largest JPEG DCT scale (1/8, 1/4, 1/2) that leaves at least `headroom` of resize to the
-    planned size in both directions."""
-    factor = max(plan.width / source.width, plan.height / source.height)  # cover scales by the larger
-    for shrink in (8, 4, 2):
-        if shrink * factor * headroom <= 1.0:
-            return shrink
-    return 1
+def shrink_scale(source: Source, plan: Geometry) -> float:
+    """The output's scale for the shrink-on-load rule (geometry.jpeg_shrink): cover scales by the larger."""
+    return max(plan.width / source.width, plan.height / source.height)
 
 
 def load(data: bytes, source: Source, plan: Geometry, shrink: int = 1) -> pyvips.Image:
@@ -188,9 +183,10 @@ def decode(data: bytes, options: ConvertOptions, limits: Limits) -> Decoded:
     # encoded are then the score's reference, in convert, batch and job items alike.
     scoring = options.score or options.min_score is not None
     fast = options.fast_shrink is not False and not scoring and source.input_type == "jpeg"
-    shrink = jpeg_shrink(source, plan) if fast else 1
+    scale = shrink_scale(source, plan)
+    shrink = jpeg_shrink(scale, FAST_SHRINK_HEADROOM) if fast else 1
     # Only where it decodes smaller than libvips' own shrink-on-load would: otherwise the same work.
-    if shrink <= jpeg_shrink(source, plan, headroom=2.0):
+    if shrink <= jpeg_shrink(scale):
         shrink = 1
     image = pad_to_canvas(load(data, source, plan, shrink), plan)
     return Decoded(image, source, time.perf_counter() - started, shrink > 1)

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from service.imaging.formats import OutputFormat
-from service.imaging.groups import decode_groups, estimate_seconds, jpeg_shrink, plan_outputs
+from service.imaging.groups import decode_groups, estimate_seconds, plan_outputs
 from service.imaging.options import ConvertOptions
 
 W = ConvertOptions()
-
-
-def test_jpeg_shrink_leaves_a_factor_of_two_like_libvips():
-    assert [jpeg_shrink(3840, w) for w in (3840, 1200, 960, 480, 240, 100)] == [1, 1, 2, 4, 8, 8]
 
 
 def test_jpeg_widths_split_by_shrink_and_merge_down_to_the_worker_count():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.imaging.geometry import fit_geometry, upright_size
+from service.imaging.geometry import LIBVIPS_SHRINK_HEADROOM, fit_geometry, jpeg_shrink, upright_size
 from service.imaging.parsing import parse_options
 
 
@@ -65,3 +65,16 @@ def test_tiny_scales_never_reach_zero_pixels():
 )
 def test_upright_size_swaps_for_rotated_orientations(orientation, size):
     assert upright_size(400, 200, orientation) == size
+
+
+def test_jpeg_shrink_leaves_a_factor_of_two_like_libvips():
+    assert [jpeg_shrink(w / 3840) for w in (3840, 1200, 960, 480, 240, 100)] == [1, 1, 2, 4, 8, 8]
+    assert LIBVIPS_SHRINK_HEADROOM == 2.0
+
+
+def test_jpeg_shrink_with_less_headroom_decodes_smaller():
+    # 1920 -> 800: libvips (headroom 2) decodes at full size, a headroom of 1.2 at 1/2
+    assert jpeg_shrink(800 / 1920) == 1
+    assert jpeg_shrink(800 / 1920, 1.2) == 2
+    assert jpeg_shrink(400 / 3840, 1.5) == 4 and jpeg_shrink(400 / 3840) == 4
+    assert jpeg_shrink(1.0, 1.0) == 1 and jpeg_shrink(0.125, 1.0) == 8
