@@ -16,7 +16,7 @@ from . import metrics
 from .api import batch, catalog, convert, docs_ui, health, jobs, seed
 from .api.errors import json_error_handler
 from .api.openapi import UPLOAD_ERRORS, RouteDoc, document_routes
-from .conversions import Engine
+from .engine import Engine
 from .jobs.runner import JobRunner
 from .jobs.store import JobStore
 from .pool import WorkerPool

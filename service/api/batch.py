@@ -12,7 +12,9 @@ import msgspec
 from litestar import Request, Response, post
 from litestar.response import Stream
 
-from ..conversions import Batch, BatchOutput, BatchPlan, BatchRequest, Engine, check_batch_size, output_name
+from ..engine import Engine
+from ..grid.batches import Batch, BatchOutput
+from ..grid.layout import BatchPlan, BatchRequest, check_batch_size, output_name
 from ..imaging.errors import OptionError
 from ..imaging.formats import OutputFormat
 from ..imaging.parsing import parse_format_list, parse_int_list, parse_list, parse_options

@@ -6,7 +6,8 @@ from typing import Any
 
 from litestar import Request, Response, post
 
-from ..conversions import Engine, output_name, searched
+from ..engine import Engine, searched
+from ..grid.layout import output_name
 from ..imaging.formats import OutputFormat
 from ..imaging.parsing import parse_options
 from .accept import accepted_formats

@@ -18,7 +18,8 @@ from litestar.datastructures import ETag
 from litestar.params import Parameter
 from litestar.response import File, Stream
 
-from ..conversions import Engine, layout_batch
+from ..engine import Engine
+from ..grid.layout import layout_batch
 from ..imaging.formats import OutputFormat
 from ..jobs.errors import JobNotFound, NotAcceptingJobs, OutputNotFound, StorageFull, TooManyJobs
 from ..jobs.manifest import build_manifest

@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, post
 
-from ..conversions import Engine
+from ..engine import Engine
 from ..imaging.formats import OutputFormat
 from ..imaging.options import OPTION_BY_NAME, SEED_NAMES, ConvertOptions
 from ..imaging.parsing import parse_options

@@ -3,7 +3,7 @@ and sized, every decode group and the raster files it writes, before any pixel i
 
 from __future__ import annotations
 
-from ..conversions import BatchLayout, BatchRequest, output_name
+from ..grid.layout import BatchLayout, BatchRequest, output_name
 from .model import DecodeItem, JobManifest, JobOriginal, OutputItem
 
 

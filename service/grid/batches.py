@@ -1,8 +1,4 @@
-"""Server-side orchestration of conversions: admission, deadlines, fan-out, metrics.
-
-Knows the pool and the job messages, not HTTP: the handlers in `api/` translate requests into
-these calls and their results into responses. Nothing here touches pixels; workers do.
-"""
+"""A batch: one upload made into a grid in the request, over a private scratch directory."""
 
 from __future__ import annotations
 
@@ -10,77 +6,20 @@ import asyncio
 import os
 import shutil
 import tempfile
-import time
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import msgspec
 
-from . import metrics, transfer
-from .imaging.errors import ErrorKind, ImageError, OptionError, TargetUnreachable
-from .imaging.formats import OutputFormat
-from .imaging.gridwork import run_decode_group, run_encode_file, run_probe
-from .imaging.groups import DecodeGroup, PlannedOutput, encode_seconds, estimate_seconds, plan_outputs
-from .imaging.options import ConvertOptions
-from .imaging.tasks import (
-    Converted,
-    ConvertTask,
-    DecodedGroup,
-    DecodeGroupTask,
-    Encoded,
-    EncodeFileTask,
-    Limits,
-    Probed,
-    ProbeTask,
-    RasterTarget,
-)
-from .imaging.worker import run_convert
-from .pool import Lane, Ticket, WorkerPool
-from .settings import Settings
-
-
-@dataclass(frozen=True)
-class Engine:
-    pool: WorkerPool
-    settings: Settings
-
-    @property
-    def limits(self) -> Limits:
-        return self.settings.limits
-
-    @asynccontextmanager
-    async def admission(self, batch: bool = False) -> AsyncIterator[Ticket]:
-        """A request's place in the service, held for exactly the lifetime of the `async with`.
-        A synchronous batch also takes one of MAX_CONCURRENT_BATCHES places."""
-        ticket = self.pool.admit(batch)
-        try:
-            yield ticket
-        finally:
-            ticket.release()
-
-    async def probe(
-        self, data: bytes, deadline: float, lane: Lane = Lane.INTERACTIVE, *, validate: bool = False
-    ) -> Probed:
-        job = ProbeTask(data, self.limits, deadline, validate)
-        return await self.pool.run(run_probe, job, deadline, lane=lane)
-
-    async def convert(self, data: bytes, options: ConvertOptions) -> Converted:
-        with self.pool.admit(), count_search(options), transfer.shared(data) as blob, transfer.output() as out:
-            deadline = self.deadline_from_now()
-            job = ConvertTask(b"" if blob else data, options, self.limits, deadline, blob, out)
-            result = await self.pool.run(run_convert, job, deadline)
-            if result.blob is not None:
-                result = msgspec.structs.replace(result, data=transfer.fetch(result.blob), blob=None)
-        metrics.record_conversion(
-            result.input_type, result.format, len(data), len(result.data), result.decode_seconds, result.encode_seconds
-        )
-        metrics.record_search(options.max_bytes, options.min_score, result.format, result.attempts)
-        return result
-
-    def deadline_from_now(self) -> float:
-        return time.time() + self.settings.request_deadline_seconds
+from .. import metrics
+from ..engine import Engine, count_search, searched
+from ..imaging.errors import ErrorKind, ImageError, OptionError
+from ..imaging.gridwork import run_decode_group, run_encode_file
+from ..imaging.groups import PlannedOutput, encode_seconds, estimate_seconds
+from ..imaging.tasks import DecodedGroup, DecodeGroupTask, Encoded, EncodeFileTask, RasterTarget
+from ..pool import Lane
+from .layout import BatchLayout, BatchRequest, _raster_path, _used_widths, layout_batch
 
 
 class BatchOutput(msgspec.Struct, frozen=True):
@@ -91,53 +30,6 @@ class BatchOutput(msgspec.Struct, frozen=True):
     format: str
     data: bytes
     score: float | None = None
-
-
-class BatchPlan(msgspec.Struct, frozen=True):
-    widths: tuple[int | None, ...]
-    qualities: tuple[int | None, ...]
-    formats: tuple[OutputFormat, ...]
-
-    @property
-    def count(self) -> int:
-        return len(self.widths) * len(self.qualities) * len(self.formats)
-
-
-class BatchRequest(msgspec.Struct, frozen=True):
-    """A validated batch (or job): the options every output shares and the grid to make."""
-
-    options: ConvertOptions
-    plan: BatchPlan
-
-
-def check_batch_size(plan: BatchPlan, limit: int) -> None:
-    if plan.count > limit:
-        raise OptionError(
-            "widths",
-            f"at most {limit} outputs (widths x qualities x formats)",
-            f"{len(plan.widths)} x {len(plan.qualities)} x {len(plan.formats)} = {plan.count}",
-        )
-
-
-class BatchLayout(msgspec.Struct, frozen=True):
-    probed: Probed
-    groups: tuple[DecodeGroup, ...]
-    outputs: tuple[PlannedOutput, ...]
-
-
-def layout_batch(probed: Probed, request: BatchRequest, max_groups: int) -> BatchLayout:
-    plan = request.plan
-    groups, outputs = plan_outputs(
-        probed.width,
-        probed.height,
-        probed.input_type,
-        request.options,
-        plan.widths,
-        plan.qualities,
-        plan.formats,
-        max_groups,
-    )
-    return BatchLayout(probed, groups, outputs)
 
 
 class Batch:
@@ -256,15 +148,6 @@ def _check_output_pixels(layout: BatchLayout, limit: int) -> None:
         )
 
 
-def _used_widths(layout: BatchLayout, group: int) -> tuple[int | None, ...]:
-    """The group's widths some output is made from (a width whose size repeats another's is not)."""
-    return tuple(dict.fromkeys(o.requested_width for o in layout.outputs if o.group == group))
-
-
-def _raster_path(scratch: str, group: int, width: int | None) -> str:
-    return os.path.join(scratch, f"g{group}-{'orig' if width is None else width}.v")
-
-
 def _write(path: str, data: bytes) -> None:
     with open(path, "wb") as f:
         f.write(data)
@@ -278,22 +161,3 @@ async def _scratch() -> AsyncIterator[str]:
         yield path
     finally:
         await asyncio.shield(asyncio.to_thread(shutil.rmtree, path, True))
-
-
-def searched(options: ConvertOptions) -> bool:
-    return options.max_bytes is not None or options.min_score is not None
-
-
-@contextmanager
-def count_search(options: ConvertOptions) -> Iterator[None]:
-    """A max_bytes/min_score search that found nothing still spent its encodes: count them."""
-    try:
-        yield
-    except TargetUnreachable as exc:
-        metrics.record_search(options.max_bytes, options.min_score, exc.output_format, exc.attempts)
-        raise
-
-
-def output_name(stem: str, width: int, height: int, quality: int | None, fmt: OutputFormat) -> str:
-    q = f"_q{quality}" if quality is not None else ""
-    return f"{stem}_{width}x{height}{q}.{fmt.extension}"
