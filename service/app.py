@@ -79,9 +79,7 @@ def _pool_lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncCont
                 "and quant_table will have no effect"
             )
         app.state.engine = Engine(pool, settings)
-        runner = JobRunner(
-            JobStore(settings.storage_dir), pool, settings, app.state.engine.limits, lambda: bool(app.state.draining)
-        )
+        runner = JobRunner(JobStore(settings.storage_dir), app.state.engine, lambda: bool(app.state.draining))
         try:
             await runner.start()
         except OSError as exc:

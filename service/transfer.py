@@ -20,7 +20,7 @@ Files left by a server that was itself killed are swept on the first use by the 
 or full (a container with a 64 MB /dev/shm and a queue of 25 MB uploads), the upload goes inline
 through the pipe as before: slower, never wrong.
 
-No pyvips and no web imports: used by the server (conversions.py) and the workers (imaging/worker.py).
+No pyvips and no web imports: used by the server (engine.py) and the workers (imaging/worker.py).
 """
 
 from __future__ import annotations

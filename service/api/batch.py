@@ -14,18 +14,16 @@ from litestar.response import Stream
 
 from ..engine import Engine
 from ..grid.batches import Batch, BatchOutput
-from ..grid.layout import BatchPlan, BatchRequest, check_batch_size, output_name
-from ..imaging.errors import OptionError
+from ..grid.layout import output_name
 from ..imaging.formats import OutputFormat
-from ..imaging.parsing import parse_format_list, parse_int_list, parse_list, parse_options
-from ..settings import Settings
+from ..imaging.parsing import parse_list
 from .disconnect import unless_client_leaves
 from .disposition import content_disposition
+from .gridparams import BATCH_LIST_PARAMS, parse_grid_request
 from .inputs import Upload, read_upload
 from .zipstream import ZipStream
 
 log = logging.getLogger("service.batch")
-_LIST_PARAMS = ("widths", "qualities", "formats", "response")
 
 DESCRIPTION = (
     "Produces every combination of `widths` x `qualities` (x `formats`) from one upload; lists are "
@@ -64,28 +62,6 @@ def _response_kind(upload: Upload) -> str:
     return str(kind[0]) if kind else "zip"
 
 
-def parse_batch_request(
-    upload: Upload, settings: Settings, limit: int, list_params: tuple[str, ...] = _LIST_PARAMS
-) -> BatchRequest:
-    """The batch's parameters (also a job's: POST /api/jobs takes the same upload and options)."""
-    fields = {k: v for k, v in upload.fields.items() if k not in list_params}
-    if fields.get("format", "").lower() == "auto":
-        raise OptionError("format", "an explicit format in a batch (jpeg, png, webp, avif, tiff)", fields["format"])
-    # Ranges and choices of the lists come from their declarations in the option spec.
-    max_dim = settings.max_output_dimension
-    formats = parse_format_list(upload.lists.get("formats", [])) or None
-    options = parse_options(fields, formats=formats, extra=list_params, max_dimension=max_dim)
-    widths = parse_int_list("widths", upload.lists.get("widths", []), max_dimension=max_dim)
-    qualities = parse_int_list("qualities", upload.lists.get("qualities", []))
-    plan = BatchPlan(
-        widths=widths or (options.width,),
-        qualities=qualities or (options.quality,),
-        formats=formats or (OutputFormat(options.format),),
-    )
-    check_batch_size(plan, limit)
-    return BatchRequest(options, plan)
-
-
 def _name(stem: str, out: BatchOutput) -> str:
     return output_name(stem, out.width, out.height, out.quality, OutputFormat(out.format))
 
@@ -101,15 +77,17 @@ async def batch(request: Request[Any, Any, Any]) -> Response[BatchManifest] | St
     engine: Engine = request.app.state.engine
     upload = await read_upload(request)
     response = _response_kind(upload)
-    job = Batch(engine, upload.data, parse_batch_request(upload, engine.settings, engine.settings.max_batch_outputs))
-    outputs = job.outputs()
+    settings = engine.settings
+    grid = parse_grid_request(upload, settings, settings.max_batch_outputs, BATCH_LIST_PARAMS)
+    work = Batch(engine, upload.data, grid)
+    outputs = work.outputs()
     # Wait for the first output before answering: bad input, or a grid too large to finish in
     # time, then still gets a JSON 4xx. A client that leaves meanwhile withdraws the batch.
     first = await unless_client_leaves(request, anext(outputs))
     if response == "json":
         items = [first, *await unless_client_leaves(request, _rest(outputs))]
-        assert job.layout is not None
-        probed = job.layout.probed
+        assert work.layout is not None
+        probed = work.layout.probed
         original = OriginalInfo(probed.width, probed.height, len(upload.data), probed.input_type)
         return Response(BatchManifest(original, [_item(upload.stem, out) for out in items]))
     return Stream(

@@ -1,7 +1,8 @@
 """The job routes: submit a batch as an asynchronous job, follow it, fetch its outputs.
 
-Thin handlers: parsing is the batch's own (same upload, same options, same errors), storage and
-scheduling are in service/jobs. Any replica answers for any job: everything is read from storage.
+Thin handlers: they parse (the same grid parameters as /api/batch, api/gridparams.py), call the
+jobs runner (submission, quotas, storage, scheduling: service/jobs) and shape its answers into the
+status document (api/jobstatus.py). Any replica answers for any job: everything is read from storage.
 """
 
 from __future__ import annotations
@@ -12,26 +13,22 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import msgspec
 from litestar import Request, Response, delete, get, post
 from litestar.datastructures import ETag
 from litestar.params import Parameter
 from litestar.response import File, Stream
 
 from ..engine import Engine
-from ..grid.layout import layout_batch
 from ..imaging.formats import OutputFormat
-from ..jobs.errors import JobNotFound, NotAcceptingJobs, OutputNotFound, StorageFull, TooManyJobs
-from ..jobs.manifest import build_manifest
-from ..jobs.model import JobStatus
+from ..jobs.model import JobSubmission
+from ..jobs.progress import JobProgress
 from ..jobs.runner import JobRunner
-from ..jobs.store import new_job_id
-from .batch import parse_batch_request
 from .disposition import content_disposition
+from .gridparams import JOB_LIST_PARAMS, parse_grid_request
 from .inputs import read_upload
+from .jobstatus import JobStatus, cancelled, job_url, status_document
 from .zipstream import ZipStream
 
-_JOB_LIST_PARAMS = ("widths", "qualities", "formats")
 LONG_POLL_STEP = 0.5
 MAX_WAIT = 20
 
@@ -50,35 +47,15 @@ def _runner(request: Request[Any, Any, Any]) -> JobRunner:
 @post("/api/jobs", summary="Submit a batch as an asynchronous job", description=SUBMIT, tags=["jobs"], status_code=202)
 async def submit_job(request: Request[Any, Any, Any]) -> Response[JobStatus]:
     engine: Engine = request.app.state.engine
-    runner = _runner(request)
     settings = engine.settings
-    if not runner.accepting:
-        raise NotAcceptingJobs()
     upload = await read_upload(request)
-    batch = parse_batch_request(upload, settings, settings.max_job_outputs, _JOB_LIST_PARAMS)
-    if runner.bytes_stored + len(upload.data) > settings.max_storage_bytes:
-        raise StorageFull(runner.bytes_stored, settings.max_storage_bytes)
-    if runner.active_jobs >= settings.max_active_jobs:
-        raise TooManyJobs(settings.max_active_jobs)
-    async with engine.admission():  # a flood of submissions is refused like any other request
-        # Refused now, not as a failed job later: the header, and a small decode of the whole file.
-        probed = await engine.probe(upload.data, engine.deadline_from_now(), validate=True)
-        # Decode groups split only as far as this replica's job share can run them side by side.
-        layout = layout_batch(probed, batch, max(1, runner.share))
-        now = time.time()
-        manifest = build_manifest(
-            new_job_id(), now, settings.job_ttl_seconds, batch, layout, upload.stem, len(upload.data)
-        )
-        await asyncio.to_thread(runner.store.create, manifest, upload.data)
-    runner.active_jobs += 1
-    runner.bytes_stored += len(upload.data)
-    status = await asyncio.to_thread(runner.store.status, manifest.id, now)
-    assert status is not None
-    return Response(status, status_code=202, headers={"Location": f"/api/jobs/{manifest.id}"})
+    grid = parse_grid_request(upload, settings, settings.max_job_outputs, JOB_LIST_PARAMS)
+    progress = await _runner(request).submit(JobSubmission(upload.data, upload.stem, grid))
+    return Response(status_document(progress), status_code=202, headers={"Location": job_url(progress.id)})
 
 
-def _fingerprint(status: JobStatus) -> tuple[object, ...]:
-    return (status.status, status.done, status.failed, tuple(o.state for o in status.outputs))
+def _fingerprint(progress: JobProgress) -> tuple[object, ...]:
+    return (progress.state, progress.done, progress.failed, tuple(o.state for o in progress.outputs))
 
 
 @get(
@@ -94,22 +71,17 @@ async def job_status(
     wait: float = Parameter(default=0, ge=0, le=MAX_WAIT, description="Long poll: seconds to wait for a change"),
 ) -> JobStatus:
     runner = _runner(request)
-    status = await asyncio.to_thread(runner.store.status, job_id, time.time())
-    if status is None:
-        raise JobNotFound()
-    if wait <= 0 or status.status in ("done", "failed"):
-        return status
-    first = _fingerprint(status)
+    progress = await runner.progress(job_id)
+    if wait <= 0 or progress.state in ("done", "failed"):
+        return status_document(progress)
+    first = _fingerprint(progress)
     until = time.monotonic() + wait
     while time.monotonic() < until and not request.app.state.draining:
         await asyncio.sleep(min(LONG_POLL_STEP, max(0.0, until - time.monotonic())))
-        latest = await asyncio.to_thread(runner.store.status, job_id, time.time())
-        if latest is None:
-            raise JobNotFound()
-        status = latest
-        if _fingerprint(status) != first:
+        progress = await runner.progress(job_id)
+        if _fingerprint(progress) != first:
             break
-    return status
+    return status_document(progress)
 
 
 @get(
@@ -119,15 +91,7 @@ async def job_status(
     description="The output file as stored (never re-encoded), with Content-Type, Content-Length and ETag.",
 )
 async def job_output(request: Request[Any, Any, Any], job_id: str, name: str) -> File:
-    runner = _runner(request)
-    now = time.time()
-    found = await asyncio.to_thread(runner.store.output_file, job_id, name, now)
-    if found is None:
-        manifest = await asyncio.to_thread(runner.store.live_manifest, job_id, now)
-        if manifest is None:
-            raise JobNotFound()
-        raise OutputNotFound(name, manifest.output(name) is not None)
-    path, fmt = found
+    path, fmt = await _runner(request).output_file(job_id, name)
     stat = await asyncio.to_thread(path.stat)
     return File(
         path,
@@ -149,21 +113,16 @@ async def job_output(request: Request[Any, Any, Any], job_id: str, name: str) ->
     "use it through the load balancer's direct route for large grids.",
 )
 async def job_archive(request: Request[Any, Any, Any], job_id: str) -> Stream:
-    runner = _runner(request)
-    now = time.time()
-    manifest = await asyncio.to_thread(runner.store.live_manifest, job_id, now)
-    if manifest is None:
-        raise JobNotFound()
-    files = await asyncio.to_thread(runner.store.finished_outputs, job_id, now)
-    name = f"{manifest.original.name}_batch.zip"
+    finished = await _runner(request).finished_outputs(job_id)
+    name = f"{finished.manifest.original.name}_batch.zip"
     return Stream(
-        _archive(files),
+        _archive(finished.files),
         media_type="application/zip",
         headers={"Content-Disposition": content_disposition("attachment", name)},
     )
 
 
-async def _archive(files: list[tuple[str, Path]]) -> AsyncIterator[bytes]:
+async def _archive(files: tuple[tuple[str, Path], ...]) -> AsyncIterator[bytes]:
     archive = ZipStream()
     for name, path in files:
         try:
@@ -183,8 +142,4 @@ async def _archive(files: list[tuple[str, Path]]) -> AsyncIterator[bytes]:
     "marked cancelled.",
 )
 async def cancel_job(request: Request[Any, Any, Any], job_id: str) -> JobStatus:
-    runner = _runner(request)
-    status = await asyncio.to_thread(runner.store.status, job_id, time.time())
-    if status is None or not await asyncio.to_thread(runner.store.remove, job_id):
-        raise JobNotFound()
-    return msgspec.structs.replace(status, status="cancelled")
+    return cancelled(await _runner(request).cancel(job_id))

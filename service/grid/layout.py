@@ -1,9 +1,8 @@
 """A grid's request and layout: what to make (widths x qualities x formats) and, from the
-upload's header, every output's size and the decode group it is made from. No I/O."""
+upload's header, every output's size, the decode group it is made from and the raster file that
+group writes for it. Pure: no I/O, no pool. A batch and a job lay out the same way."""
 
 from __future__ import annotations
-
-import os
 
 import msgspec
 
@@ -13,8 +12,20 @@ from ..imaging.groups import DecodeGroup, PlannedOutput, plan_outputs
 from ..imaging.options import ConvertOptions
 from ..imaging.tasks import Probed
 
+__all__ = [
+    "Grid",
+    "GridLayout",
+    "GridRequest",
+    "check_grid_size",
+    "layout_grid",
+    "output_name",
+    "raster_name",
+]
 
-class BatchPlan(msgspec.Struct, frozen=True):
+
+class Grid(msgspec.Struct, frozen=True):
+    """What to make: every width x quality x format."""
+
     widths: tuple[int | None, ...]
     qualities: tuple[int | None, ...]
     formats: tuple[OutputFormat, ...]
@@ -24,52 +35,58 @@ class BatchPlan(msgspec.Struct, frozen=True):
         return len(self.widths) * len(self.qualities) * len(self.formats)
 
 
-class BatchRequest(msgspec.Struct, frozen=True):
-    """A validated batch (or job): the options every output shares and the grid to make."""
+class GridRequest(msgspec.Struct, frozen=True):
+    """A validated batch or job: the options every output shares and the grid to make."""
 
     options: ConvertOptions
-    plan: BatchPlan
+    grid: Grid
 
 
-def check_batch_size(plan: BatchPlan, limit: int) -> None:
-    if plan.count > limit:
+def check_grid_size(grid: Grid, limit: int) -> None:
+    if grid.count > limit:
         raise OptionError(
             "widths",
             f"at most {limit} outputs (widths x qualities x formats)",
-            f"{len(plan.widths)} x {len(plan.qualities)} x {len(plan.formats)} = {plan.count}",
+            f"{len(grid.widths)} x {len(grid.qualities)} x {len(grid.formats)} = {grid.count}",
         )
 
 
-class BatchLayout(msgspec.Struct, frozen=True):
+def raster_name(group: int, width: int | None) -> str:
+    """The file a decode group writes one scaled raster to (a job's rasters/ keeps these names)."""
+    return f"g{group}-{'orig' if width is None else width}.v"
+
+
+class GridLayout(msgspec.Struct, frozen=True):
     probed: Probed
     groups: tuple[DecodeGroup, ...]
     outputs: tuple[PlannedOutput, ...]
 
+    def rasters(self, group: int) -> tuple[tuple[int | None, str], ...]:
+        """(requested width, raster file name) of every raster the group writes: only the widths
+        some output is made from (a width whose size repeats another's is not)."""
+        widths = dict.fromkeys(o.requested_width for o in self.outputs if o.group == group)
+        return tuple((w, raster_name(group, w)) for w in widths)
 
-def layout_batch(probed: Probed, request: BatchRequest, max_groups: int) -> BatchLayout:
-    plan = request.plan
+    def outputs_of(self, group: int) -> tuple[PlannedOutput, ...]:
+        return tuple(o for o in self.outputs if o.group == group)
+
+
+def layout_grid(probed: Probed, request: GridRequest, max_groups: int) -> GridLayout:
+    grid = request.grid
     groups, outputs = plan_outputs(
         probed.width,
         probed.height,
         probed.input_type,
         request.options,
-        plan.widths,
-        plan.qualities,
-        plan.formats,
+        grid.widths,
+        grid.qualities,
+        grid.formats,
         max_groups,
     )
-    return BatchLayout(probed, groups, outputs)
-
-
-def _used_widths(layout: BatchLayout, group: int) -> tuple[int | None, ...]:
-    """The group's widths some output is made from (a width whose size repeats another's is not)."""
-    return tuple(dict.fromkeys(o.requested_width for o in layout.outputs if o.group == group))
-
-
-def _raster_path(scratch: str, group: int, width: int | None) -> str:
-    return os.path.join(scratch, f"g{group}-{'orig' if width is None else width}.v")
+    return GridLayout(probed, groups, outputs)
 
 
 def output_name(stem: str, width: int, height: int, quality: int | None, fmt: OutputFormat) -> str:
+    """An output's file name (batch ZIP entries, job outputs, a conversion's download)."""
     q = f"_q{quality}" if quality is not None else ""
     return f"{stem}_{width}x{height}{q}.{fmt.extension}"

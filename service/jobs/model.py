@@ -1,4 +1,5 @@
-"""What a job is on disk (the manifest, written once) and what clients see (the status document).
+"""What a job is on disk: the manifest, written once, and an item's recorded failure; and what a
+submission brings.
 
 The manifest is immutable after submission: everything that changes (outputs done, errors,
 claims) is a file of its own, so no two replicas ever rewrite the same file.
@@ -8,7 +9,10 @@ from __future__ import annotations
 
 import msgspec
 
+from ..grid.layout import GridRequest
 from ..imaging.options import ConvertOptions
+
+__all__ = ["MANIFEST_VERSION", "DecodeItem", "ItemError", "JobManifest", "JobOriginal", "JobSubmission", "OutputItem"]
 
 MANIFEST_VERSION = 1
 
@@ -64,29 +68,9 @@ class ItemError(msgspec.Struct, frozen=True):
     message: str
 
 
-class OutputStatus(msgspec.Struct):
-    name: str
-    requested_width: int | None
-    width: int
-    height: int
-    quality: int | None
-    format: str
-    state: str  # pending | running | done | failed
-    bytes: int | None
-    url: str
-    score: float | None = None
-    error: str | None = None
+class JobSubmission(msgspec.Struct, frozen=True):
+    """A new job as the HTTP layer hands it over: the upload, its name's stem, the parsed grid."""
 
-
-class JobStatus(msgspec.Struct):
-    id: str
-    status: str  # queued | running | done | failed | cancelled
-    total: int
-    done: int
-    failed: int
-    created: str
-    updated: str
-    expires: str
-    original: JobOriginal
-    outputs: list[OutputStatus]
-    archive_url: str
+    data: bytes
+    stem: str
+    request: GridRequest

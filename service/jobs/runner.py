@@ -13,59 +13,61 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
-import os
 import time
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
 
 import msgspec
 
 from .. import metrics
-from ..imaging.errors import ImageError
-from ..imaging.gridwork import run_decode_group, run_encode_file
-from ..imaging.tasks import DecodeGroupTask, Encoded, EncodeFileTask, Limits, RasterTarget
-from ..pool import DeadlineExceeded, Lane, Overloaded, PoolClosed, WorkerCrashed, WorkerPool
-from ..settings import Settings
-from .leases import Lease, LeaseWatch, release, renew, try_claim
-from .model import ItemError, JobManifest
-from .store import JobSnapshot, JobStore, decode_item, encode_item, status_document
+from ..engine import Engine
+from ..grid.executor import GridExecutor
+from ..grid.layout import layout_grid
+from ..pool import Lane, PoolClosed, background_limit
+from .errors import JobNotFound, NotAcceptingJobs, OutputNotFound, StorageFull, TooManyJobs
+from .items import ItemId, decode_item, encode_item
+from .itemwork import ItemWork
+from .leases import Lease, LeaseWatch, try_claim
+from .manifest import build_manifest
+from .model import JobManifest, JobSubmission
+from .progress import JobProgress, JobSnapshot, JobState, job_progress
+from .store import JobStore, new_job_id
+
+__all__ = ["Candidate", "FinishedOutputs", "JobRunner"]
 
 log = logging.getLogger("service.jobs")
 POLL_SECONDS = 0.5
 SWEEP_SECONDS = 10.0
 
 
-def background_limit(workers: int, share: float) -> int:
-    """Items this replica holds at once: ceil(share x workers), never every worker when there are
-    two or more, at least one. The same rule the pool applies to the BACKGROUND lane (reliability
-    branch), so the runner never claims an item the pool would only queue."""
-    limit = max(1, math.ceil(share * workers - 1e-9))
-    return min(limit, workers - 1) if workers >= 2 else 1
-
-
 class Candidate(msgspec.Struct, frozen=True):
     job_id: str
-    item: str
+    item: ItemId
     generation: int
     taken_over: bool
 
 
+class FinishedOutputs(msgspec.Struct, frozen=True):
+    manifest: JobManifest
+    files: tuple[tuple[str, Path], ...]  # (output name, its file), in manifest order
+
+
 class JobRunner:
-    def __init__(
-        self, store: JobStore, pool: WorkerPool, settings: Settings, limits: Limits, draining: Callable[[], bool]
-    ) -> None:
+    def __init__(self, store: JobStore, engine: Engine, draining: Callable[[], bool]) -> None:
         self.store = store
-        self.pool = pool
-        self.settings = settings
-        self.limits = limits
+        self.engine = engine
+        self.pool = engine.pool
+        self.settings = settings = engine.settings
         self._draining = draining
+        # Items this replica holds at once: the pool's own BACKGROUND limit, so the runner never
+        # claims an item the pool would only queue.
         self.share = background_limit(settings.workers, settings.job_worker_share)
         self.watch = LeaseWatch(settings.job_lease_seconds)
-        self.held: dict[tuple[str, str], asyncio.Task[None]] = {}
+        self.work = ItemWork(store, GridExecutor(engine.pool, engine.limits, Lane.BACKGROUND), settings)
+        self.held: dict[tuple[str, ItemId], asyncio.Task[None]] = {}
         self.active_jobs = 0  # unfinished jobs at the last scan (admission of new ones)
         self.bytes_stored = 0
-        self._settled: dict[str, str] = {}  # finished jobs: their final status, not rescanned
+        self._settled: dict[str, JobState] = {}  # finished jobs: their final status, not rescanned
         self._wake = asyncio.Event()
         self._stopping = False
         self._drain_started: float | None = None
@@ -103,6 +105,66 @@ class JobRunner:
                 await asyncio.wait(unfinished, timeout=5)
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
+    # --- submission and queries (the HTTP layer's calls) --------------------------------------
+    async def submit(self, submission: JobSubmission) -> JobProgress:
+        """Store a new job for any replica to carry on, or refuse it now: over quota, this replica
+        shutting down, or an upload that would only fail later (its header and a small decode)."""
+        settings, engine, size = self.settings, self.engine, len(submission.data)
+        if not self.accepting:
+            raise NotAcceptingJobs()
+        if self.bytes_stored + size > settings.max_storage_bytes:
+            raise StorageFull(self.bytes_stored, settings.max_storage_bytes)
+        if self.active_jobs >= settings.max_active_jobs:
+            raise TooManyJobs(settings.max_active_jobs)
+        async with engine.admission():  # a flood of submissions is refused like any other request
+            probed = await engine.probe(submission.data, engine.deadline_from_now(), validate=True)
+            # Decode groups split only as far as this replica's job share can run them side by side.
+            layout = layout_grid(probed, submission.request, max(1, self.share))
+            now = time.time()
+            manifest = build_manifest(
+                new_job_id(), now, settings.job_ttl_seconds, submission.request, layout, submission.stem, size
+            )
+            await asyncio.to_thread(self.store.create, manifest, submission.data)
+        self.active_jobs += 1
+        self.bytes_stored += size
+        progress = await asyncio.to_thread(self.store.progress, manifest.id, now)
+        assert progress is not None
+        return progress
+
+    async def progress(self, job_id: str) -> JobProgress:
+        progress = await asyncio.to_thread(self.store.progress, job_id, time.time())
+        if progress is None:
+            raise JobNotFound()
+        return progress
+
+    async def output_file(self, job_id: str, name: str) -> tuple[Path, str]:
+        """A finished output's file and format; JobNotFound, or OutputNotFound (not one of this
+        job's outputs, or not finished yet)."""
+        now = time.time()
+        found = await asyncio.to_thread(self.store.output_file, job_id, name, now)
+        if found is None:
+            manifest = await asyncio.to_thread(self.store.live_manifest, job_id, now)
+            if manifest is None:
+                raise JobNotFound()
+            raise OutputNotFound(name, manifest.output(name) is not None)
+        return found
+
+    async def finished_outputs(self, job_id: str) -> FinishedOutputs:
+        now = time.time()
+        manifest = await asyncio.to_thread(self.store.live_manifest, job_id, now)
+        if manifest is None:
+            raise JobNotFound()
+        files = await asyncio.to_thread(self.store.finished_outputs, job_id, now)
+        return FinishedOutputs(manifest, tuple(files))
+
+    async def cancel(self, job_id: str) -> JobProgress:
+        """Remove the job for every replica; answers its progress just before. An item running
+        here is abandoned within a second (ItemWork), one elsewhere when that replica notices."""
+        progress = await asyncio.to_thread(self.store.progress, job_id, time.time())
+        if progress is None or not await asyncio.to_thread(self.store.remove, job_id):
+            raise JobNotFound()
+        return progress
+
     # --- finding work --------------------------------------------------------------------------
     async def _claim_loop(self) -> None:
         while not self._stopping:
@@ -135,15 +197,15 @@ class JobRunner:
         if self._draining() or self._stopping:
             return
         for candidate in candidates:
-            claim = await asyncio.to_thread(
+            lease = await asyncio.to_thread(
                 try_claim,
-                str(self.store.job_dir(candidate.job_id) / "claims"),
-                candidate.item,
+                self.store.leases_dir(candidate.job_id),
+                str(candidate.item),
                 candidate.generation,
                 taken_over=candidate.taken_over,
             )
-            if claim is not None:
-                self._start(candidate.job_id, claim)
+            if lease is not None:
+                self._start(candidate.job_id, candidate.item, lease)
                 break
 
     async def _sleep(self, seconds: float) -> None:
@@ -173,24 +235,24 @@ class JobRunner:
             snap = self.store.snapshot(manifest.id, now)
             if snap is None:
                 continue
-            status = status_document(snap).status
-            statuses[status] += 1
+            state = job_progress(snap).state
+            statuses[state] += 1
             if snap.settled():
-                self._settle(snap, status, now)
+                self._settle(snap, state, now)
                 continue
             active += 1
             job_pending, job_running = self._job_candidates(snap, mono, candidates)
             pending += job_pending
             running += job_running
-        for status, count in statuses.items():
-            metrics.JOBS.labels(status).set(count)
+        for word, count in statuses.items():
+            metrics.JOBS.labels(word).set(count)
         metrics.JOB_ITEMS_PENDING.set(pending)
         metrics.JOB_ITEMS_RUNNING.set(running)
         self.active_jobs = active
         return candidates
 
-    def _settle(self, snap: JobSnapshot, status: str, now: float) -> None:
-        self._settled[snap.manifest.id] = status
+    def _settle(self, snap: JobSnapshot, state: JobState, now: float) -> None:
+        self._settled[snap.manifest.id] = state
         self.watch.forget_job(snap.manifest.id)
         if self.store.mark_finished(snap.manifest.id):  # exactly one replica observes each job's duration
             metrics.JOB_DURATION.observe(max(0.0, now - snap.manifest.created))
@@ -198,7 +260,7 @@ class JobRunner:
     def _job_candidates(self, snap: JobSnapshot, mono: float, out: list[Candidate]) -> tuple[int, int]:
         m = snap.manifest
         pending = running = 0
-        items: list[str] = []
+        items: list[ItemId] = []
         for k in range(len(m.decodes)):
             item = decode_item(k)
             if item not in snap.decoded and item not in snap.errors:
@@ -220,7 +282,7 @@ class JobRunner:
             elif view.released:
                 pending += 1
                 out.append(Candidate(m.id, item, view.generation + 1, False))
-            elif self.watch.stale(m.id, item, view, mono):
+            elif self.watch.stale(m.id, str(item), view, mono):
                 pending += 1
                 out.append(Candidate(m.id, item, view.generation + 1, True))
             else:
@@ -228,128 +290,21 @@ class JobRunner:
         return pending, running
 
     # --- doing work ----------------------------------------------------------------------------
-    def _start(self, job_id: str, claim: Lease) -> None:
-        if claim.taken_over:
+    def _start(self, job_id: str, item: ItemId, lease: Lease) -> None:
+        if lease.taken_over:
             metrics.JOB_ITEMS_RECLAIMED.inc()
-            log.warning("claimed a job item whose lease lapsed", extra={"job": job_id, "item": claim.item})
-        task = asyncio.create_task(self._hold(job_id, claim), name=f"job-item-{claim.item}")
-        self.held[(job_id, claim.item)] = task
+            log.warning("claimed a job item whose lease lapsed", extra={"job": job_id, "item": str(item)})
+        task = asyncio.create_task(self._hold(job_id, item, lease), name=f"job-item-{item}")
+        self.held[(job_id, item)] = task
         metrics.JOB_ITEMS_HELD.set(len(self.held))
 
-    async def _hold(self, job_id: str, claim: Lease) -> None:
-        holder = asyncio.current_task()
-        assert holder is not None
-        renewer = asyncio.create_task(self._renew(job_id, claim, holder))
-        settled = False
-        kind = "decode" if claim.item.startswith("d") else "encode"
+    async def _hold(self, job_id: str, item: ItemId, lease: Lease) -> None:
         try:
-            manifest = self.store.manifest(job_id)
-            if manifest is not None:
-                settled = await self._run_item(manifest, claim, renewer)
-                metrics.JOB_ITEMS.labels(kind, "done" if settled else "interrupted").inc()
-        except _ItemFailed as failure:
-            settled = failure.recorded
-            metrics.JOB_ITEMS.labels(kind, "failed").inc()
-        except (PoolClosed, Overloaded, asyncio.CancelledError):
-            pass  # shutting down, or the idle worker went meanwhile: released below for another replica
-        except Exception as exc:  # e.g. storage full: fail the item rather than retry it forever
-            log.exception("job item failed unexpectedly", extra={"job": job_id, "item": claim.item})
-            error = ItemError("internal_error", f"The item failed: {type(exc).__name__}: {exc}"[:500])
-            settled = await asyncio.shield(self._record(job_id, claim, renewer, error))
-            metrics.JOB_ITEMS.labels(kind, "failed").inc()
+            await self.work.carry(job_id, item, lease)
         finally:
-            renewer.cancel()
-            if not settled:
-                await asyncio.shield(asyncio.to_thread(release, claim))
-            del self.held[(job_id, claim.item)]
+            del self.held[(job_id, item)]
             metrics.JOB_ITEMS_HELD.set(len(self.held))
             self._wake.set()
-
-    async def _renew(self, job_id: str, claim: Lease, holder: asyncio.Task[None]) -> None:
-        """Renew the lease every quarter lease; every second, check the job still exists: the
-        item of a deleted job is abandoned at once (its worker freed), not run to its end."""
-        interval = self.settings.job_lease_seconds / 4
-        next_renewal = time.monotonic() + interval
-        job_dir = self.store.job_dir(job_id)
-        while True:
-            await asyncio.sleep(min(1.0, interval))
-            if not await asyncio.to_thread(job_dir.is_dir):
-                holder.cancel()
-                return
-            if time.monotonic() >= next_renewal:
-                next_renewal += interval
-                if not await asyncio.to_thread(renew, claim):
-                    return  # superseded: the result will be dropped
-
-    async def _run_item(self, manifest: JobManifest, claim: Lease, renewer: asyncio.Task[None]) -> bool:
-        base = self.store.job_dir(manifest.id)
-        deadline = time.time() + self.settings.job_item_timeout_seconds
-        fn: Callable[[Any], Any]
-        job: Any
-        if claim.item.startswith("d"):
-            decode = manifest.decodes[int(claim.item[1:])]
-            options = msgspec.structs.replace(manifest.options, width=decode.top)
-            targets = tuple(RasterTarget(w, str(base / "rasters" / name)) for w, name in decode.rasters)
-            fn, job = run_decode_group, DecodeGroupTask(str(base / "input"), options, targets, self.limits, deadline)
-        else:
-            out = manifest.outputs[int(claim.item[1:])]
-            if await asyncio.to_thread((base / "outputs" / out.name).exists):
-                return True  # already on disk: never made twice
-            options = msgspec.structs.replace(manifest.options, quality=out.quality, format=out.format)
-            fn, job = (
-                run_encode_file,
-                EncodeFileTask(
-                    str(base / "rasters" / out.raster), out.format, options, deadline, output_dir=str(base / "outputs")
-                ),
-            )
-        try:
-            await self.pool.wait_background_slot()
-            result = await self.pool.run(fn, job, deadline, lane=Lane.BACKGROUND)
-        except (ImageError, DeadlineExceeded, WorkerCrashed) as exc:
-            raise _ItemFailed(await self._fail(manifest.id, claim, renewer, exc)) from None
-        except FileNotFoundError:
-            return False  # the job was deleted while the item ran
-        still_ours = not renewer.done() and await asyncio.to_thread(renew, claim)
-        if isinstance(result, Encoded):
-            if result.written is None:
-                return False
-            if not still_ours:
-                await asyncio.to_thread(_discard, result.written)
-                return False
-            if result.score is not None:  # before the output appears, so a done output has its score
-                await asyncio.to_thread(self.store.record_score, manifest.id, out_name(manifest, claim), result.score)
-            await asyncio.to_thread(self.store.publish, manifest.id, result.written, out_name(manifest, claim))
-            metrics.record_conversion(
-                manifest.original.format, result.format, 0, result.size, None, result.encode_seconds
-            )
-            return True
-        if still_ours:
-            await asyncio.to_thread(self.store.mark_decoded, manifest.id, claim.item)
-        return still_ours
-
-    async def _fail(self, job_id: str, claim: Lease, renewer: asyncio.Task[None], exc: Exception) -> bool:
-        return await self._record(job_id, claim, renewer, self._item_error(exc))
-
-    async def _record(self, job_id: str, claim: Lease, renewer: asyncio.Task[None], error: ItemError) -> bool:
-        """Record why an item failed, if it is still ours to settle."""
-        if renewer.done() or not await asyncio.to_thread(renew, claim):
-            return False
-        try:
-            await asyncio.to_thread(self.store.record_error, job_id, claim.item, error)
-        except OSError:
-            return False
-        return True
-
-    def _item_error(self, exc: Exception) -> ItemError:
-        if isinstance(exc, DeadlineExceeded):
-            limit = self.settings.job_item_timeout_seconds
-            return ItemError(
-                "deadline_exceeded", f"The item did not finish within JOB_ITEM_TIMEOUT_SECONDS ({limit:g} s)"
-            )
-        if isinstance(exc, WorkerCrashed):
-            return ItemError("worker_crashed", str(exc))
-        kind = getattr(exc, "kind", None)
-        return ItemError(str(getattr(kind, "value", "failed")), str(exc))
 
     # --- housekeeping --------------------------------------------------------------------------
     async def _sweep_loop(self) -> None:
@@ -368,17 +323,3 @@ class JobRunner:
         metrics.JOB_STORAGE_BYTES.set(self.bytes_stored)
         if removed:
             log.info("removed expired jobs", extra={"jobs": removed})
-
-
-class _ItemFailed(Exception):
-    def __init__(self, recorded: bool) -> None:
-        self.recorded = recorded
-
-
-def _discard(path: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(path)
-
-
-def out_name(manifest: JobManifest, claim: Lease) -> str:
-    return manifest.outputs[int(claim.item[1:])].name

@@ -7,7 +7,7 @@
                      outputs/      finished outputs, published by rename (never half-written)
                      errors/<item> why an item failed (ItemError JSON)
                      scores/<name> an output's quality score, when the job asked for scores
-                     claims/       leases on items (claims.py)
+                     claims/       leases on items (leases.py), by item name (items.py)
                      finished      created exclusively by whichever replica saw the job settle
     STORAGE_DIR/.incoming-*        a job being created (renamed to <id> when complete)
     STORAGE_DIR/.deleted-*         a job being removed (renamed away first, so it is gone at once)
@@ -23,15 +23,17 @@ import re
 import secrets
 import shutil
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import quote
 
 import msgspec
 
 from ..files import TEMP_PREFIX, atomic_write
-from .leases import LeaseView, current_leases
-from .model import ItemError, JobManifest, JobStatus, OutputStatus
+from .items import ItemId
+from .leases import current_leases
+from .model import ItemError, JobManifest
+from .progress import JobProgress, JobSnapshot, job_progress
+
+__all__ = ["JobStore", "new_job_id", "valid_job_id"]
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{32}$")  # secrets.token_urlsafe(24): 192 random bits
 _INCOMING, _DELETED = ".incoming-", ".deleted-"
@@ -47,52 +49,6 @@ def valid_job_id(job_id: str) -> bool:
     return bool(_ID.match(job_id))
 
 
-def decode_item(index: int) -> str:
-    return f"d{index}"
-
-
-def encode_item(index: int) -> str:
-    return f"e{index}"
-
-
-def iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-class JobSnapshot(msgspec.Struct):
-    """One read of a job's mutable files."""
-
-    manifest: JobManifest
-    outputs: dict[str, tuple[int, float]]  # name -> (bytes, mtime)
-    errors: dict[str, ItemError]
-    decoded: set[str]
-    claims: dict[str, LeaseView]
-    finished: bool
-    scores: dict[str, float] = {}
-
-    def output_error(self, index: int) -> ItemError | None:
-        item = self.manifest.outputs[index]
-        return self.errors.get(encode_item(index)) or self.errors.get(decode_item(item.decode))
-
-    def settled(self) -> bool:
-        return all(
-            o.name in self.outputs or self.output_error(i) is not None for i, o in enumerate(self.manifest.outputs)
-        )
-
-    def counts(self) -> tuple[int, int]:
-        done = sum(1 for o in self.manifest.outputs if o.name in self.outputs)
-        failed = sum(
-            1
-            for i, o in enumerate(self.manifest.outputs)
-            if o.name not in self.outputs and self.output_error(i) is not None
-        )
-        return done, failed
-
-    def active_claim(self, item: str) -> bool:
-        view = self.claims.get(item)
-        return view is not None and not view.released
-
-
 class JobStore:
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
@@ -106,6 +62,21 @@ class JobStore:
 
     def job_dir(self, job_id: str) -> Path:
         return self.root / job_id
+
+    # --- where an item's files are (no I/O) ----------------------------------------------------
+    def input_path(self, job_id: str) -> str:
+        return str(self.job_dir(job_id) / "input")
+
+    def raster_path(self, job_id: str, raster: str) -> str:
+        """A raster named in the manifest (a decode group writes it, an encode reads it)."""
+        return str(self.job_dir(job_id) / "rasters" / raster)
+
+    def outputs_dir(self, job_id: str) -> str:
+        """Where encodes write their temporary files, so publishing is a rename in one directory."""
+        return str(self.job_dir(job_id) / "outputs")
+
+    def leases_dir(self, job_id: str) -> str:
+        return str(self.job_dir(job_id) / "claims")
 
     # --- creation and removal ------------------------------------------------------------------
     def create(self, manifest: JobManifest, data: bytes) -> None:
@@ -177,14 +148,21 @@ class JobStore:
             return None
         base = self.job_dir(job_id)
         outputs = {e.name: (st.st_size, st.st_mtime) for e, st in _entries(base / "outputs")}
-        errors: dict[str, ItemError] = {}
+        errors: dict[ItemId, ItemError] = {}
         for entry, _ in _entries(base / "errors"):
+            item = ItemId.parse(entry.name)
+            if item is None:
+                continue
             try:
-                errors[entry.name] = msgspec.json.decode(Path(entry.path).read_bytes(), type=ItemError)
+                errors[item] = msgspec.json.decode(Path(entry.path).read_bytes(), type=ItemError)
             except (OSError, msgspec.DecodeError):
                 continue
-        decoded = {e.name for e, _ in _entries(base / "decoded")}
-        claims = current_leases(str(base / "claims"))
+        decoded = {item for e, _ in _entries(base / "decoded") if (item := ItemId.parse(e.name)) is not None}
+        claims = {
+            item: view
+            for name, view in current_leases(self.leases_dir(job_id)).items()
+            if (item := ItemId.parse(name)) is not None
+        }
         finished = (base / "finished").exists()
         scores: dict[str, float] = {}
         for entry, _ in _entries(base / "scores"):
@@ -194,9 +172,16 @@ class JobStore:
                 continue
         return JobSnapshot(manifest, outputs, errors, decoded, claims, finished, scores)
 
-    def status(self, job_id: str, now: float) -> JobStatus | None:
+    def progress(self, job_id: str, now: float) -> JobProgress | None:
         snap = self.snapshot(job_id, now)
-        return None if snap is None else status_document(snap)
+        return None if snap is None else job_progress(snap)
+
+    def exists(self, job_id: str) -> bool:
+        """The job is still there (not deleted, whatever its expiry)."""
+        return self.job_dir(job_id).is_dir()
+
+    def has_output(self, job_id: str, name: str) -> bool:
+        return (self.job_dir(job_id) / "outputs" / name).exists()
 
     def output_file(self, job_id: str, name: str, now: float) -> tuple[Path, str] | None:
         """The file of a finished output, only if `name` is one of this job's outputs."""
@@ -215,16 +200,16 @@ class JobStore:
         return [(o.name, folder / o.name) for o in manifest.outputs if (folder / o.name).is_file()]
 
     # --- writing results -----------------------------------------------------------------------
-    def record_error(self, job_id: str, item: str, error: ItemError) -> None:
+    def record_error(self, job_id: str, item: ItemId, error: ItemError) -> None:
         folder = self.job_dir(job_id) / "errors"
         if folder.is_dir():
-            atomic_write(str(folder / item), msgspec.json.encode(error))
+            atomic_write(str(folder / str(item)), msgspec.json.encode(error))
 
     def record_score(self, job_id: str, name: str, score: float) -> None:
         atomic_write(str(self.job_dir(job_id) / "scores" / name), repr(score).encode())
 
-    def mark_decoded(self, job_id: str, item: str) -> None:
-        atomic_write(str(self.job_dir(job_id) / "decoded" / item), b"")
+    def mark_decoded(self, job_id: str, item: ItemId) -> None:
+        atomic_write(str(self.job_dir(job_id) / "decoded" / str(item)), b"")
 
     def publish(self, job_id: str, temp: str, name: str) -> bool:
         """Move a finished output into place, unless it is already there (never made twice)."""
@@ -302,60 +287,3 @@ def _entries(folder: Path) -> Iterator[tuple[os.DirEntry[str], os.stat_result]]:
             yield entry, entry.stat()
         except FileNotFoundError:
             continue
-
-
-def status_document(snap: JobSnapshot) -> JobStatus:
-    m = snap.manifest
-    base = f"/api/jobs/{m.id}"
-    outputs: list[OutputStatus] = []
-    updated = m.created
-    any_claim = any(snap.active_claim(k) for k in snap.claims)
-    for index, item in enumerate(m.outputs):
-        done = snap.outputs.get(item.name)
-        error = None if done else snap.output_error(index)
-        if done:
-            state, size = "done", done[0]
-            updated = max(updated, done[1])
-        elif error is not None:
-            state, size = "failed", None
-        elif snap.active_claim(encode_item(index)):
-            state, size = "running", None
-        else:
-            state, size = "pending", None
-        outputs.append(
-            OutputStatus(
-                item.name,
-                item.requested_width,
-                item.width,
-                item.height,
-                item.quality,
-                item.format,
-                state,
-                size,
-                f"{base}/outputs/{quote(item.name)}",
-                score=snap.scores.get(item.name) if done else None,
-                error=error.message if error else None,
-            )
-        )
-    done_count, failed_count = snap.counts()
-    if done_count + failed_count == len(m.outputs):
-        # done: every output settled and some exist (per-output errors say which failed);
-        # failed: nothing could be made at all.
-        status = "done" if done_count else "failed"
-    elif done_count or failed_count or any_claim:
-        status = "running"
-    else:
-        status = "queued"
-    return JobStatus(
-        m.id,
-        status,
-        len(m.outputs),
-        done_count,
-        failed_count,
-        iso(m.created),
-        iso(updated if status != "queued" else m.created),
-        iso(m.expires),
-        m.original,
-        outputs,
-        f"{base}/archive",
-    )

@@ -1,13 +1,15 @@
-"""Job storage on a real directory: atomic creation and removal, state read back from files,
+"""Job storage on a real directory: atomic creation and removal, progress read back from files,
 names looked up in the manifest (never joined from a request), expiry."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import msgspec
 
 from service.imaging.options import ConvertOptions
+from service.jobs.items import decode_item, encode_item
 from service.jobs.leases import try_claim
 from service.jobs.model import DecodeItem, ItemError, JobManifest, JobOriginal, OutputItem
 from service.jobs.store import JobStore, new_job_id, valid_job_id
@@ -34,15 +36,14 @@ def test_state_is_read_back_from_files(tmp_path):
     jid = new_job_id()
     store.create(manifest(jid), b"abc")
     assert [p.name for p in tmp_path.iterdir()] == [jid]  # no staging directory left
-    status = store.status(jid, now=1001)
-    assert status is not None and status.status == "queued" and status.total == 2
+    progress = store.progress(jid, now=1001)
+    assert progress is not None and progress.state == "queued" and progress.total == 2
 
-    claims = str(tmp_path / jid / "claims")
-    assert try_claim(claims, "e0", 0) is not None
-    status = store.status(jid, now=1001)
-    assert status is not None and status.status == "running" and status.outputs[0].state == "running"
+    assert try_claim(store.leases_dir(jid), str(encode_item(0)), 0) is not None
+    progress = store.progress(jid, now=1001)
+    assert progress is not None and progress.state == "running" and progress.outputs[0].state == "running"
 
-    out = tmp_path / jid / "outputs"
+    out = Path(store.outputs_dir(jid))
     tmp = out / ".tmp-1"
     tmp.write_bytes(b"x" * 10)
     assert store.publish(jid, str(tmp), "img_200x100_q80.jpg")
@@ -51,21 +52,21 @@ def test_state_is_read_back_from_files(tmp_path):
     assert not store.publish(jid, str(again), "img_200x100_q80.jpg")  # never made twice
     assert not again.exists() and (out / "img_200x100_q80.jpg").read_bytes() == b"x" * 10
 
-    store.record_error(jid, "e1", ItemError("unprocessable", "bad"))
-    status = store.status(jid, now=1001)
-    assert status is not None
-    assert (status.status, status.done, status.failed) == ("done", 1, 1)
-    assert [o.state for o in status.outputs] == ["done", "failed"] and status.outputs[1].error == "bad"
-    assert status.outputs[0].bytes == 10
+    store.record_error(jid, encode_item(1), ItemError("unprocessable", "bad"))
+    progress = store.progress(jid, now=1001)
+    assert progress is not None
+    assert (progress.state, progress.done, progress.failed) == ("done", 1, 1)
+    assert [o.state for o in progress.outputs] == ["done", "failed"] and progress.outputs[1].error == "bad"
+    assert progress.outputs[0].bytes == 10 and progress.updated >= 1000.0
 
 
 def test_a_decode_failure_fails_its_outputs(tmp_path):
     store = JobStore(tmp_path)
     jid = new_job_id()
     store.create(manifest(jid), b"abc")
-    store.record_error(jid, "d0", ItemError("unprocessable", "corrupt"))
-    status = store.status(jid, now=1001)
-    assert status is not None and status.status == "failed" and status.failed == 2
+    store.record_error(jid, decode_item(0), ItemError("unprocessable", "corrupt"))
+    progress = store.progress(jid, now=1001)
+    assert progress is not None and progress.state == "failed" and progress.failed == 2
 
 
 def test_only_finished_outputs_named_in_the_manifest_are_reachable(tmp_path):
@@ -84,8 +85,8 @@ def test_expired_jobs_vanish_at_once_and_are_swept(tmp_path):
     store = JobStore(tmp_path)
     jid = new_job_id()
     store.create(manifest(jid, created=1000, ttl=100), b"abc")
-    assert store.status(jid, now=1099) is not None
-    assert store.status(jid, now=1100) is None and store.output_file(jid, "img_100x50_q80.jpg", now=1100) is None
+    assert store.progress(jid, now=1099) is not None
+    assert store.progress(jid, now=1100) is None and store.output_file(jid, "img_100x50_q80.jpg", now=1100) is None
     assert store.sweep(now=1100) == 1
     assert list(tmp_path.iterdir()) == []
 
@@ -95,7 +96,7 @@ def test_remove_is_atomic_and_leftovers_are_swept(tmp_path):
     jid = new_job_id()
     store.create(manifest(jid), b"abc")
     assert store.remove(jid) and not store.remove(jid)
-    assert store.status(jid, now=1001) is None
+    assert store.progress(jid, now=1001) is None
     (tmp_path / ".deleted-leftover").mkdir()
     stale = tmp_path / ".incoming-x"
     stale.mkdir()
