@@ -103,7 +103,12 @@ def _discard(file: _File) -> None:
 
 
 def _borrow(directory: str) -> _File | None:
-    return _free.pop() if _free else _new_file(directory)
+    """A free file in `directory` (the newest first), else a new one: a file kept from a caller
+    that asked for another directory is not handed out here."""
+    for index in range(len(_free) - 1, -1, -1):
+        if os.path.dirname(_free[index].path) == directory:
+            return _free.pop(index)
+    return _new_file(directory)
 
 
 def put(data: bytes, directory: str = SHM_DIR) -> Blob | None:
