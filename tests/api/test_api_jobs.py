@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 from apihelpers import Service, jpeg, noise, unzip
-from jobhelpers import check_outputs, finished, submit, wait_until
+from jobhelpers import check_outputs, finished, metric, submit, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -132,8 +132,12 @@ def test_cancel_removes_the_job_and_every_file(client, service):
         r = client.get(path)
         assert r.status_code == 404 and r.json()["error"]["code"] == "job_not_found"
     assert client.delete(f"/api/jobs/{jid}").status_code == 404
-    # an item already running when the job went finishes in its worker and is dropped
-    time.sleep(2)
+    # an item already running when the job went is abandoned (its worker freed) and writes nothing
+    # back: wait for this replica to hold no item any more, then look
+    deadline = time.monotonic() + 30
+    while metric(client, "imageconv_job_items_held") > 0:
+        assert time.monotonic() < deadline, "the deleted job's item was never abandoned"
+        time.sleep(0.1)
     assert not (storage_of(service) / jid).exists()
     assert not any(p.name.startswith(".deleted-") for p in storage_of(service).iterdir())
 
