@@ -23,6 +23,8 @@ from .gridparams import BATCH_LIST_PARAMS, parse_grid_request
 from .inputs import Upload, read_upload
 from .zipstream import ZipStream
 
+__all__ = ["DESCRIPTION", "BatchItem", "BatchManifest", "OriginalInfo", "batch"]
+
 log = logging.getLogger("service.batch")
 
 DESCRIPTION = (

@@ -29,6 +29,17 @@ from .inputs import read_upload
 from .jobstatus import JobStatus, cancelled, job_url, status_document
 from .zipstream import ZipStream
 
+__all__ = [
+    "LONG_POLL_STEP",
+    "MAX_WAIT",
+    "SUBMIT",
+    "cancel_job",
+    "job_archive",
+    "job_output",
+    "job_status",
+    "submit_job",
+]
+
 LONG_POLL_STEP = 0.5
 MAX_WAIT = 20
 

@@ -10,6 +10,8 @@ import msgspec
 
 from .options import ConvertOptions
 
+__all__ = ["LIBVIPS_SHRINK_HEADROOM", "Geometry", "fit_geometry", "jpeg_shrink", "upright_size"]
+
 
 class Geometry(msgspec.Struct, frozen=True):
     """thumbnail() to (width, height) with `size` and `crop`, then pad to (canvas_w, canvas_h)."""

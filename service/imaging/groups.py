@@ -24,6 +24,8 @@ from .formats import OutputFormat
 from .geometry import fit_geometry, jpeg_shrink
 from .options import ConvertOptions
 
+__all__ = ["DecodeGroup", "PlannedOutput", "decode_groups", "encode_seconds", "estimate_seconds", "plan_outputs"]
+
 
 class DecodeGroup(msgspec.Struct, frozen=True):
     top: int | None  # the width the group is decoded at (None = original size, the largest)

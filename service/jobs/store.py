@@ -60,23 +60,23 @@ class JobStore:
         atomic_write(str(self.root / ".write-check"), b"")
         os.unlink(self.root / ".write-check")
 
-    def job_dir(self, job_id: str) -> Path:
+    def _job_dir(self, job_id: str) -> Path:
         return self.root / job_id
 
     # --- where an item's files are (no I/O) ----------------------------------------------------
     def input_path(self, job_id: str) -> str:
-        return str(self.job_dir(job_id) / "input")
+        return str(self._job_dir(job_id) / "input")
 
     def raster_path(self, job_id: str, raster: str) -> str:
         """A raster named in the manifest (a decode group writes it, an encode reads it)."""
-        return str(self.job_dir(job_id) / "rasters" / raster)
+        return str(self._job_dir(job_id) / "rasters" / raster)
 
     def outputs_dir(self, job_id: str) -> str:
         """Where encodes write their temporary files, so publishing is a rename in one directory."""
-        return str(self.job_dir(job_id) / "outputs")
+        return str(self._job_dir(job_id) / "outputs")
 
     def leases_dir(self, job_id: str) -> str:
-        return str(self.job_dir(job_id) / "claims")
+        return str(self._job_dir(job_id) / "claims")
 
     # --- creation and removal ------------------------------------------------------------------
     def create(self, manifest: JobManifest, data: bytes) -> None:
@@ -89,7 +89,7 @@ class JobStore:
                 (staging / name).mkdir()
             (staging / "input").write_bytes(data)
             (staging / "job.json").write_bytes(msgspec.json.encode(manifest))
-            os.rename(staging, self.job_dir(manifest.id))
+            os.rename(staging, self._job_dir(manifest.id))
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -100,7 +100,7 @@ class JobStore:
             return False
         doomed = self.root / f"{_DELETED}{job_id}-{secrets.token_hex(4)}"
         try:
-            os.rename(self.job_dir(job_id), doomed)
+            os.rename(self._job_dir(job_id), doomed)
         except FileNotFoundError:
             return False
         self._manifests.pop(job_id, None)
@@ -119,12 +119,12 @@ class JobStore:
             return None
         cached = self._manifests.get(job_id)
         if cached is not None:
-            if self.job_dir(job_id).is_dir():
+            if self._job_dir(job_id).is_dir():
                 return cached
             del self._manifests[job_id]
             return None
         try:
-            manifest = msgspec.json.decode((self.job_dir(job_id) / "job.json").read_bytes(), type=JobManifest)
+            manifest = msgspec.json.decode((self._job_dir(job_id) / "job.json").read_bytes(), type=JobManifest)
         except (FileNotFoundError, NotADirectoryError):
             return None
         except msgspec.DecodeError:
@@ -146,7 +146,7 @@ class JobStore:
         manifest = self.live_manifest(job_id, now)
         if manifest is None:
             return None
-        base = self.job_dir(job_id)
+        base = self._job_dir(job_id)
         outputs = {e.name: (st.st_size, st.st_mtime) for e, st in _entries(base / "outputs")}
         errors: dict[ItemId, ItemError] = {}
         for entry, _ in _entries(base / "errors"):
@@ -178,10 +178,10 @@ class JobStore:
 
     def exists(self, job_id: str) -> bool:
         """The job is still there (not deleted, whatever its expiry)."""
-        return self.job_dir(job_id).is_dir()
+        return self._job_dir(job_id).is_dir()
 
     def has_output(self, job_id: str, name: str) -> bool:
-        return (self.job_dir(job_id) / "outputs" / name).exists()
+        return (self._job_dir(job_id) / "outputs" / name).exists()
 
     def output_file(self, job_id: str, name: str, now: float) -> tuple[Path, str] | None:
         """The file of a finished output, only if `name` is one of this job's outputs."""
@@ -189,31 +189,31 @@ class JobStore:
         item = manifest.output(name) if manifest is not None else None
         if item is None:
             return None
-        path = self.job_dir(job_id) / "outputs" / item.name
+        path = self._job_dir(job_id) / "outputs" / item.name
         return (path, item.format) if path.is_file() else None
 
     def finished_outputs(self, job_id: str, now: float) -> list[tuple[str, Path]]:
         manifest = self.live_manifest(job_id, now)
         if manifest is None:
             return []
-        folder = self.job_dir(job_id) / "outputs"
+        folder = self._job_dir(job_id) / "outputs"
         return [(o.name, folder / o.name) for o in manifest.outputs if (folder / o.name).is_file()]
 
     # --- writing results -----------------------------------------------------------------------
     def record_error(self, job_id: str, item: ItemId, error: ItemError) -> None:
-        folder = self.job_dir(job_id) / "errors"
+        folder = self._job_dir(job_id) / "errors"
         if folder.is_dir():
             atomic_write(str(folder / str(item)), msgspec.json.encode(error))
 
     def record_score(self, job_id: str, name: str, score: float) -> None:
-        atomic_write(str(self.job_dir(job_id) / "scores" / name), repr(score).encode())
+        atomic_write(str(self._job_dir(job_id) / "scores" / name), repr(score).encode())
 
     def mark_decoded(self, job_id: str, item: ItemId) -> None:
-        atomic_write(str(self.job_dir(job_id) / "decoded" / str(item)), b"")
+        atomic_write(str(self._job_dir(job_id) / "decoded" / str(item)), b"")
 
     def publish(self, job_id: str, temp: str, name: str) -> bool:
         """Move a finished output into place, unless it is already there (never made twice)."""
-        final = self.job_dir(job_id) / "outputs" / name
+        final = self._job_dir(job_id) / "outputs" / name
         try:
             if final.exists():
                 os.unlink(temp)
@@ -226,11 +226,11 @@ class JobStore:
     def mark_finished(self, job_id: str) -> bool:
         """True for exactly one replica: the one that records the job's completion."""
         try:
-            fd = os.open(self.job_dir(job_id) / "finished", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            fd = os.open(self._job_dir(job_id) / "finished", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except (FileExistsError, FileNotFoundError):
             return False
         os.close(fd)
-        shutil.rmtree(self.job_dir(job_id) / "rasters", ignore_errors=True)  # only outputs are kept
+        shutil.rmtree(self._job_dir(job_id) / "rasters", ignore_errors=True)  # only outputs are kept
         return True
 
     # --- housekeeping --------------------------------------------------------------------------
