@@ -1,5 +1,6 @@
-"""Works on jobs from shared storage: finds items any replica may do, claims them, runs them on
-this replica's pool in the BACKGROUND lane, renews their leases, publishes their results.
+"""The jobs of this replica: takes submissions (quotas, probe, layout, manifest, storage) and
+answers for any job on shared storage; finds items any replica may do, leases them and hands each
+to ItemWork (itemwork.py), which runs it on this replica's pool in the BACKGROUND lane.
 
 Scheduling: an item is dispatched only when the pool says a worker is fully idle and nobody waits
 (`wait_background_slot`), and this replica never holds more items than its JOB_WORKER_SHARE of
@@ -61,7 +62,7 @@ class JobRunner:
         self._draining = draining
         # Items this replica holds at once: the pool's own BACKGROUND limit, so the runner never
         # claims an item the pool would only queue.
-        self.share = background_limit(settings.workers, settings.job_worker_share)
+        self.share = background_limit(engine.pool.size, settings.job_worker_share)
         self.watch = LeaseWatch(settings.job_lease_seconds)
         self.work = ItemWork(store, GridExecutor(engine.pool, engine.limits, Lane.BACKGROUND), settings)
         self.held: dict[tuple[str, ItemId], asyncio.Task[None]] = {}
