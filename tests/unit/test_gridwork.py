@@ -14,7 +14,7 @@ from service.engine import Engine
 from service.imaging.errors import ErrorKind, ImageError
 from service.imaging.gridwork import run_decode_group, run_encode_file, run_probe
 from service.imaging.options import ConvertOptions
-from service.imaging.tasks import DecodeGroupTask, EncodeFileTask, Limits, ProbeTask, RasterTarget
+from service.imaging.tasks import DecodeGroupTask, EncodeFileTask, ProbeTask, RasterTarget
 
 SOURCE = photo_jpeg(640, 480)
 LATER = time.time() + 3600
@@ -22,12 +22,12 @@ LATER = time.time() + 3600
 
 def test_the_probe_reads_the_header_and_validation_decodes_small():
     async def body(engine: Engine) -> None:
-        probed = await engine.pool.run(run_probe, ProbeTask(SOURCE, Limits(), LATER), LATER)
+        probed = await engine.pool.run(run_probe, ProbeTask(SOURCE, engine.limits, LATER), LATER)
         assert (probed.input_type, probed.width, probed.height) == ("jpeg", 640, 480)
         truncated = SOURCE[: len(SOURCE) // 4]
-        assert (await engine.pool.run(run_probe, ProbeTask(truncated, Limits(), LATER), LATER)).width == 640
+        assert (await engine.pool.run(run_probe, ProbeTask(truncated, engine.limits, LATER), LATER)).width == 640
         with pytest.raises(ImageError) as corrupt:
-            await engine.pool.run(run_probe, ProbeTask(truncated, Limits(), LATER, validate=True), LATER)
+            await engine.pool.run(run_probe, ProbeTask(truncated, engine.limits, LATER, validate=True), LATER)
         assert corrupt.value.kind is ErrorKind.UNPROCESSABLE
 
     with_engine(body, workers=1)
@@ -38,7 +38,7 @@ def test_a_group_writes_every_raster_and_encodes_read_them(tmp_path: Path):
     targets = (RasterTarget(None, str(tmp_path / "g0-orig.v")), RasterTarget(160, str(tmp_path / "g0-160.v")))
 
     async def body(engine: Engine) -> None:
-        group = DecodeGroupTask(str(tmp_path / "input"), ConvertOptions(), targets, Limits(), LATER)
+        group = DecodeGroupTask(str(tmp_path / "input"), ConvertOptions(), targets, engine.limits, LATER)
         decoded = await engine.pool.run(run_decode_group, group, LATER)
         assert decoded.input_type == "jpeg" and decoded.decode_seconds > 0
         assert sorted(p.name for p in tmp_path.iterdir()) == ["g0-160.v", "g0-orig.v", "input"]
@@ -64,7 +64,7 @@ def test_a_task_past_its_deadline_does_not_start(tmp_path: Path):
 
     async def body(engine: Engine) -> None:
         task = DecodeGroupTask(
-            str(tmp_path / "input"), ConvertOptions(), (RasterTarget(100, str(tmp_path / "r.v")),), Limits(), past
+            str(tmp_path / "input"), ConvertOptions(), (RasterTarget(100, str(tmp_path / "r.v")),), engine.limits, past
         )
         with pytest.raises(ImageError) as late:
             await engine.pool.run(run_decode_group, task, LATER)
