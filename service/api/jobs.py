@@ -58,10 +58,11 @@ def _runner(request: Request[Any, Any, Any]) -> JobRunner:
 @post("/api/jobs", summary="Submit a batch as an asynchronous job", description=SUBMIT, tags=["jobs"], status_code=202)
 async def submit_job(request: Request[Any, Any, Any]) -> Response[JobStatus]:
     engine: Engine = request.app.state.engine
-    settings = engine.settings
+    settings, runner = engine.settings, _runner(request)
+    runner.check_accepting()  # a replica shutting down refuses before reading the upload
     upload = await read_upload(request)
     grid = parse_grid_request(upload, settings, settings.max_job_outputs, JOB_LIST_PARAMS)
-    progress = await _runner(request).submit(JobSubmission(upload.data, upload.stem, grid))
+    progress = await runner.submit(JobSubmission(upload.data, upload.stem, grid))
     return Response(status_document(progress), status_code=202, headers={"Location": job_url(progress.id)})
 
 

@@ -87,6 +87,11 @@ class JobRunner:
     def accepting(self) -> bool:
         return not self._stopping and not self._draining()
 
+    def check_accepting(self) -> None:
+        """Refuse a submission before its upload is read when this replica is shutting down."""
+        if not self.accepting:
+            raise NotAcceptingJobs()
+
     async def stop(self, budget: float) -> None:
         """Stop claiming; give held items until `budget` seconds after draining began, then
         release what is left so another replica claims it at once."""
@@ -111,8 +116,7 @@ class JobRunner:
         """Store a new job for any replica to carry on, or refuse it now: over quota, this replica
         shutting down, or an upload that would only fail later (its header and a small decode)."""
         settings, engine, size = self.settings, self.engine, len(submission.data)
-        if not self.accepting:
-            raise NotAcceptingJobs()
+        self.check_accepting()
         if self.bytes_stored + size > settings.max_storage_bytes:
             raise StorageFull(self.bytes_stored, settings.max_storage_bytes)
         if self.active_jobs >= settings.max_active_jobs:

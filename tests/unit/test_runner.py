@@ -77,7 +77,10 @@ def test_submissions_over_a_quota_or_while_draining_are_refused(tmp_path: Path):
             await runner.submit(submission())
             with pytest.raises(TooManyJobs):
                 await runner.submit(submission())
+            runner.check_accepting()
             draining = True
+            with pytest.raises(NotAcceptingJobs):
+                runner.check_accepting()  # what the handler asks before reading an upload
             with pytest.raises(NotAcceptingJobs):
                 await runner.submit(submission())
             assert len([p for p in tmp_path.iterdir() if not p.name.startswith(".")]) == 1
