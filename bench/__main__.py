@@ -1,9 +1,13 @@
 """python -m bench {compare,report,profile,jobload}: see BENCHMARKS.md.
 
+The suite (`make bench`, `make bench-quick`):
 compare   the ceiling, this service, the original Node/sharp stack and thumbor side by side on every
           cell: CPU per image (interleaved), throughput, bytes and score, the bytes-vs-score sweeps,
           1 vs 2 cores and the batch case (`make bench`; `--quick` for a short pass)
 report    re-render the markdown report and charts from a results.json
+
+Studies (bench/studies/: one-off questions, each answered once in BENCHMARKS.md; the rest run as
+`python -m bench.studies.<name>`):
 profile   py-spy the service's server process under load on one cell
 jobload   /api/convert latency (p50, p99) unloaded vs while a 60-output AVIF job runs (issue 9)
 """
@@ -91,7 +95,7 @@ def _compare(args: argparse.Namespace, argv: list[str]) -> int:
 
 
 def _jobload_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from .jobload import OUT, Config
+    from .studies.jobload import OUT, Config
 
     d = Config()
     j = sub.add_parser("jobload", help="/api/convert latency unloaded vs while a 60-output AVIF job runs")
@@ -104,7 +108,7 @@ def _jobload_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _jobload(args: argparse.Namespace, argv: list[str]) -> int:
-    from .jobload import Config, run, table, write
+    from .studies.jobload import Config, run, table, write
 
     config = Config(requests=args.requests, warmup=args.warmup, repeats=args.repeats, budget_seconds=args.budget)
     results = run(config, "python -m bench " + " ".join(shlex.quote(a) for a in argv), url=args.url)
@@ -146,8 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "profile":
-        from .profile import profile
-        from .profile import render as render_profile
+        from .studies.profile import profile
+        from .studies.profile import render as render_profile
 
         text = render_profile(profile(Cell(args.image, args.format, args.quality, args.width), args.seconds))
         args.out.parent.mkdir(parents=True, exist_ok=True)

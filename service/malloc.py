@@ -4,7 +4,7 @@ By default glibc serves an allocation over its mmap threshold with a fresh mmap 
 and 400 zeroed pages for a 1.6 MB upload) and unmaps it on free; its dynamic threshold and heap
 trimming then move large buffers between the heap and mmap from one request to the next. Each
 request's body and its copies cost ~1.5 ms of server CPU in the kernel that way (perf: exc_page_fault,
-clear_page_erms, unmap_page_range; bench/server_cpu.py). Serving them from a heap that keeps its
+clear_page_erms, unmap_page_range; bench/studies/server_cpu.py). Serving them from a heap that keeps its
 pages (mmap only above 32 MB, trim only when 64 MB lie free at the top) makes them plain memcpys.
 
 Memory: the server keeps up to its peak of in-flight uploads resident (bounded by the admission

@@ -9,7 +9,7 @@ executor's pipe.
 
 Through the pipe, a 1.4 MB upload is pickled (a copy) and pushed through a 64 KB pipe buffer by the
 executor's feeder thread, waking the worker ~25 times: 2-3 ms of the server's CPU per request,
-measured with `python -m bench.server_cpu` (BENCHMARKS.md). A file in /dev/shm costs one memcpy in
+measured with `python -m bench.studies.server_cpu` (BENCHMARKS.md). A file in /dev/shm costs one memcpy in
 the kernel, and the job message that still goes through the pipe is a few hundred bytes. Outputs
 are the same story in reverse: a 3.9 MB PNG answered through the result pipe cost the server 4.7 ms
 more than a 17 KB JPEG; outputs from MIN_BYTES up come back through a file the server lent.

@@ -1,7 +1,7 @@
 """The codecs under the cells thumbor wins: libvips (pyvips-binary: mozjpeg, libwebp) against
 Pillow (thumbor's environment: libjpeg-turbo, libwebp), the same work in one process each.
 
-    python -m bench.decoders [--rounds 7] [--n 10]
+    python -m bench.studies.decoders [--rounds 7] [--n 10]
 
 JPEG decode at each DCT scale the cells use (libvips `jpegload shrink=`, Pillow `draft`), and WebP
 encode of the same 320x180 picture at effort/method 4. Each side runs in its own single-threaded
@@ -17,8 +17,8 @@ import statistics
 import subprocess
 import sys
 
-from .corpus import ROOT, prepare
-from .thumbor_peer import VENV, install
+from ..corpus import ROOT, prepare
+from ..thumbor_peer import VENV, install
 
 # (name, file, scale): scale is the DCT reduction (1, 2, 4, 8)
 DECODES = (
@@ -112,7 +112,7 @@ def _ask(proc: subprocess.Popen[str], path: str, scale: int, n: int) -> float:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.decoders", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.studies.decoders", description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--n", type=int, default=10, help="operations per turn")
     args = parser.parse_args(argv)

@@ -1,9 +1,9 @@
 """The measurements behind the encoder defaults and the fast JPEG shrink-on-load, in one process.
 
-    python -m bench.defaults effort  [--corpus DIR] [--images A.jpg,B.jpg] [--widths 320,1200]
-    python -m bench.defaults shrink  [--corpus DIR] [--images ...] [--widths 320,800,1200,1600]
-    python -m bench.defaults search  [--corpus DIR] [--images ...] [--widths 96,320]
-    python -m bench.defaults scores  [--corpus DIR] [--images ...] [--widths 320]
+    python -m bench.studies.defaults effort  [--corpus DIR] [--images A.jpg,B.jpg] [--widths 320,1200]
+    python -m bench.studies.defaults shrink  [--corpus DIR] [--images ...] [--widths 320,800,1200,1600]
+    python -m bench.studies.defaults search  [--corpus DIR] [--images ...] [--widths 96,320]
+    python -m bench.studies.defaults scores  [--corpus DIR] [--images ...] [--widths 320]
 
 effort: for AVIF and WebP, every effort at several qualities: CPU seconds per encode, bytes and
 quality score (service/imaging/quality.py). Bytes are compared at equal score: each effort's
@@ -298,7 +298,7 @@ def measure_scores(images: list[Path], widths: list[int]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.defaults", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.studies.defaults", description=__doc__.splitlines()[0])
     parser.add_argument("what", choices=("effort", "shrink", "search", "scores"))
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--images", default="", help="comma-separated file names (default: every JPEG in the corpus)")

@@ -5,7 +5,7 @@ only the unavoidable parts of a conversion request, one more part per mode.
     FLOOR_MODE=shm       ... and write the body into a reused /dev/shm file (service/transfer.py)
     FLOOR_MODE=executor  ... and a ProcessPoolExecutor round trip in which the worker reads the file
 
-Run by `python -m bench.server_cpu --floor` beside the service, requests interleaved, so the
+Run by `python -m bench.studies.server_cpu --floor` beside the service, requests interleaved, so the
 difference between the service and `executor` is what Litestar, validation, the pool's
 bookkeeping, logging and metrics cost, and `executor` itself is what this stack cannot go below.
 Same glibc malloc settings as the service (service/malloc.py).

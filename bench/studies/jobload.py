@@ -31,13 +31,13 @@ import httpx
 import msgspec
 import orjson
 
-from . import procs
-from .corpus import IMAGES, SHARED_CORPUS
-from .matrix import Cell
-from .stats import paired_ratios, percentile, ratio
-from .targets import ServiceTarget
+from .. import procs
+from ..corpus import IMAGES, SHARED_CORPUS
+from ..matrix import Cell
+from ..stats import paired_ratios, percentile, ratio
+from ..targets import ServiceTarget
 
-OUT = Path(__file__).parent / "results" / "jobload.json"
+OUT = Path(__file__).parents[1] / "results" / "jobload.json"
 TARGET_RATIO = 2.0
 CELL = Cell("1080p", "jpeg", 75, 320)  # Elephants.jpg, 1920x1080, to 320 wide JPEG
 JOB_SOURCE = "Elephants_3840x2160.jpg"  # the corpus's 4K photograph (progressive JPEG, 3840x2160)

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import msgspec
 
-from . import corpus, procs
-from .load import LoadResult, run_hey
-from .matrix import Cell
-from .targets import ServiceTarget
+from .. import corpus, procs
+from ..load import LoadResult, run_hey
+from ..matrix import Cell
+from ..targets import ServiceTarget
 
 
 class Frame(msgspec.Struct, frozen=True):

@@ -1,13 +1,14 @@
 """CPU the server process itself spends per request (the libvips workers excluded).
 
-    python -m bench.server_cpu [--requests 60] [--upload-bytes 1400000] [--upload FILE] [--floor] [--profile DIR]
+    python -m bench.studies.server_cpu [--requests 60] [--upload-bytes 1400000] [--upload FILE]
+                                       [--floor] [--profile DIR]
 
 Starts the service (2 workers, a free port on 127.0.0.1), sends N sequential conversions of one
 ~1.4 MB JPEG to a 320-wide JPEG, as a raw body and as multipart, and reads the server pid's
 utime + stime from /proc before and after each series: everything the event loop, HTTP parsing,
 validation, the hand-off to the workers, logging and metrics cost, per request. With --profile,
 py-spy samples the server process during the runs (collapsed stacks written to DIR) and the
-busiest frames are printed. With --floor, bare ASGI apps on the same uvicorn (bench/floor_app.py:
+busiest frames are printed. With --floor, bare ASGI apps on the same uvicorn (bench/studies/floor_app.py:
 receive the body; + write it to /dev/shm; + a ProcessPoolExecutor round trip) are measured in the
 same interleaved series: the floor this stack puts under any service built on it.
 """
@@ -28,9 +29,9 @@ from pathlib import Path
 import httpx
 import pyvips
 
-from .matrix import CORPUS
+from ..matrix import CORPUS
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -124,9 +125,10 @@ FLOOR_MODES = ("receive", "shm", "executor", "litestar")
 
 
 def start_floor(mode: str) -> tuple[subprocess.Popen[bytes], str]:
-    """bench/floor_app.py in `mode` on uvicorn with the service's event loop and HTTP parser."""
+    """bench/studies/floor_app.py in `mode` on uvicorn with the service's event loop and HTTP parser."""
     port = _free_port()
-    command = [sys.executable, "-m", "uvicorn", "bench.floor_app:app", "--host", "127.0.0.1", "--port", str(port)]
+    command = [sys.executable, "-m", "uvicorn", "bench.studies.floor_app:app"]
+    command += ["--host", "127.0.0.1", "--port", str(port)]
     command += ["--http", "httptools", "--log-level", "warning", "--no-access-log", "--lifespan", "on"]
     env = {**os.environ, "FLOOR_MODE": mode}
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -150,7 +152,7 @@ def top_frames(collapsed: Path, top: int = 15) -> list[tuple[float, str]]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.server_cpu", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.studies.server_cpu", description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=60)
     parser.add_argument("--upload-bytes", type=int, default=1_400_000)
     parser.add_argument("--profile", type=Path, default=None, help="directory for py-spy's collapsed stacks")
@@ -161,7 +163,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--floor",
         action="store_true",
-        help="also measure bare ASGI apps doing only the unavoidable parts (bench/floor_app.py)",
+        help="also measure bare ASGI apps doing only the unavoidable parts (bench/studies/floor_app.py)",
     )
     parser.add_argument("--width", type=int, default=320, help="output width (1600 with png: a ~4 MB answer)")
     parser.add_argument("--format", default="jpeg")

@@ -20,7 +20,7 @@ down to 1; min_score from 1 up to the quality asked, else 100.
 Cost: one encode when the ceiling already fits. Otherwise each step interpolates on log(bytes) (or
 on the score) between the two bracketing attempts, clamped to the middle half of the bracket so a
 step never removes less than a quarter of it; pinning the exact boundary (q fits, q + 1 does not)
-took 6.2-6.8 encodes on average and 10 at most over 1..100 (`python -m bench.defaults search`,
+took 6.2-6.8 encodes on average and 10 at most over 1..100 (`python -m bench.studies.defaults search`,
 5 formats x 2 images x 2 widths x 7 budgets and 7 scores; plain bisection needs 8). Each attempt
 is counted in imageconv_target_search_encodes_total.
 """

@@ -7,9 +7,9 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from bench import jobload
 from bench.corpus import SHARED_CORPUS
 from bench.procs import Noise
+from bench.studies import jobload
 
 QUIET = Noise(0.0, 0.0)
 

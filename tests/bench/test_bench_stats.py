@@ -145,7 +145,7 @@ def test_batch_modes_keep_three_at_a_time_to_one_client():
 
 
 def test_py_spy_collapsed_stacks_are_summarized():
-    from bench.profile import summarize_raw
+    from bench.studies.profile import summarize_raw
 
     raw = (
         "main (service/__main__.py:1);run (uvicorn/server.py:2);select (selectors.py:3) 6\n"
