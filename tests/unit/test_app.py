@@ -8,16 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from service import app as app_module
-from service.imaging import worker
 from service.imaging.tasks import LibvipsInfo
 from service.settings import load_settings
-
-
-def test_libvips_info_names_a_missing_saver(monkeypatch):
-    monkeypatch.setitem(worker.REQUIRED_SAVERS, "fake", "notaformatsave_buffer")
-    info = worker.libvips_info()
-    assert info.missing_savers == ("notaformatsave_buffer",)
-    assert info.mozjpeg is True and info.version.count(".") == 2 and info.concurrency == 1
 
 
 def test_startup_fails_fast_when_an_encoder_is_missing(monkeypatch):
