@@ -13,11 +13,11 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 
 ASSETS_PATH = "/schema-assets"
 _FILES = {
-    "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
-    "swagger-ui-standalone-preset.js": "text/javascript; charset=utf-8",
-    "swagger-ui.css": "text/css; charset=utf-8",
+    "swagger-ui-bundle.js": "text/javascript",
+    "swagger-ui-standalone-preset.js": "text/javascript",
+    "swagger-ui.css": "text/css",
     "favicon-32x32.png": "image/png",
-    "LICENSE": "text/plain; charset=utf-8",
+    "LICENSE": "text/plain",
 }
 
 
