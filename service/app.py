@@ -31,9 +31,7 @@ class StartupError(RuntimeError):
 
 
 def _page(name: str) -> Response[bytes]:
-    return Response(
-        (WEB_DIR / name).read_bytes(), media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"}
-    )
+    return Response((WEB_DIR / name).read_bytes(), media_type="text/html", headers={"Cache-Control": "no-cache"})
 
 
 @get("/", include_in_schema=False, sync_to_thread=False)
