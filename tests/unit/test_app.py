@@ -45,3 +45,14 @@ def _flatten(exc: BaseException) -> list[BaseException]:
     if isinstance(exc, BaseExceptionGroup):
         return [leaf for inner in exc.exceptions for leaf in _flatten(inner)]
     return [exc]
+
+
+def test_the_app_serves_both_pages_and_starts_its_engine_with_the_pool():
+    from appclient import running_app
+
+    with running_app() as (client, app):
+        for path, page in (("/", "index.html"), ("/batch", "batch.html")):
+            r = client.get(path)
+            assert r.status_code == 200 and r.content == (app_module.WEB_DIR / page).read_bytes()
+            assert r.headers["content-type"] == "text/html; charset=utf-8" and r.headers["cache-control"] == "no-cache"
+        assert app.state.engine.pool.size == 1 and app.state.draining is False

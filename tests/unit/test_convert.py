@@ -12,6 +12,8 @@ from appclient import jpeg, running_app
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from service.api.convert import DESCRIPTION
+
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[TestClient[Litestar]]:
@@ -69,3 +71,8 @@ def test_a_bad_option_is_named_and_nothing_is_converted(client: TestClient[Lites
     assert r.status_code == 400
     error = r.json()["error"]
     assert error["field"] == "width" and error["received"] == "abc"
+
+
+def test_the_route_is_documented_by_its_module(client: TestClient[Litestar]) -> None:
+    operation = client.get("/schema/openapi.json").json()["paths"]["/api/convert"]["post"]
+    assert operation["description"] == DESCRIPTION and operation["operationId"] == "convert"

@@ -6,11 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
+import msgspec
 import pytest
 from appclient import running_app
 from litestar import Litestar
 from litestar.testing import TestClient
 from prometheus_client.parser import text_string_to_metric_families
+
+from service.api.health import Health, Readiness
 
 
 @pytest.fixture(scope="module")
@@ -22,9 +25,9 @@ def app() -> Iterator[tuple[TestClient[Litestar], Litestar]]:
 def test_liveness_answers_ok_with_the_time(app: tuple[TestClient[Litestar], Litestar]) -> None:
     client, _ = app
     r = client.get("/health")
-    body = r.json()
-    assert r.status_code == 200 and body["status"] == "ok"
-    stamp = dt.datetime.fromisoformat(body["timestamp"])
+    body = msgspec.json.decode(r.content, type=Health)
+    assert r.status_code == 200 and body.status == "ok"
+    stamp = dt.datetime.fromisoformat(body.timestamp)
     assert stamp.tzinfo is not None and abs((dt.datetime.now(dt.UTC) - stamp).total_seconds()) < 60
 
 
@@ -33,15 +36,7 @@ def test_readiness_reports_the_pool(app: tuple[TestClient[Litestar], Litestar]) 
     r = client.get("/ready")
     pool = litestar.state.engine.pool
     assert r.status_code == 200
-    assert r.json() == {
-        "status": "ready",
-        "workers": 1,
-        "busy": 0,
-        "waiting": 0,
-        "admitted": 0,
-        "capacity": pool.capacity,
-        "saturation": 0.0,
-    }
+    assert msgspec.json.decode(r.content, type=Readiness) == Readiness("ready", 1, 0, 0, 0, pool.capacity, 0.0)
     assert pool.capacity == 4  # WORKERS x (1 + QUEUE_PER_WORKER)
 
 

@@ -6,11 +6,14 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterator
 
+import msgspec
 import pytest
 import pyvips
 from appclient import jpeg, running_app
 from litestar import Litestar
 from litestar.testing import TestClient
+
+from service.api.seed import DEFAULT_QUALITY, PreviewResponse
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +27,9 @@ def test_process_answers_an_attachment_in_the_originals_name(client: TestClient[
     assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"
     assert (r.headers["x-image-width"], r.headers["x-image-height"]) == ("40", "20")
     disposition = r.headers["content-disposition"]
-    assert disposition.startswith('attachment; filename="image_40x20_q80_') and disposition.endswith('.jpeg"')
+    assert disposition.startswith(f'attachment; filename="image_40x20_q{DEFAULT_QUALITY}_') and disposition.endswith(
+        '.jpeg"'
+    )
 
 
 def test_empty_fields_mean_not_given_and_the_format_is_honoured(client: TestClient[Litestar]) -> None:
@@ -49,15 +54,15 @@ def test_preview_answers_a_data_url_with_the_sizes(client: TestClient[Litestar])
     r = client.post(
         "/api/preview", files={"image": ("a.jpg", source, "image/jpeg")}, data={"width": "50", "format": "webp"}
     )
-    body = r.json()
-    assert r.status_code == 200 and body["success"] is True
-    head, _, data = body["preview"].partition(",")
-    assert head == "data:image/webp;base64"
+    assert r.status_code == 200
+    body = msgspec.json.decode(r.content, type=PreviewResponse)
+    head, _, data = body.preview.partition(",")
+    assert body.success and head == "data:image/webp;base64"
     out = base64.b64decode(data)
-    assert (body["width"], body["height"], body["format"]) == (50, 40, "webp")
-    assert (body["originalSize"], body["processedSize"]) == (len(source), len(out))
-    assert body["sizeReduction"] == len(source) - len(out)
-    assert body["sizeReductionPercent"] == f"{(len(source) - len(out)) / len(source) * 100:.2f}"
+    assert (body.width, body.height, body.format) == (50, 40, "webp")
+    assert (body.originalSize, body.processedSize) == (len(source), len(out))
+    assert body.sizeReduction == len(source) - len(out)
+    assert body.sizeReductionPercent == f"{(len(source) - len(out)) / len(source) * 100:.2f}"
 
 
 def test_a_mistake_is_a_4xx_in_the_originals_error_shape(client: TestClient[Litestar]) -> None:
