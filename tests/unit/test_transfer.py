@@ -11,12 +11,19 @@ import pytest
 from service import transfer
 
 
-@pytest.fixture(autouse=True)
-def empty_pool():
-    yield
+def _empty_pool() -> None:
     for file in transfer._free:
         transfer._discard(file)
     transfer._free.clear()
+
+
+@pytest.fixture(autouse=True)
+def empty_pool():
+    # Before too: the free files are per process, and conversions run in this process by other
+    # test modules (the app under TestClient) leave /dev/shm files in it.
+    _empty_pool()
+    yield
+    _empty_pool()
 
 
 def test_a_worker_reads_back_exactly_what_was_put(tmp_path: Path) -> None:
