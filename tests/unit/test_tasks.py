@@ -67,7 +67,7 @@ def test_messages_are_frozen() -> None:
 def test_importing_the_messages_loads_no_libvips() -> None:
     code = (
         "import sys, service.imaging.tasks as t\n"
-        "t.ConvertTask(b'', t.ConvertOptions(), t.Limits(), 0.0)\n"
+        "t.ConvertTask(b'', t.ConvertOptions(), t.Limits(1, 2, 3), 0.0)\n"
         "print(sorted(m for m in sys.modules if m == 'pyvips' or m.startswith('pyvips.')))"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

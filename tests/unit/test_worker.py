@@ -19,9 +19,11 @@ import pyvips
 from service.imaging import worker
 from service.imaging.errors import ErrorKind, ImageError
 from service.imaging.parsing import parse_options
-from service.imaging.tasks import ConvertTask, Limits
+from service.imaging.tasks import ConvertTask
+from service.settings import load_settings
 
 ROOT = Path(__file__).parents[2]
+LIMITS = load_settings({}).limits  # the service's defaults
 
 
 def in_fresh_process(code: str) -> dict[str, object]:
@@ -126,17 +128,17 @@ print(json.dumps({"missing": list(info.missing_savers), "mozjpeg": info.mozjpeg,
 
 
 def test_run_convert_converts_in_the_worker(workers: ProcessPoolExecutor) -> None:
-    task = ConvertTask(jpeg(64, 48), parse_options({"width": "32", "format": "png"}), Limits(), time.time() + 60)
+    task = ConvertTask(jpeg(64, 48), parse_options({"width": "32", "format": "png"}), LIMITS, time.time() + 60)
     out = workers.submit(worker.run_convert, task).result(timeout=60)
     assert (out.format, out.width, out.height, out.input_type, out.input_width) == ("png", 32, 24, "jpeg", 64)
     assert pyvips.Image.new_from_buffer(out.data, "").width == 32 and out.blob is None
 
 
 def test_run_convert_refuses_a_task_whose_deadline_has_passed(workers: ProcessPoolExecutor) -> None:
-    late = ConvertTask(jpeg(64, 48), parse_options({}), Limits(), time.time() - 0.001)
+    late = ConvertTask(jpeg(64, 48), parse_options({}), LIMITS, time.time() - 0.001)
     with pytest.raises(ImageError) as err:
         workers.submit(worker.run_convert, late).result(timeout=60)
     assert err.value.kind is ErrorKind.DEADLINE
     # The refusal comes before any work: not even libvips' setup runs for it.
     with pytest.raises(ImageError):
-        worker.run_convert(ConvertTask(b"not an image", parse_options({}), Limits(), time.time() - 1))
+        worker.run_convert(ConvertTask(b"not an image", parse_options({}), LIMITS, time.time() - 1))
