@@ -10,7 +10,7 @@ import msgspec
 
 from .corpus import SHARED_CORPUS
 
-# The photographs' directory, for tools that read a corpus file by name (bench/server_cpu.py).
+# The photographs' directory, for tools that read a corpus file by name (bench/studies/server_cpu.py).
 CORPUS = SHARED_CORPUS
 # Lossless encoders have no quality: measured at the quality column "-".
 LOSSLESS = frozenset({"png", "tiff"})
