@@ -108,7 +108,7 @@ def check_geometry(plan: Geometry, limits: Limits) -> None:
 
 # The resize left after a fast JPEG shrink-on-load: libvips' thumbnail keeps 2 (3840 -> 1200 decodes
 # at full size, -> 320 at 1/4), sharp's fastShrinkOnLoad and Pillow's draft keep 1. Measured with
-# `python -m bench.defaults shrink` (BENCHMARKS.md): at 1.2 (1920 -> 800 from a 1/2 decode) a
+# `python -m bench.studies.defaults shrink` (BENCHMARKS.md): at 1.2 (1920 -> 800 from a 1/2 decode) a
 # grass texture loses 0.03 of score at q75, at 1.5 and more at most 0.006 and on most photos under
 # 0.002, for 8-29% less decode CPU.
 FAST_SHRINK_HEADROOM = 1.5
