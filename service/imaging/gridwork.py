@@ -15,8 +15,7 @@ import time
 from ..files import temp_path
 from .formats import OutputFormat
 from .tasks import DecodedGroup, DecodeGroupTask, Encoded, EncodeFileTask, Probed, ProbeTask
-from .worker import _check_deadline as check_deadline
-from .worker import _ensure_ready as ensure_ready
+from .worker import check_deadline, ensure_ready
 
 
 def run_probe(task: ProbeTask) -> Probed:

@@ -67,7 +67,7 @@ def _exit_with(service_pid: int) -> None:
     threading.Thread(target=watch, name="exit-with-service", daemon=True).start()
 
 
-def _ensure_ready() -> None:
+def ensure_ready() -> None:
     if not _ready:
         init_worker()
     import pyvips
@@ -78,7 +78,7 @@ def _ensure_ready() -> None:
 
 
 def libvips_info() -> LibvipsInfo:
-    _ensure_ready()
+    ensure_ready()
     import pyvips
 
     missing = []
@@ -97,14 +97,14 @@ def libvips_info() -> LibvipsInfo:
     return LibvipsInfo(version, tuple(missing), mozjpeg, pyvips.concurrency_get(), os.getpid())
 
 
-def _check_deadline(deadline: float) -> None:
+def check_deadline(deadline: float) -> None:
     if time.time() > deadline:
         raise ImageError(ErrorKind.DEADLINE, "The request deadline passed before a worker could start it")
 
 
 def run_convert(task: ConvertTask) -> Converted:
-    _check_deadline(task.deadline)
-    _ensure_ready()
+    check_deadline(task.deadline)
+    ensure_ready()
     from ..transfer import MIN_BYTES, give, take
     from .pipeline import convert
 
