@@ -3,7 +3,8 @@
 #
 # x86_64 only: the Spot fleet, FARGATE_SPOT and the task definition's RuntimePlatform are X86_64,
 # and jemalloc's path below is the x86_64 one, so every stage names the platform (on an arm64
-# laptop, BuildKit emulates). Everything installed is pinned: the base image by tag, apt packages
+# laptop, BuildKit emulates). Everything installed is pinned: the base image by tag and digest (the
+# digest is what is pulled; the tag says which release it is), apt packages
 # by version, Python packages by hash (requirements.txt), Node.js by hash
 # (pm2/node-requirements.txt) and PM2 with its dependencies by integrity (pm2/package-lock.json).
 # Dependabot (.github/dependabot.yml) proposes bumps for all four.
@@ -11,7 +12,7 @@
 # ---- build: the locked dependencies, then the project, into a virtual environment
 # DL3029 warns on any fixed --platform; x86_64 is the point here (see above).
 # hadolint ignore=DL3029
-FROM --platform=linux/amd64 python:3.12.8-slim-bookworm AS build
+FROM --platform=linux/amd64 python:3.12.8-slim-bookworm@sha256:2199a62885a12290dc9c5be3ca0681d367576ab7bf037da120e564723292a2f0 AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 RUN python -m venv /opt/venv
@@ -31,7 +32,7 @@ RUN pip install --no-deps . \
 # of life) and PM2 from its lock file.
 # DL3029 warns on any fixed --platform; x86_64 is the point here (see above).
 # hadolint ignore=DL3029
-FROM --platform=linux/amd64 python:3.12.8-slim-bookworm AS node
+FROM --platform=linux/amd64 python:3.12.8-slim-bookworm@sha256:2199a62885a12290dc9c5be3ca0681d367576ab7bf037da120e564723292a2f0 AS node
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /opt/pm2
 COPY pm2/node-requirements.txt pm2/package.json pm2/package-lock.json ./
@@ -46,7 +47,7 @@ RUN python -m venv /tmp/pip \
 # ---- runtime: slim Debian, jemalloc, tini, Node only for PM2, non-root
 # DL3029 warns on any fixed --platform; x86_64 is the point here (see above).
 # hadolint ignore=DL3029
-FROM --platform=linux/amd64 python:3.12.8-slim-bookworm
+FROM --platform=linux/amd64 python:3.12.8-slim-bookworm@sha256:2199a62885a12290dc9c5be3ca0681d367576ab7bf037da120e564723292a2f0
 # jemalloc: glibc malloc fragments badly under libvips' many short-lived large buffers.
 # tini as PID 1 reaps orphaned pool workers after a crash; Node cannot, and PID 1 must.
 # /data/jobs: STORAGE_DIR (the task definition mounts EFS there); owned by the runtime user, so a

@@ -38,7 +38,10 @@ def test_dockerfile_builds_x86_64_from_pinned_slim_debian_python_in_stages():
     for line in froms:
         assert "--platform=linux/amd64" in line, line
         image = line.split()[1]
-        assert re.fullmatch(r"python:3\.\d+\.\d+-slim-bookworm", image), f"pin the patch version: {image}"
+        # The digest is what the build pulls (a tag can be moved); the tag says which release it is.
+        assert re.fullmatch(r"python:3\.\d+\.\d+-slim-bookworm@sha256:[0-9a-f]{64}", image), (
+            f"pin the patch version and the digest: {image}"
+        )
     assert len({line.split()[1] for line in froms}) == 1, "one Python for building and running"
 
 
