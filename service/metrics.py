@@ -142,6 +142,10 @@ JOB_ITEMS_PENDING = Gauge(
     "Job items waiting to be claimed in shared storage (this replica's view): the backlog autoscaling reads.",
 )
 JOB_ITEMS_RUNNING = Gauge("imageconv_job_items_running", "Job items claimed by some replica and not yet finished.")
+JOB_BACKLOG_AGE = Gauge(
+    "imageconv_job_backlog_age_seconds",
+    "Age of the oldest unfinished job with items waiting to be claimed (0: none wait): jobs wait for capacity.",
+)
 JOB_ITEMS_HELD = Gauge("imageconv_job_items_held", "Job items this replica is working on.")
 JOB_ITEMS = Counter(
     "imageconv_job_items_total", "Job items this replica finished, by kind and result.", ["kind", "result"]

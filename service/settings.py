@@ -21,6 +21,7 @@ from typing import Annotated, Any
 
 import msgspec
 
+from . import ecs
 from .cpu import usable_cpus
 from .imaging.tasks import Limits
 
@@ -113,6 +114,16 @@ def _origins(raw: str) -> tuple[str, ...]:
 _origins.__doc__ = "empty (same origin only), * or comma-separated origins like https://app.example.com"
 
 
+def _url_or_off(raw: str) -> str:
+    value = raw.strip().rstrip("/")
+    if value and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
+        raise ValueError("empty or an http:// URL")
+    return value
+
+
+_url_or_off.__doc__ = "empty or an http:// URL"
+
+
 def _number(value: float) -> str:
     """25.0 as 25 and 2592000.0 as 2592000 (not 2.592e+06): how a person writes the variable."""
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
@@ -140,7 +151,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         int,
         Env(
             _workers,
-            "libvips worker processes; auto = vCPUs this process may use (affinity and cgroup quota).",
+            "libvips worker processes; auto = vCPUs this process may use (affinity, cgroup quota and, on ECS, "
+            "the task's CPU limit).",
             shown="auto",
         ),
     ] = msgspec.field(default_factory=usable_cpus)
@@ -296,6 +308,22 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "in memory); 503 with Retry-After beyond.",
         ),
     ] = 2
+    ecs_agent_uri: Annotated[
+        str,
+        Env(
+            _url_or_off,
+            "Set by ECS in every task: the agent's endpoint. While the replica holds job items it turns on the "
+            "task's scale-in protection there, and clears it when idle. Empty (off ECS): off.",
+        ),
+    ] = ""
+    ecs_container_metadata_uri_v4: Annotated[
+        str,
+        Env(
+            _url_or_off,
+            "Set by ECS in every task: the task metadata endpoint. WORKERS=auto takes the task's CPU limit "
+            "(Limits.CPU) from it. Empty (off ECS): the cgroup quota alone.",
+        ),
+    ] = ""
 
     @property
     def max_waiting(self) -> int:
@@ -361,4 +389,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             problems.append(f"{var.name} must be {expected}, got {received}")
     if problems:
         raise SettingsError("invalid configuration: " + "; ".join(problems))
+    metadata_uri = values.get("ecs_container_metadata_uri_v4", "")
+    if metadata_uri and env.get("WORKERS", "auto").strip().lower() == "auto":
+        # On ECS the CPU limit is the task's, which the container's cgroup may not show.
+        limit = ecs.task_cpu_limit(metadata_uri)
+        values["workers"] = ecs.workers_for(limit, values.get("workers") or usable_cpus())
     return msgspec.convert(values, Settings)

@@ -5,8 +5,10 @@ to ItemWork (itemwork.py), which runs it on this replica's pool in the BACKGROUN
 Scheduling: an item is dispatched only when the pool says a worker is fully idle and nobody waits
 (`wait_background_slot`), and this replica never holds more items than its JOB_WORKER_SHARE of
 the workers, so single conversions are never starved. Decodes of a job come before its encodes;
-jobs are served oldest first. On shutdown the runner stops claiming at once, lets held items
-finish within the drain budget and releases the rest, so another replica carries them on.
+jobs are served oldest first. When draining starts (SIGTERM) the runner stops claiming and
+releases every held item at once, so another replica carries it on while this one still drains
+requests (a Spot task has two minutes, an item may take five). On ECS, the task is protected from
+scale-in while it holds items (service/ecs.py).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 
 import msgspec
 
-from .. import metrics
+from .. import ecs, metrics
 from ..engine import Engine
 from ..grid.executor import GridExecutor
 from ..grid.layout import layout_grid
@@ -73,6 +75,7 @@ class JobRunner:
         self._stopping = False
         self._drain_started: float | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self.protection = ecs.protection_for(settings.ecs_agent_uri, settings.job_item_timeout_seconds)
 
     # --- lifecycle -----------------------------------------------------------------------------
     async def start(self) -> None:
@@ -82,6 +85,9 @@ class JobRunner:
             asyncio.create_task(self._claim_loop(), name="jobs-claim"),
             asyncio.create_task(self._sweep_loop(), name="jobs-sweep"),
         ]
+        if self.protection is not None:
+            follow = self.protection.follow(lambda: bool(self.held), lambda: self._stopping or self._draining())
+            self._tasks.append(asyncio.create_task(follow, name="jobs-protection"))
 
     @property
     def accepting(self) -> bool:
@@ -93,23 +99,24 @@ class JobRunner:
             raise NotAcceptingJobs()
 
     async def stop(self, budget: float) -> None:
-        """Stop claiming; give held items until `budget` seconds after draining began, then
-        release what is left so another replica claims it at once."""
+        """Stop claiming and release what is still held (at most `budget` seconds to write the
+        releases), so another replica claims it at once."""
         self._stopping = True
         self._wake.set()
-        started = self._drain_started if self._drain_started is not None else time.monotonic()
         for task in self._tasks:
             task.cancel()
-        held = list(self.held.values())
-        if held:
-            remaining = max(0.0, started + budget - time.monotonic())
-            log.info("draining job items", extra={"items": len(held), "budget_s": round(remaining, 1)})
-            _, unfinished = await asyncio.wait(held, timeout=remaining)
-            for task in unfinished:
-                task.cancel()
-            if unfinished:
-                await asyncio.wait(unfinished, timeout=5)
+        await self._release_held(min(budget, 10.0))
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _release_held(self, timeout: float) -> None:
+        """Interrupt every held item; each releases its lease on the way out (ItemWork.carry)."""
+        held = list(self.held.values())
+        if not held:
+            return
+        log.info("draining job items: released at once for other replicas", extra={"items": len(held)})
+        for task in held:
+            task.cancel()
+        await asyncio.wait(held, timeout=max(1.0, timeout))
 
     # --- submission and queries (the HTTP layer's calls) --------------------------------------
     async def submit(self, submission: JobSubmission) -> JobProgress:
@@ -186,6 +193,7 @@ class JobRunner:
             if self._drain_started is None:
                 self._drain_started = time.monotonic()
                 log.info("draining: no more job items are claimed here")
+                await self._release_held(10.0)
             await self._sleep(POLL_SECONDS)
             return
         candidates = await asyncio.to_thread(self._scan, time.time(), time.monotonic())
@@ -223,6 +231,7 @@ class JobRunner:
         candidates: list[Candidate] = []
         statuses = dict.fromkeys(metrics.JOB_STATUSES, 0)
         pending = running = active = 0
+        oldest_waiting: float | None = None
         manifests: list[JobManifest] = []
         ids = self.store.job_ids()
         self.store.forget_except(ids)
@@ -249,10 +258,13 @@ class JobRunner:
             job_pending, job_running = self._job_candidates(snap, mono, candidates)
             pending += job_pending
             running += job_running
+            if job_pending and oldest_waiting is None:  # oldest first: the first job that waits
+                oldest_waiting = manifest.created
         for word, count in statuses.items():
             metrics.JOBS.labels(word).set(count)
         metrics.JOB_ITEMS_PENDING.set(pending)
         metrics.JOB_ITEMS_RUNNING.set(running)
+        metrics.JOB_BACKLOG_AGE.set(0.0 if oldest_waiting is None else max(0.0, now - oldest_waiting))
         self.active_jobs = active
         return candidates
 
