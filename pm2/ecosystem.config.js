@@ -10,9 +10,10 @@
 //   ECS sends SIGTERM -> tini (PID 1) -> pm2-runtime -> PM2 sends PM2_KILL_SIGNAL (SIGTERM, set in
 //   the Dockerfile) to the service -> /ready turns 503 and the service keeps accepting for
 //   PRESTOP_SECONDS while the load balancer deregisters it, then in-flight requests finish within
-//   SHUTDOWN_TIMEOUT_SECONDS (90 s), the pool stops, the service exits 0, and so does the container.
-//   kill_timeout (110 s) is above the service's 10 s + 90 s and below the task's stopTimeout (120 s), so
-//   neither PM2 nor ECS SIGKILLs a draining process.
+//   SHUTDOWN_TIMEOUT_SECONDS (40 s in the stack), the pool stops, the service exits 0, and so does
+//   the container. kill_timeout (55 s) is above the stack's 10 s + 40 s and below the task's
+//   stopTimeout (60 s), so neither PM2 nor ECS SIGKILLs a draining process; and the target group's
+//   30 s deregistration delay + 60 s fit the two-minute Spot notice with margin.
 // Why SIGTERM and not PM2's default SIGINT: while the app drains, pm2-runtime's auto-exit check
 // sees "0 apps online" and sends the kill signal a second time (~8 s later); a second SIGINT makes
 // uvicorn force-exit and cut in-flight requests, a second SIGTERM does not.
@@ -38,7 +39,7 @@ module.exports = {
       // Exit status 2 = invalid settings (python -m service validates them first): restarting
       // cannot help, so stop at once and let the container exit.
       stop_exit_codes: [2],
-      kill_timeout: 110000,
+      kill_timeout: 55000,
       kill_retry_time: 1000, // how often PM2 logs "still alive" while the service drains
       // The service stops its own pool; a tree kill would signal the workers mid-job.
       treekill: false,

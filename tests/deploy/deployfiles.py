@@ -127,9 +127,14 @@ def environment(name: str = CONTAINER) -> dict[str, Any]:
 
 
 def parameter_default(value: Any) -> Any:
-    """A literal, or the default of the parameter a {"Ref": ...} names."""
+    """A literal, the default of the parameter a {"Ref": ...} names, or a list parameter's default
+    joined ({"Fn::Join": [",", {"Ref": ...}]}, as CORS_ORIGINS is set)."""
     if isinstance(value, dict) and set(value) == {"Ref"}:
         return template()["Parameters"][value["Ref"]]["Default"]
+    if isinstance(value, dict) and set(value) == {"Fn::Join"}:
+        separator, items = value["Fn::Join"]
+        items = parameter_default(items)
+        return separator.join(items.split(",") if isinstance(items, str) else map(str, items))
     return value
 
 
