@@ -41,9 +41,36 @@ def test_deploy_runs_after_ci_succeeds_on_main():
     assert checkout["with"]["ref"] == "${{ github.event.workflow_run.head_sha }}", "deploy what CI tested"
 
 
-def test_deploy_builds_pushes_registers_and_waits_for_the_rollout():
+def test_one_deploy_lane_for_the_service_and_the_infrastructure():
+    # A stack update never overlaps a rollout (it would apply the image it read before the rollout
+    # finished), and neither cancels the other midway.
+    groups = {name: workflow(name)["concurrency"] for name in ("deploy.yml", "deploy-infrastructure.yml")}
+    assert groups["deploy.yml"] == groups["deploy-infrastructure.yml"], groups
+    assert groups["deploy.yml"]["cancel-in-progress"] is False
+
+
+def test_ci_keeps_the_image_it_tested_and_deploy_promotes_it_without_rebuilding():
+    image_job = workflow("ci.yml")["jobs"]["image"]
+    runs = [step.get("run", "") for step in image_job["steps"]]
+    make = next(i for i, r in enumerate(runs) if r.strip() == "make image-test")
+    save = next(i for i, r in enumerate(runs) if "docker save" in r)
+    assert make < save and "localhost/imageconv:image-test" in runs[save] and "{{.Id}}" in runs[save]
+    upload = next(s for s in image_job["steps"] if s.get("uses", "").startswith("actions/upload-artifact@"))
+    assert upload["with"]["name"] == "tested-image"
+    assert "refs/heads/main" in upload["if"]
+    download = step_using("deploy.yml", "actions/download-artifact")
+    assert download["with"]["name"] == "tested-image"
+    assert download["with"]["run-id"] == "${{ github.event.workflow_run.id }}", "the run that tested this commit"
+    assert workflow("deploy.yml")["permissions"]["actions"] == "read"
+    script = _scripts("deploy.yml")
+    assert "docker build" not in script, "promote, don't rebuild"
+    assert "docker load" in script and "image-id" in script and "docker push" in script
+    # The task definition names the image by digest.
+    assert 'echo "image=$registry/$REPOSITORY@$digest"' in script
+
+
+def test_deploy_registers_and_waits_for_the_rollout():
     build = _scripts("deploy.yml")
-    assert "docker build" in build and "--platform linux/amd64" in build and "docker push" in build
     family = resource("TaskDefinition")["Family"]["Fn::Sub"].replace("${AWS::StackName}", "$STACK")
     assert f'--task-definition "{family}"' in build, "the family the stack registers"
     assert f'select(.name == "{CONTAINER}")' in build, "only the service container's image changes"
@@ -217,6 +244,7 @@ def test_the_boundary_allows_what_the_stack_s_roles_are_granted():
 # ---------------------------------------------------------------- the infrastructure run, for real
 # The "Create or update the stack" script run by bash against a stand-in `aws` that answers as an
 # account in a given state would, and records every call.
+DIGEST = "sha256:" + "ab" * 32
 FAKE_AWS = r"""#!/bin/bash
 echo "$*" >> "$AWS_CALLS"
 case "$*" in
@@ -227,7 +255,7 @@ case "$*" in
   "ecs describe-services"*)
     [ "$ECS" = down ] && { echo "An error occurred (ThrottlingException)" >&2; exit 254; }
     echo "arn:aws:ecs:eu-west-1:123456789012:task-definition/imageconv-service:7" ;;
-  "ecs describe-task-definition"*) echo "123456789012.dkr.ecr.eu-west-1.amazonaws.com/imageconv-repo:$RUNNING_TAG" ;;
+  "ecs describe-task-definition"*) echo "123456789012.dkr.ecr.eu-west-1.amazonaws.com/imageconv-repo$RUNNING" ;;
   "ecr describe-images"*) [ "$IN_ECR" = yes ] || { echo "ImageNotFoundException" >&2; exit 254; } ;;
   "cloudformation deploy"*) ;;
   *) echo "unexpected call: $*" >&2; exit 99 ;;
@@ -256,7 +284,7 @@ def _infrastructure_run(tmp_path, **state: str) -> tuple[int, list[str], str]:
         "CFN_SERVICE_ROLE_ARN": "arn:aws:iam::123456789012:role/imageconv-cloudformation",
         "STACK_EXISTS": "yes",
         "ECS": "up",
-        "RUNNING_TAG": "0123abcd",
+        "RUNNING": "@" + DIGEST,
         "IN_ECR": "yes",
         **state,
     }
@@ -271,34 +299,42 @@ def _infrastructure_run(tmp_path, **state: str) -> tuple[int, list[str], str]:
     return r.returncode, calls.read_text().splitlines(), r.stdout + r.stderr
 
 
-def _deployed_image_tag(calls: list[str]) -> str | None:
+def _deployed_image_digest(calls: list[str]) -> str | None:
     deploys = [c for c in calls if c.startswith("cloudformation deploy")]
     if not deploys:
         return None
     (deploy,) = deploys
-    return re.search(r"ImageTag=(\S*)", deploy).group(1)
+    return re.search(r"ImageDigest=(\S*)", deploy).group(1)
 
 
 def test_an_update_keeps_the_running_image(tmp_path):
     code, calls, out = _infrastructure_run(tmp_path)
     assert code == 0, out
-    assert _deployed_image_tag(calls) == "0123abcd"
+    assert _deployed_image_digest(calls) == DIGEST
+    assert f"ecr describe-images --repository-name imageconv-repo --image-ids imageDigest={DIGEST}" in calls
     assert "--role-arn arn:aws:iam::123456789012:role/imageconv-cloudformation" in calls[-1]
+
+
+def test_an_image_not_named_by_digest_stops_the_run(tmp_path):
+    # A tag can point elsewhere by the time the stack applies it: the run never guesses.
+    code, calls, out = _infrastructure_run(tmp_path, RUNNING=":0123abcd")
+    assert code != 0 and _deployed_image_digest(calls) is None, out
+    assert "Could not read the image digest" in out
 
 
 def test_a_failed_look_up_stops_the_run_instead_of_scaling_to_zero(tmp_path):
     code, calls, out = _infrastructure_run(tmp_path, ECS="down")
-    assert code != 0 and _deployed_image_tag(calls) is None, out
+    assert code != 0 and _deployed_image_digest(calls) is None, out
 
 
 def test_a_running_image_missing_from_ecr_stops_the_run(tmp_path):
     code, calls, out = _infrastructure_run(tmp_path, IN_ECR="no")
-    assert code != 0 and _deployed_image_tag(calls) is None, out
+    assert code != 0 and _deployed_image_digest(calls) is None, out
     assert "ECR no longer has" in out
 
 
 def test_only_a_stack_that_never_ran_an_image_gets_an_empty_tag(tmp_path):
-    for name, state in (("first-create", {"STACK_EXISTS": "no"}), ("never-deployed", {"RUNNING_TAG": "no-image-yet"})):
+    for name, state in (("first-create", {"STACK_EXISTS": "no"}), ("never-deployed", {"RUNNING": ":no-image-yet"})):
         (tmp_path / name).mkdir()
         code, calls, out = _infrastructure_run(tmp_path / name, **state)
-        assert code == 0 and _deployed_image_tag(calls) == "", (name, out)
+        assert code == 0 and _deployed_image_digest(calls) == "", (name, out)
