@@ -9,8 +9,8 @@ python3), so it needs no install step. Exit status 0 when every check passed, 1 
 
 Checks: /health answers 200 "ok"; POST /api/convert of tests/fixtures/Storm.jpg to a 320 px WebP
 answers 200, Content-Type image/webp, X-Image-Width 320, and a body that is a WebP (RIFF....WEBP)
-of plausible size. A 503 with Retry-After (admission saturated while the fleet turns over) or a
-429 from the gateway is retried a few times; any other answer fails at once.
+of plausible size. A 503 with Retry-After (admission saturated while the fleet turns over), a 429
+from the gateway or a broken connection is retried a few times; any other answer fails at once.
 """
 
 from __future__ import annotations
@@ -30,12 +30,15 @@ TIMEOUT = 35  # API Gateway cuts at 30 s
 
 
 def _request(url: str, data: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, dict, bytes]:
+    """(status, headers, body); status 0 when no answer came (the body then says why)."""
     req = urllib.request.Request(url, data=data, headers=headers or {}, method="POST" if data else "GET")
     try:
         with urllib.request.urlopen(req, timeout=TIMEOUT) as r:
             return r.status, {k.lower(): v for k, v in r.headers.items()}, r.read()
     except urllib.error.HTTPError as e:
         return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read()
+    except OSError as e:  # refused, reset, timed out: no answer at all
+        return 0, {}, f"no answer: {e}".encode()
 
 
 def check(base: str, key: str) -> list[str]:
@@ -57,7 +60,7 @@ def check(base: str, key: str) -> list[str]:
     url = f"{base}/api/convert?width={WIDTH}&format=webp&quality=75"
     for attempt in range(1, ATTEMPTS + 1):
         status, got, body = _request(url, image, headers)
-        if status in (429, 503) and attempt < ATTEMPTS:
+        if status in (0, 429, 503) and attempt < ATTEMPTS:
             wait = min(10.0, float(got.get("retry-after", "2") or 2))
             print(f"attempt {attempt}: {status}, retrying in {wait:g} s", file=sys.stderr)
             time.sleep(wait)
