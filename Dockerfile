@@ -68,6 +68,8 @@ WORKDIR /app
 COPY pm2/ecosystem.config.js pm2/runtime.js ./pm2/
 # PM2_KILL_SIGNAL: PM2 stops the service with SIGTERM (its default SIGINT, sent twice by
 # pm2-runtime during a long drain, makes uvicorn force-exit); see pm2/ecosystem.config.js.
+# SHUTDOWN_TIMEOUT_SECONDS: the drain fits PM2's kill_timeout (55 s) in the image too, not only
+# where the task definition sets it (the service's own default, 90 s, is for running it bare).
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
@@ -77,13 +79,14 @@ ENV PATH=/opt/venv/bin:$PATH \
     PM2_KILL_SIGNAL=SIGTERM \
     HOST=0.0.0.0 \
     PORT=8000 \
-    STORAGE_DIR=/data/jobs
+    STORAGE_DIR=/data/jobs \
+    SHUTDOWN_TIMEOUT_SECONDS=40
 USER 10001:10001
 EXPOSE 8000
 # ECS ignores this (the task definition has its own check); it serves `docker run` and compose.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=3).status == 200 else 1)"]
-# tini forwards SIGTERM to PM2, which stops the service gracefully (kill_timeout 110 s);
+# tini forwards SIGTERM to PM2, which stops the service gracefully (kill_timeout 55 s);
 # pm2/runtime.js is pm2-runtime with a clean drain reported as exit status 0.
 ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["node", "pm2/runtime.js", "pm2/ecosystem.config.js"]
