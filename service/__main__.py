@@ -23,6 +23,8 @@ from .logs import configure_logging, uvicorn_log_config
 from .malloc import keep_large_buffers
 from .settings import Settings, SettingsError, load_settings
 
+__all__ = ["KEEP_ALIVE_SECONDS", "DrainingServer", "main", "serve"]
+
 log = logging.getLogger("service")
 
 

@@ -28,6 +28,8 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from . import metrics
 
+__all__ = ["GuardedProtocol", "guarded_protocol", "usable_connections"]
+
 log = logging.getLogger("service.connections")
 
 IDLE, HEAD, BODY, APP = "idle", "head", "body", "app"

@@ -10,6 +10,8 @@ import math
 import os
 from pathlib import Path
 
+__all__ = ["cgroup_cpu_limit", "usable_cpus"]
+
 _CGROUP_ROOT = Path("/sys/fs/cgroup")
 
 

@@ -10,6 +10,8 @@ import contextlib
 import os
 import secrets
 
+__all__ = ["TEMP_PREFIX", "atomic_write", "temp_path"]
+
 TEMP_PREFIX = ".tmp-"  # every reader skips names starting with a dot
 
 

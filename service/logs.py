@@ -13,6 +13,8 @@ from typing import Any
 
 import orjson
 
+__all__ = ["JsonFormatter", "configure_logging", "uvicorn_log_config"]
+
 _RESERVED = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
     "message",
     "asctime",

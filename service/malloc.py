@@ -18,6 +18,16 @@ import ctypes
 import ctypes.util
 import logging
 
+__all__ = [
+    "MMAP_THRESHOLD",
+    "M_MMAP_THRESHOLD",
+    "M_TOP_PAD",
+    "M_TRIM_THRESHOLD",
+    "TOP_PAD",
+    "TRIM_THRESHOLD",
+    "keep_large_buffers",
+]
+
 log = logging.getLogger("service.malloc")
 
 # mallopt parameters (malloc.h)

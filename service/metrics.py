@@ -19,6 +19,46 @@ from prometheus_client import (
     generate_latest,
 )
 
+__all__ = [
+    "CONNECTIONS_CLOSED",
+    "CONVERSIONS",
+    "DECODE_SECONDS",
+    "ENCODE_SECONDS",
+    "HTTP_CONNECTIONS",
+    "HTTP_DURATION",
+    "HTTP_REQUESTS",
+    "INPUT_BYTES",
+    "JOBS",
+    "JOB_BACKLOG_AGE",
+    "JOB_DURATION",
+    "JOB_ITEMS",
+    "JOB_ITEMS_HELD",
+    "JOB_ITEMS_PENDING",
+    "JOB_ITEMS_RECLAIMED",
+    "JOB_ITEMS_RUNNING",
+    "JOB_STATUSES",
+    "JOB_STORAGE_BYTES",
+    "OUTPUT_BYTES",
+    "POOL_IN_FLIGHT",
+    "POOL_JOBS_MOVED",
+    "POOL_SATURATION",
+    "POOL_WAITING",
+    "POOL_WORKERS",
+    "REJECTIONS",
+    "REJECTION_REASONS",
+    "REQUESTS_ADMITTED",
+    "TARGET_ENCODES",
+    "TARGET_SEARCHES",
+    "WORKER_KILLS",
+    "WORKER_RESTARTS",
+    "PoolView",
+    "bind_pool",
+    "exposition",
+    "record_conversion",
+    "record_search",
+    "serve_on_port",
+]
+
 # `_created` series double the exposition and no dashboard or alert here reads them.
 disable_created_metrics()  # type: ignore[no-untyped-call]  # prometheus_client leaves it unannotated
 

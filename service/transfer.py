@@ -33,6 +33,23 @@ from collections.abc import Iterator
 
 import msgspec
 
+__all__ = [
+    "MIN_BYTES",
+    "POOL_BYTES",
+    "POOL_FILES",
+    "PREFIX",
+    "SHM_DIR",
+    "Blob",
+    "fetch",
+    "give",
+    "lend",
+    "output",
+    "put",
+    "release",
+    "shared",
+    "take",
+]
+
 SHM_DIR = "/dev/shm"
 PREFIX = "imageconv-"
 # Below this the pipe is as cheap as a file (one pipe buffer, no file to create and remove).

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+__all__ = ["accepted_formats"]
+
 # RFC 9110's qvalue: "0" to "1" with at most three decimals (so no "nan", no "１", no "1e0").
 _QVALUE = re.compile(r"0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?")
 

@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 
 from litestar import Request
 
+__all__ = ["ClientGone", "unless_client_leaves"]
+
 T = TypeVar("T")
 
 

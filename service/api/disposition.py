@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
+__all__ = ["content_disposition"]
+
 _NON_ASCII = re.compile(r"[^\x20-\x7e]|[\"\\]")
 
 

@@ -11,6 +11,8 @@ from litestar import Response, get
 from litestar.exceptions import NotFoundException
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
+__all__ = ["ASSETS_PATH", "docs_asset", "render_plugin"]
+
 ASSETS_PATH = "/schema-assets"
 _FILES = {
     "swagger-ui-bundle.js": "text/javascript",

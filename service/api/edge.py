@@ -12,6 +12,8 @@ from .asgi import ASGIApp
 from .middleware import AccessMiddleware
 from .security import SecurityMiddleware
 
+__all__ = ["edge"]
+
 
 def edge(app: Litestar, settings: Settings) -> ASGIApp:
     inner: ASGIApp = app  # type: ignore[assignment]  # Litestar's TypedDict messages are plain dicts at run time

@@ -11,6 +11,8 @@ from litestar import Request, Response, get
 from .. import metrics
 from ..pool import WorkerPool
 
+__all__ = ["Health", "Readiness", "health", "prometheus", "ready"]
+
 
 class Health(msgspec.Struct):
     status: str

@@ -21,6 +21,18 @@ from multipart import MultipartSegment, ParserError, ParserLimitReached, PushMul
 
 from ..imaging.errors import ErrorKind, ImageError, OptionError, echo
 
+__all__ = [
+    "IMAGE_FIELD",
+    "MAX_PARTS",
+    "RAW_TYPES",
+    "TooManyParts",
+    "Upload",
+    "decode_field",
+    "read_multipart",
+    "read_upload",
+    "safe_stem",
+]
+
 
 class TooManyParts(ClientException):
     """A form past MAX_PARTS: refused as too large (413), with the limit in the message."""

@@ -8,6 +8,8 @@ import time
 from .. import metrics
 from .asgi import ASGIApp, Message, Receive, Scope, Send
 
+__all__ = ["AccessMiddleware", "route_label"]
+
 log = logging.getLogger("service.access")
 
 # Metric label values must stay few: known routes by name, everything else as "other".

@@ -24,6 +24,20 @@ from .. import metrics
 from ..settings import Settings
 from .asgi import ASGIApp, Message, Receive, Scope, Send
 
+__all__ = [
+    "ALLOWED_HEADERS",
+    "API_CSP",
+    "COMMON",
+    "EXPOSED_HEADERS",
+    "UI_CSP",
+    "UI_PAGES",
+    "SecurityMiddleware",
+    "key_matches",
+    "needs_key",
+    "offered_key",
+    "same_origin",
+]
+
 UI_PAGES = frozenset({"/", "/batch"})
 UI_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+__all__ = ["SEED_PRESETS", "SeedPreset"]
+
 
 @dataclass(frozen=True)
 class SeedPreset:

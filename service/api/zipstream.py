@@ -6,6 +6,8 @@ from __future__ import annotations
 import time
 import zipfile
 
+__all__ = ["ZipStream"]
+
 
 class _Sink:
     """A write-only, non-seekable file: zipfile then writes data descriptors instead of seeking."""

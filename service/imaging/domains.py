@@ -14,6 +14,21 @@ from typing import Literal
 
 from .formats import OutputFormat
 
+__all__ = [
+    "IN_ALL",
+    "MAX_DIMENSION",
+    "UNSET",
+    "Condition",
+    "Domain",
+    "Group",
+    "Kind",
+    "OptionSpec",
+    "Value",
+    "bool_domain",
+    "choice_domain",
+    "int_domain",
+]
+
 Kind = Literal["int", "number", "bool", "choice"]
 Group = Literal["geometry", "output", "encoder", "batch"]
 Value = bool | int | float | str

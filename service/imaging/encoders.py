@@ -16,6 +16,8 @@ from .errors import ErrorKind, ImageError, vips_reason
 from .formats import REQUIRED_SAVERS, OutputFormat
 from .options import OPTIONS, ConvertOptions
 
+__all__ = ["SaverParams", "effective_quality", "encode", "flatten_for", "saver_call", "table_params"]
+
 SaverParams = dict[str, Value]
 
 

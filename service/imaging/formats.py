@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+__all__ = ["ALLOWED_LOADERS", "REQUIRED_SAVERS", "OutputFormat", "sniff_refused_type"]
+
 
 class OutputFormat(StrEnum):
     JPEG = "jpeg"

@@ -17,6 +17,8 @@ from .formats import OutputFormat
 from .tasks import DecodedGroup, DecodeGroupTask, Encoded, EncodeFileTask, Probed, ProbeTask
 from .worker import check_deadline, ensure_ready
 
+__all__ = ["run_decode_group", "run_encode_file", "run_probe"]
+
 
 def run_probe(task: ProbeTask) -> Probed:
     check_deadline(task.deadline)

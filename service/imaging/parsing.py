@@ -16,6 +16,16 @@ from .errors import OptionError
 from .formats import OutputFormat
 from .options import AUTO_CANDIDATES, CONVERT_OPTIONS, OPTION_BY_NAME, ConvertOptions
 
+__all__ = [
+    "parse_format",
+    "parse_format_list",
+    "parse_int",
+    "parse_int_list",
+    "parse_list",
+    "parse_options",
+    "parse_value",
+]
+
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
 # ASCII only: int() and float() would also take '٣٠٠', '１００' and '3_00'.

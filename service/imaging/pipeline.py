@@ -24,6 +24,22 @@ from .options import ConvertOptions
 from .search import encode_for
 from .tasks import Converted, Limits
 
+__all__ = [
+    "FAST_SHRINK_HEADROOM",
+    "Decoded",
+    "Source",
+    "check_geometry",
+    "choose_format",
+    "convert",
+    "decode",
+    "load",
+    "pad_to_canvas",
+    "probe",
+    "scale_to_widths",
+    "shrink_scale",
+    "to_srgb",
+]
+
 
 class Source(msgspec.Struct, frozen=True):
     """What the header says about an input, with width/height already upright."""

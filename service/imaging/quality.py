@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import pyvips
 
+__all__ = ["luminance", "score", "score_encoded", "ssim_map"]
+
 _SIGMA = 1.5
 _C1 = (0.01 * 255) ** 2
 _C2 = (0.03 * 255) ** 2

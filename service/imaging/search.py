@@ -39,6 +39,8 @@ from .formats import OutputFormat
 from .options import ConvertOptions
 from .quality import score_encoded
 
+__all__ = ["MAX_QUALITY", "MIN_QUALITY", "Outcome", "encode_for"]
+
 MIN_QUALITY = 1
 MAX_QUALITY = 100
 

@@ -11,6 +11,20 @@ import msgspec
 from ..transfer import Blob
 from .options import ConvertOptions
 
+__all__ = [
+    "ConvertTask",
+    "Converted",
+    "DecodeGroupTask",
+    "DecodedGroup",
+    "EncodeFileTask",
+    "Encoded",
+    "LibvipsInfo",
+    "Limits",
+    "ProbeTask",
+    "Probed",
+    "RasterTarget",
+]
+
 
 class Limits(msgspec.Struct, frozen=True):
     """The request limits a worker checks. No defaults here: they are settings (`Settings.limits`)."""

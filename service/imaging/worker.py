@@ -17,6 +17,8 @@ from .errors import ErrorKind, ImageError
 from .formats import ALLOWED_LOADERS, REQUIRED_SAVERS
 from .tasks import Converted, ConvertTask, LibvipsInfo
 
+__all__ = ["RASTER_FILE_LOADER", "check_deadline", "ensure_ready", "init_worker", "libvips_info", "run_convert"]
+
 _ready = False
 RASTER_FILE_LOADER = "VipsForeignLoadVipsFile"
 

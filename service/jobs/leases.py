@@ -21,6 +21,18 @@ import msgspec
 
 from ..files import atomic_write
 
+__all__ = [
+    "RELEASED",
+    "Lease",
+    "LeaseView",
+    "LeaseWatch",
+    "current_leases",
+    "release",
+    "renew",
+    "superseded",
+    "try_claim",
+]
+
 RELEASED = "released"
 
 
