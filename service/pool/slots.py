@@ -1,5 +1,5 @@
-"""One worker process behind its own single-process executor, with its hand-off board; the calls
-the pool runs and their hand-overs to a worker."""
+"""One worker process behind its own single-process executor, with its hand-off board: start,
+warm, liveness, kill, retire. Also the calls the pool runs and their hand-overs to a worker."""
 
 from __future__ import annotations
 
@@ -7,32 +7,36 @@ import asyncio
 import contextlib
 import multiprocessing
 import os
+import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
+from ..imaging.tasks import LibvipsInfo
+from ..imaging.worker import libvips_info
 from . import board
-from .lanes import SHORT_BATCH_ITEM_SECONDS, Lane
+from .lanes import Lane
+from .policy import Handed, WorkerLoad
 
-__all__ = ["Call", "Slot", "Submission", "short", "stopped"]
+__all__ = ["Call", "Slot", "Submission", "retire"]
 
 
 class Call:
-    """One call a caller waits for; it may be submitted more than once (taken back, re-run)."""
+    """One call a caller waits for: fn(task). It may be handed over more than once (taken back, re-run)."""
 
-    __slots__ = ("cost", "current", "deadline", "fn", "job", "lane", "result")
+    __slots__ = ("cost", "current", "deadline", "fn", "lane", "result", "task")
 
     def __init__(
         self,
         fn: Callable[[Any], Any],
-        job: Any,
+        task: Any,
         deadline: float,
         lane: Lane,
         result: asyncio.Future[Any],
         cost: float | None = None,
     ) -> None:
         self.fn = fn
-        self.job = job
+        self.task = task
         self.deadline = deadline
         self.lane = lane
         self.result = result
@@ -41,64 +45,65 @@ class Call:
 
 
 class Submission:
-    """One hand-over of an item to one worker."""
+    """One hand-over of a call to one worker."""
 
-    __slots__ = ("item", "seq", "slot", "withdrawn")
+    __slots__ = ("call", "seq", "slot", "withdrawn")
 
-    def __init__(self, item: Call, seq: int, slot: Slot) -> None:
-        self.item = item
+    def __init__(self, call: Call, seq: int, slot: Slot) -> None:
+        self.call = call
         self.seq = seq
         self.slot = slot
         self.withdrawn = False
 
 
 class Slot:
-    """One worker process behind its own executor, with its claim board."""
+    """One worker process behind its own executor, with its hand-off board."""
 
     def __init__(self, context: multiprocessing.context.BaseContext, index: int) -> None:
         self.index = index
-        self.board: Any = context.Array("q", [0, 0])  # STARTED, WITHDRAWN (see imaging/board.py)
+        self.board = board.Board(context)
         self.executor = ProcessPoolExecutor(
-            max_workers=1, mp_context=context, initializer=board.init_slot, initargs=(os.getpid(), self.board)
+            max_workers=1, mp_context=context, initializer=board.init_slot, initargs=(os.getpid(), self.board.shared)
         )
         self.outstanding: list[Submission] = []  # submission order
         self.ready = False  # warmed (pyvips imported and checked), and not condemned
-        self.condemned = False  # killed by the watchdog, replaced once its jobs are accounted for
+        self.condemned = False  # killed by the watchdog, replaced once its tasks are accounted for
         self.dead = False
 
+    # --- the tasks handed to it ----------------------------------------------------------------
     @property
     def load(self) -> int:
         return len(self.outstanding)
 
-    def lanes(self) -> set[Lane]:
-        return {s.item.lane for s in self.outstanding if not s.withdrawn}
+    def view(self) -> WorkerLoad:
+        """This worker as the scheduling policy sees it."""
+        tasks = tuple(Handed(s.seq, s.call.lane, s.withdrawn) for s in self.outstanding)
+        return WorkerLoad(self.index, tasks, self.board.started_seq())
 
-    def started_seq(self) -> int:
-        # A plain read of one aligned integer needs no lock (and a dead worker may hold it).
-        return int(self.board.get_obj()[board.STARTED])
+    def submission(self, seq: int) -> Submission | None:
+        return next((sub for sub in self.outstanding if sub.seq == seq), None)
 
     def running(self) -> Submission | None:
-        started = self.started_seq()
-        for sub in self.outstanding:
-            if sub.seq == started:
-                return sub
-        return None
+        return self.submission(self.board.started_seq())
+
+    def submit(self, sub: Submission) -> Future[Any]:
+        """Hand a call to the worker; raises BrokenProcessPool or RuntimeError when it cannot take it."""
+        future = self.executor.submit(board.run_unless_withdrawn, sub.seq, sub.call.fn, sub.call.task)
+        self.outstanding.append(sub)
+        return future
 
     def withdraw(self, sub: Submission) -> bool:
         """Take back a submission the worker has not started; False when it has (or may have)."""
-        lock = self.board.get_lock()
-        if not lock.acquire(timeout=0.05):  # a worker stopped inside the lock: leave it to the watchdog
+        if not self.board.withdraw(sub.seq):
             return False
-        try:
-            values = self.board.get_obj()
-            if values[board.STARTED] >= sub.seq:
-                return False
-            values[board.WITHDRAWN] = sub.seq
-        finally:
-            lock.release()
         sub.withdrawn = True
         return True
 
+    def warm(self) -> Future[LibvipsInfo]:
+        """Start the worker and import pyvips in it, so the first task does not pay for it."""
+        return self.executor.submit(libvips_info)
+
+    # --- the process ---------------------------------------------------------------------------
     def alive(self) -> bool:
         # _processes is private, but it is the only view of whether the worker still exists.
         processes = getattr(self.executor, "_processes", None) or {}
@@ -107,17 +112,21 @@ class Slot:
     def pids(self) -> list[int]:
         return list((getattr(self.executor, "_processes", None) or {}).keys())
 
+    def stopped(self) -> bool:
+        """True when the worker is stopped (SIGSTOP, or traced): it will never answer."""
+        return any(_stopped(pid) for pid in self.pids())
+
     def kill(self) -> None:
         for process in list((getattr(self.executor, "_processes", None) or {}).values()):
             with contextlib.suppress(OSError, ValueError):
                 process.kill()
 
-    def shutdown(self, wait: bool) -> None:
-        self.executor.shutdown(wait=wait, cancel_futures=True)
+    def shutdown(self) -> None:
+        """Let the worker finish the task it runs and exit; tasks not started are cancelled."""
+        self.executor.shutdown(wait=False, cancel_futures=True)
 
 
-def stopped(pid: int) -> bool:
-    """True when the process is stopped (SIGSTOP, or traced): it will never answer."""
+def _stopped(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat", "rb") as stat:
             state = stat.read().rsplit(b")", 1)[1].split()[0]
@@ -126,5 +135,21 @@ def stopped(pid: int) -> bool:
     return state in (b"T", b"t")
 
 
-def short(item: Call) -> bool:
-    return item.cost is not None and item.cost <= SHORT_BATCH_ITEM_SECONDS
+async def retire(slots: list[Slot], grace: float) -> int:
+    """Shut the slots down, give their workers `grace` seconds to finish what they run, then kill
+    the ones still running. Returns how many had to be killed."""
+    processes = [p for s in slots for p in (getattr(s.executor, "_processes", None) or {}).values()]
+    for slot in slots:
+        slot.shutdown()
+
+    def reap() -> int:
+        deadline = time.monotonic() + grace
+        for process in processes:
+            process.join(max(0.0, deadline - time.monotonic()))
+        stuck = [p for p in processes if p.is_alive()]
+        for process in stuck:
+            process.kill()  # workers ignore SIGTERM by design; SIGKILL is the only stop
+            process.join(5)
+        return len(stuck)
+
+    return await asyncio.to_thread(reap)
