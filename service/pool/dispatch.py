@@ -111,7 +111,7 @@ class WorkerPool:
         return not self._closing and not self._admission.full and self.workers_ready > 0
 
     def worker_pids(self) -> list[int]:
-        return [pid for slot in self._slots for pid in slot.pids()]
+        return [slot.pid for slot in self._slots if slot.pid is not None]
 
     # --- lifecycle -----------------------------------------------------------------------------
     async def start(self) -> LibvipsInfo:

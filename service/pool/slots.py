@@ -1,5 +1,11 @@
 """One worker process behind its own single-process executor, with its hand-off board: start,
-warm, liveness, kill, retire. Also the calls the pool runs and their hand-overs to a worker."""
+warm, liveness, kill, retire. Also the calls the pool runs and their hand-overs to a worker.
+
+The worker's identity is the pid it writes on its board when it starts, with that process's start
+time read from /proc, so a pid the kernel has reused for another process is never mistaken for
+the worker (nor killed). Liveness and the stopped state come from /proc too: the executor's own
+view of its processes is private.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ import asyncio
 import contextlib
 import multiprocessing
 import os
+import signal
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -19,6 +26,8 @@ from .lanes import Lane
 from .policy import Handed, WorkerLoad
 
 __all__ = ["Call", "Slot", "Submission", "retire"]
+
+_HAVE_PROC = os.path.isdir("/proc/self")
 
 
 class Call:
@@ -56,6 +65,16 @@ class Submission:
         self.withdrawn = False
 
 
+def _stat(pid: int) -> tuple[bytes, int] | None:
+    """A process's state letter and start time (clock ticks after boot); None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+        return fields[0], int(fields[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 class Slot:
     """One worker process behind its own executor, with its hand-off board."""
 
@@ -69,6 +88,7 @@ class Slot:
         self.ready = False  # warmed (pyvips imported and checked), and not condemned
         self.condemned = False  # killed by the watchdog, replaced once its tasks are accounted for
         self.dead = False
+        self._process: tuple[int, int | None] | None = None  # pid, start time; once the worker started
 
     # --- the tasks handed to it ----------------------------------------------------------------
     @property
@@ -104,52 +124,69 @@ class Slot:
         return self.executor.submit(libvips_info)
 
     # --- the process ---------------------------------------------------------------------------
-    def alive(self) -> bool:
-        # _processes is private, but it is the only view of whether the worker still exists.
-        processes = getattr(self.executor, "_processes", None) or {}
-        return all(p.is_alive() for p in processes.values())
+    @property
+    def pid(self) -> int | None:
+        """The worker's pid, None until its process has started."""
+        if self._process is None:
+            pid = self.board.worker_pid()
+            if not pid:
+                return None
+            stat = _stat(pid) if _HAVE_PROC else None
+            self._process = (pid, stat[1] if stat is not None else None)
+        return self._process[0]
 
-    def pids(self) -> list[int]:
-        return list((getattr(self.executor, "_processes", None) or {}).keys())
+    def _state(self) -> bytes | None:
+        """The worker process's state letter (b"" when unknown), None when it no longer exists."""
+        pid = self.pid
+        if pid is None or self._process is None:
+            return b""  # not started yet: nothing is known to be wrong
+        if not _HAVE_PROC:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return None
+            except PermissionError:
+                pass
+            return b""
+        stat = _stat(pid)
+        if stat is None or stat[1] != self._process[1]:
+            return None  # gone, or its pid now names another process
+        return stat[0]
+
+    def alive(self) -> bool:
+        state = self._state()
+        return state is not None and state not in (b"Z", b"X")  # a zombie has exited
 
     def stopped(self) -> bool:
         """True when the worker is stopped (SIGSTOP, or traced): it will never answer."""
-        return any(_stopped(pid) for pid in self.pids())
+        return self._state() in (b"T", b"t")
 
     def kill(self) -> None:
-        for process in list((getattr(self.executor, "_processes", None) or {}).values()):
-            with contextlib.suppress(OSError, ValueError):
-                process.kill()
+        pid = self.pid
+        if pid is not None and self.alive():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)  # its tasks fail with BrokenProcessPool
 
     def shutdown(self) -> None:
         """Let the worker finish the task it runs and exit; tasks not started are cancelled."""
         self.executor.shutdown(wait=False, cancel_futures=True)
 
 
-def _stopped(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as stat:
-            state = stat.read().rsplit(b")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state in (b"T", b"t")
-
-
 async def retire(slots: list[Slot], grace: float) -> int:
     """Shut the slots down, give their workers `grace` seconds to finish what they run, then kill
     the ones still running. Returns how many had to be killed."""
-    processes = [p for s in slots for p in (getattr(s.executor, "_processes", None) or {}).values()]
+    started = [s for s in slots if s.pid is not None]
     for slot in slots:
         slot.shutdown()
 
-    def reap() -> int:
-        deadline = time.monotonic() + grace
-        for process in processes:
-            process.join(max(0.0, deadline - time.monotonic()))
-        stuck = [p for p in processes if p.is_alive()]
-        for process in stuck:
-            process.kill()  # workers ignore SIGTERM by design; SIGKILL is the only stop
-            process.join(5)
-        return len(stuck)
+    async def gone(waiting: list[Slot], seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while any(s.alive() for s in waiting) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
 
-    return await asyncio.to_thread(reap)
+    await gone(started, grace)
+    stuck = [s for s in started if s.alive()]
+    for slot in stuck:
+        slot.kill()  # workers ignore SIGTERM by design; SIGKILL is the only stop
+    await gone(stuck, 5)
+    return len(stuck)
