@@ -5,7 +5,7 @@ batch), BACKGROUND (items of asynchronous jobs). Waiting interactive work is alw
 before batch items, and batch items before background ones. When there are two workers or more:
 background items run only on a fully idle worker, on at most JOB_WORKER_SHARE of the workers, and
 never on the last worker free of batch/background work; batch items likewise always leave one worker
-to interactive work. A running job cannot be preempted, so only a worker kept free can promise a
+to interactive work. A running task cannot be preempted, so only a worker kept free can promise a
 single conversion its turn within its own time (measured on a loaded 2-core machine: AVIF batch
 items of 20 s each held both workers and every single conversion waited 23 s). The price: a batch
 alone runs on WORKERS - 1 workers (`reserve_for_interactive=False` lifts it, for tests and tools).

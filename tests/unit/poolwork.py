@@ -1,4 +1,4 @@
-"""Jobs for the pool tests. They run inside real pool workers, so they live in a module the
+"""Tasks for the pool tests. They run inside real pool workers, so they live in a module the
 workers can import by name (the forkserver inherits the test run's sys.path)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 
 
 class Span:
-    """What a job reports: the worker that ran it and when (time.time())."""
+    """What a task reports: the worker that ran it and when (time.time())."""
 
     def __init__(self, pid: int, start: float, end: float, value: object = None) -> None:
         self.pid, self.start, self.end, self.value = pid, start, end, value
@@ -23,7 +23,7 @@ def sleep(seconds: float) -> Span:
 
 
 def touch(path: str) -> Span:
-    """Leaves a mark, so a test can tell whether the job ever ran."""
+    """Leaves a mark, so a test can tell whether the task ever ran."""
     start = time.time()
     Path(path).write_text("ran")
     return Span(os.getpid(), start, time.time())

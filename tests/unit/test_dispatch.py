@@ -24,12 +24,12 @@ def test_a_job_not_started_by_its_deadline_is_dropped_and_never_runs(tmp_path: P
 
     async def body(pool: WorkerPool) -> None:
         long = asyncio.ensure_future(pool.run(sleep, 3, later(60)))
-        await until(lambda: pool.busy == 1, what="the long job to start")
+        await until(lambda: pool.busy == 1, what="the long task to start")
         with pytest.raises(DeadlineExceeded) as refused:
             await pool.run(touch, str(mark), later(0.5))
         assert not refused.value.started
         await long
-        await pool.run(sleep, 0, later(30))  # the worker has moved past the dropped job
+        await pool.run(sleep, 0, later(30))  # the worker has moved past the dropped task
         assert not mark.exists()
 
     scenario(body, workers=1)
@@ -77,7 +77,7 @@ def test_interactive_work_waiting_goes_before_batch_items() -> None:
         blocker = asyncio.ensure_future(pool.run(sleep, 2, later(60)))
         await until(lambda: pool.busy == 1, what="the blocker")
         batch = [asyncio.ensure_future(pool.run(sleep, 2, later(120), lane=Lane.BATCH)) for _ in range(3)]
-        await asyncio.sleep(0)
+        await asyncio.sleep(0)  # one loop turn: the batch items are queued before the single one
         single: Span = await pool.run(sleep, 0, later(60))
         spans: list[Span] = await asyncio.gather(*batch)
         assert single.start < sorted(s.start for s in spans)[1]  # at most one batch item went first
@@ -103,12 +103,16 @@ def test_background_items_wait_for_an_idle_worker_and_keep_to_their_share() -> N
 def test_no_background_slot_while_interactive_work_waits() -> None:
     async def body(pool: WorkerPool) -> None:
         busy = asyncio.ensure_future(pool.run(sleep, 2, later(60)))
-        await until(lambda: pool.busy == 1, what="the interactive job")
-        queued = asyncio.ensure_future(pool.run(sleep, 0, later(60)))  # pipelined behind it
+        await until(lambda: pool.busy == 1, what="the interactive task")
+        queued = asyncio.ensure_future(pool.run(sleep, 2, later(60)))  # pipelined behind it
+        await until(lambda: pool.busy == 2, what="the second task in the worker's pipe")
         slot = asyncio.ensure_future(pool.wait_background_slot())
-        await asyncio.sleep(0.5)
+        # The pool grants a slot only when asked or when it dispatches (a task handed over or
+        # finished): check right after each of those events instead of sleeping and hoping.
+        await asyncio.sleep(0)  # one loop turn: the request for a slot has been made
         assert not slot.done()
-        await busy
+        await busy  # the pool has dispatched: the queued task runs now, no worker is idle
+        assert not queued.done() and not slot.done()
         await queued
         await asyncio.wait_for(slot, 10)
         span = await pool.run(sleep, 0, later(60), lane=Lane.BACKGROUND)
@@ -122,9 +126,10 @@ def test_waiting_for_a_background_slot_ends_at_shutdown() -> None:
         pool = WorkerPool(1, 4)
         await pool.start()
         busy = asyncio.ensure_future(pool.run(sleep, 3, later(60)))
-        await until(lambda: pool.busy == 1, what="the job")
+        await until(lambda: pool.busy == 1, what="the task")
         waiter = asyncio.ensure_future(pool.wait_background_slot())
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(0)  # one loop turn: the waiter is waiting before the pool closes
+        assert not waiter.done()
         await pool.close(grace=0.5)
         with pytest.raises(PoolClosed):
             await waiter
