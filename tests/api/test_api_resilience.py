@@ -210,7 +210,7 @@ def test_shutdown_does_not_wait_for_jobs_whose_requests_already_timed_out():
             timeout=10,
             what="the killed worker to be gone",
         )
-        assert "killed workers still running abandoned jobs" in svc.log_path.read_text()
+        assert "killed workers still running abandoned tasks" in svc.log_path.read_text()
     finally:
         svc.stop()
 
