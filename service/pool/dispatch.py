@@ -8,7 +8,7 @@ own slot, so only the task it held fails; busy/waiting counts are exact for the 
 and work is ordered by lane (`lanes.py`). Which worker takes what is decided by the scheduling
 policy (`policy.py`) over a snapshot of the workers; a task waiting in a busy worker's pipe is
 taken back through the hand-off board (`board.py`); the watchdog (`watchdog.py`) finds workers to
-kill and replace; admission (`admission.py`) bounds the requests in the service.
+kill and replace; admission (`tickets.py`) bounds the requests in the service.
 """
 
 from __future__ import annotations

@@ -16,7 +16,8 @@ import pytest
 from poolrun import later, run_async, scenario, until
 from poolwork import Span, sleep, touch
 
-from service.pool import DeadlineExceeded, Lane, PoolClosed, WorkerCrashed, WorkerPool
+from service.pool import DeadlineExceeded, Lane, PoolClosed, WorkerCrashed
+from service.pool.dispatch import WorkerPool
 
 
 def test_a_job_not_started_by_its_deadline_is_dropped_and_never_runs(tmp_path: Path) -> None:

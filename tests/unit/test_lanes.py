@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.pool import Lane, background_limit
+from service.pool.lanes import Lane, background_limit
 
 
 def test_lane_names_are_the_contract() -> None:
@@ -26,3 +26,10 @@ def test_lane_names_are_the_contract() -> None:
 )
 def test_background_share_rounds_up_and_always_leaves_one_worker(workers: int, share: float, limit: int) -> None:
     assert background_limit(workers, share) == limit
+
+
+def test_the_package_face_names_the_same_objects() -> None:
+    """`from service.pool import Lane` (what the rest of the service writes) is the lanes' own Lane."""
+    import service.pool
+
+    assert service.pool.Lane is Lane and service.pool.background_limit is background_limit

@@ -25,7 +25,6 @@ NOT_YET: frozenset[str] = frozenset(
         "service.api.jobs",
         "service.imaging.errors",
         "service.jobs.errors",
-        "service.pool.board",
         "service.pool.errors",
     }
 )
