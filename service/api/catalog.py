@@ -1,7 +1,9 @@
 """GET /api/options: the option table as JSON, so the browser UI (and any client) renders from it.
 
 `default` is what the API uses when an option is omitted, per format; `ui_defaults` is what the UI
-preselects per format; `limits` are this deployment's configured limits. All from the one table.
+preselects per format; `ui_grid` is what the batch page's grid preselects and how many widths and
+qualities it lays out; `limits` are this deployment's configured limits. The browser UI keeps no
+range, default or limit of its own: everything it shows or checks is in this document.
 """
 
 from __future__ import annotations
@@ -13,10 +15,17 @@ from litestar import Request, get
 
 from ..imaging.domains import Domain, OptionSpec, Value
 from ..imaging.formats import OutputFormat
-from ..imaging.options import CONVERT_OPTIONS, OPTIONS
+from ..imaging.options import CONVERT_OPTIONS, OPTION_BY_NAME, OPTIONS
 from ..settings import Settings
 
-DEFAULT_MAX_JOB_OUTPUTS = 600  # until the jobs' MAX_JOB_OUTPUTS setting exists on this branch
+__all__ = ["GridInfo", "LimitsInfo", "OptionsDocument", "list_options", "options_document", "ui_defaults", "ui_grid"]
+
+# The batch page's grid: what it preselects, and the rows (widths) and columns (qualities) its
+# layout, chart and viewer are made for. Each value must be in its option's domain (ui_grid checks).
+_GRID_WIDTHS = (320, 800, 1200)
+_GRID_QUALITIES = (50, 75, 90)
+_GRID_MAX_WIDTHS = 6
+_GRID_MAX_QUALITIES = 10
 
 
 class FormatInfo(msgspec.Struct, frozen=True):
@@ -54,10 +63,21 @@ class LimitsInfo(msgspec.Struct, frozen=True):
     max_job_outputs: int
 
 
+class GridInfo(msgspec.Struct, frozen=True):
+    """The batch page's grid: the widths and qualities it starts with and how many of each it offers
+    (never more than one job may hold)."""
+
+    widths: list[int]
+    qualities: list[int]
+    max_widths: int
+    max_qualities: int
+
+
 class OptionsDocument(msgspec.Struct, frozen=True):
     formats: list[FormatInfo]
     options: list[OptionInfo]
     ui_defaults: dict[str, dict[str, Value]]
+    ui_grid: GridInfo
     limits: LimitsInfo
 
 
@@ -103,6 +123,27 @@ def ui_defaults() -> dict[str, dict[str, Value]]:
     return result
 
 
+def _in_domain(name: str, values: tuple[int, ...], max_dimension: int) -> list[int]:
+    domain = OPTION_BY_NAME[name].domains[0]
+    lower, upper = domain.minimum, domain.upper(max_dimension)
+    clamped = (v if lower is None else max(v, int(lower)) for v in values)
+    return [v if upper is None else min(v, int(upper)) for v in clamped]
+
+
+def ui_grid(settings: Settings) -> GridInfo:
+    """The batch page's grid within this deployment's limits: a preselected width past
+    MAX_OUTPUT_DIMENSION becomes that limit, and no list is longer than MAX_JOB_OUTPUTS allows."""
+    max_dimension = settings.max_output_dimension
+    widths = sorted(set(_in_domain("widths", _GRID_WIDTHS, max_dimension)))
+    qualities = sorted(set(_in_domain("qualities", _GRID_QUALITIES, max_dimension)))
+    most = settings.max_job_outputs
+    max_widths = max(1, min(_GRID_MAX_WIDTHS, most))
+    max_qualities = max(1, min(_GRID_MAX_QUALITIES, most))
+    widths = widths[:max_widths]
+    qualities = qualities[: max(1, min(max_qualities, most // len(widths)))]
+    return GridInfo(widths, qualities, max_widths, max_qualities)
+
+
 def options_document(settings: Settings) -> OptionsDocument:
     max_dimension = settings.max_output_dimension
     limits = LimitsInfo(
@@ -110,12 +151,13 @@ def options_document(settings: Settings) -> OptionsDocument:
         max_upload_bytes=settings.max_upload_bytes,
         max_input_pixels=settings.max_input_pixels,
         max_batch_outputs=settings.max_batch_outputs,
-        max_job_outputs=int(getattr(settings, "max_job_outputs", DEFAULT_MAX_JOB_OUTPUTS)),
+        max_job_outputs=settings.max_job_outputs,
     )
     return OptionsDocument(
         formats=[FormatInfo(f.value, f.mime, f.extension, f.supports_alpha) for f in OutputFormat],
         options=[_option(spec, max_dimension) for spec in OPTIONS],
         ui_defaults=ui_defaults(),
+        ui_grid=ui_grid(settings),
         limits=limits,
     )
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from apihelpers import Service, decode, jpeg
 
-CONTRACT_KEYS = {"formats", "options", "ui_defaults", "limits"}
+CONTRACT_KEYS = {"formats", "options", "ui_defaults", "ui_grid", "limits"}
 
 
 @pytest.fixture(scope="module")
@@ -102,6 +102,15 @@ def test_limits_are_this_deployments(document):
         "max_input_pixels": 40_000_000,
         "max_batch_outputs": 60,
         "max_job_outputs": 600,
+    }
+
+
+def test_the_batch_pages_grid_is_in_the_document(document):
+    assert document["ui_grid"] == {
+        "widths": [320, 800, 1200],
+        "qualities": [50, 75, 90],
+        "max_widths": 6,
+        "max_qualities": 10,
     }
 
 

@@ -20,7 +20,6 @@ TESTS = ROOT / "tests"
 NOT_YET: frozenset[str] = frozenset(
     {
         "service.api.batch",
-        "service.api.catalog",
         "service.api.errors",
         "service.api.jobs",
         "service.imaging.errors",
