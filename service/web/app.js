@@ -2,11 +2,10 @@
 // preview from POST /api/convert, compare it with the original and download it.
 
 import { t, onLangChange } from "./i18n.js";
-import { loadOptions } from "./options.js";
-import { defaultQuality, fillFormatSelect, formatLabel, qualityApplies, renderOptionPanels } from "./formats.js";
+import { defaultQuality, formatLabel, qualityApplies } from "./formats.js";
+import { startPage } from "./page.js";
 import {
-  ErrorView, ProgressView, appendOptions, bindDropzone, bindFileSources, debounce, isAbort, loadSettings,
-  post, probeImage, reductionText, saveFile, saveSettings, setErrorSpec, setupPage, sizeText, stemOf,
+  ProgressView, appendOptions, debounce, isAbort, post, probeImage, reductionText, saveFile, saveSettings, sizeText, stemOf,
 } from "./common.js";
 
 // v2: the JPEG defaults and per-format qualities now come from the service; settings saved by the
@@ -16,11 +15,10 @@ const PREVIEW_DELAY_MS = 450;
 
 const $ = (id) => document.getElementById(id);
 const el = {
-  form: $("controls"), file: $("file"), dropzone: $("dropzone"), preview: $("preview"),
+  form: $("controls"), file: $("file"), preview: $("preview"),
   width: $("width"), height: $("height"), lock: $("lock"), fit: $("fit"), enlarge: $("enlarge"), keepMetadata: $("keep_metadata"),
   format: $("format"), quality: $("quality"), qualityValue: $("quality-value"), qualityHint: $("quality-hint"),
   convert: $("convert"), download: $("download"), live: $("live"),
-  originalFacts: $("original-facts"), originalName: $("original-name"), originalDims: $("original-dims"), originalSize: $("original-size"),
   resultFacts: $("result-facts"), resultSize: $("result-size"), resultReduction: $("result-reduction"),
   resultDims: $("result-dims"), resultTime: $("result-time"), resultEmpty: $("result-empty"), resultNote: $("result-note"),
   compare: $("compare"), stage: $("compare-stage"), range: $("compare-range"),
@@ -39,27 +37,24 @@ const state = {
   stored: { width: "", height: "" }, // the last valid sizes: an invalid one is never remembered
 };
 
-setupPage();
-const spec = await loadOptions();
-setErrorSpec(spec, () => el.format.value);
-const MAX_DIMENSION = spec.maxDimension();
-// The page starts on the API's default format, with the service's preselections (ui_defaults).
-const FIRST_FORMAT = spec.hasFormat(spec.anyDomain("format")?.default) ? spec.anyDomain("format").default : spec.formats[0].id;
+const page = await startPage({ panelPrefix: "opt", onChange: () => settingsChanged() });
+const { spec, errors, panels } = page;
+// Their domains are already bounded by the service's MAX_OUTPUT_DIMENSION.
+const SIZE = { width: spec.anyDomain("width"), height: spec.anyDomain("height") };
 const DEFAULTS = {
-  width: "", height: "", lock: true, lastEdited: "width", fit: spec.uiDefault(FIRST_FORMAT, "fit") || "inside",
-  enlarge: Boolean(spec.uiDefault(FIRST_FORMAT, "enlarge")), keepMetadata: Boolean(spec.uiDefault(FIRST_FORMAT, "keep_metadata")),
-  format: FIRST_FORMAT, qualities: {}, options: {}, live: true, compare: "slider", comparePos: 50,
+  width: "", height: "", lock: true, lastEdited: "width", fit: spec.uiDefault(spec.firstFormat(), "fit"),
+  qualities: {}, live: true, compare: "slider", comparePos: 50,
 };
-fillFormatSelect(el.format, spec);
 fillFitSelect();
-for (const input of [el.width, el.height]) input.max = String(MAX_DIMENSION);
-const errors = new ErrorView($("error"));
+for (const name of ["width", "height"]) {
+  el[name].min = String(SIZE[name].minimum);
+  el[name].max = String(SIZE[name].maximum);
+}
 const progress = new ProgressView($("progress"));
-const panels = renderOptionPanels($("format-options"), "opt", spec, () => settingsChanged());
 
 restoreSettings();
 bindEvents();
-document.body.dataset.ready = "true"; // the options document is applied: tests and users may start
+page.ready();
 
 // ---------------------------------------------------------------- settings
 
@@ -71,28 +66,24 @@ function fillFitSelect() {
   }));
 }
 
-function validDimension(value) {
+function validDimension(name, value) {
   const text = String(value ?? "").trim();
   if (text === "") return true;
   const n = Number(text);
-  return Number.isInteger(n) && n >= 1 && n <= MAX_DIMENSION;
+  return Number.isInteger(n) && n >= SIZE[name].minimum && n <= SIZE[name].maximum;
 }
 
 function restoreSettings() {
-  const s = loadSettings(SETTINGS_KEY, DEFAULTS);
-  state.stored.width = validDimension(s.width) ? String(s.width) : "";
-  state.stored.height = validDimension(s.height) ? String(s.height) : "";
+  const s = page.restore(SETTINGS_KEY, DEFAULTS);
+  state.stored.width = validDimension("width", s.width) ? String(s.width) : "";
+  state.stored.height = validDimension("height", s.height) ? String(s.height) : "";
   el.width.value = state.stored.width;
   el.height.value = state.stored.height;
   el.lock.checked = Boolean(s.lock);
   state.lastEdited = s.lastEdited === "height" ? "height" : "width";
   el.fit.value = spec.choices("fit").includes(s.fit) ? s.fit : DEFAULTS.fit;
-  el.enlarge.checked = Boolean(s.enlarge);
-  el.keepMetadata.checked = Boolean(s.keepMetadata);
-  el.format.value = spec.hasFormat(s.format) ? s.format : DEFAULTS.format;
   state.qualities = s.qualities && typeof s.qualities === "object" ? { ...s.qualities } : {};
   el.live.checked = Boolean(s.live);
-  panels.write(s.options);
   showQuality();
   for (const radio of document.querySelectorAll('input[name="compare-mode"]')) radio.checked = radio.value === s.compare;
   el.compare.dataset.mode = s.compare === "side" ? "side" : "slider";
@@ -101,20 +92,20 @@ function restoreSettings() {
 }
 
 function storeSettings() {
-  if (validDimension(el.width.value)) state.stored.width = el.width.value.trim();
-  if (validDimension(el.height.value)) state.stored.height = el.height.value.trim();
+  if (validDimension("width", el.width.value)) state.stored.width = el.width.value.trim();
+  if (validDimension("height", el.height.value)) state.stored.height = el.height.value.trim();
   saveSettings(SETTINGS_KEY, {
-    width: state.stored.width, height: state.stored.height, lock: el.lock.checked, lastEdited: state.lastEdited,
-    fit: el.fit.value, enlarge: el.enlarge.checked, keepMetadata: el.keepMetadata.checked, format: el.format.value,
-    qualities: state.qualities, options: panels.readAll(),
+    ...page.stored(), width: state.stored.width, height: state.stored.height, lock: el.lock.checked,
+    lastEdited: state.lastEdited, fit: el.fit.value, qualities: state.qualities,
     live: el.live.checked, compare: el.compare.dataset.mode, comparePos: Number(el.range.value),
   });
 }
 
-/** Put the chosen format's own quality (and its range) on the slider. */
+/** Put the chosen format's own quality (and its range) on the slider; none when the format takes none. */
 function showQuality() {
   const fmt = el.format.value;
-  const domain = spec.quality(fmt) || { minimum: 1, maximum: 100 };
+  const domain = spec.quality(fmt);
+  if (!domain) return; // refreshControls disables the slider: quality does not apply
   el.quality.min = String(domain.minimum);
   el.quality.max = String(domain.maximum);
   const saved = Number(state.qualities[fmt]);
@@ -203,10 +194,7 @@ async function loadFile(file) {
   clearResult();
   if (state.original) URL.revokeObjectURL(state.original.url);
   state.original = null;
-  el.originalFacts.hidden = false;
-  el.originalName.textContent = file.name;
-  el.originalSize.textContent = sizeText(file.size);
-  el.originalDims.textContent = t("file.reading");
+  page.facts.reading(file);
 
   state.reading = true;
   let probed = await probeImage(file);
@@ -237,7 +225,7 @@ async function serverPreviewOfOriginal(file) {
     return { url: URL.createObjectURL(res.body), width: Number(res.header("X-Image-Width")), height: Number(res.header("X-Image-Height")) };
   } catch (err) {
     if (!isAbort(err)) {
-      el.originalDims.textContent = "";
+      page.facts.show(null);
       errors.show(err, err.field || "image");
     }
     return null;
@@ -256,8 +244,7 @@ function showOriginal(probed) {
 
 function renderOriginal() {
   if (!state.original) return;
-  el.originalDims.textContent = t("file.dimensions", { w: state.original.width, h: state.original.height });
-  el.originalSize.textContent = sizeText(state.file.size);
+  page.facts.show(state.original);
   if (el.originalImage.getAttribute("src") !== state.original.url) el.originalImage.src = state.original.url;
 }
 
@@ -381,8 +368,7 @@ async function download() {
 // ---------------------------------------------------------------- events
 
 function bindEvents() {
-  bindDropzone(el.dropzone, el.file, loadFile);
-  bindFileSources([el.preview], loadFile); // drop on the result area, or paste anywhere
+  page.onFile(loadFile, [el.preview]); // also dropped on the result area, or pasted anywhere
 
   el.form.addEventListener("submit", (e) => { e.preventDefault(); convert(); });
   el.download.addEventListener("click", download);
@@ -401,13 +387,7 @@ function bindEvents() {
   el.range.addEventListener("input", () => { refreshControls(); storeSettings(); });
   bindDivider();
 
-  onLangChange(() => {
-    if (state.file) {
-      el.originalSize.textContent = sizeText(state.file.size);
-      if (state.original) renderOriginal();
-    }
-    renderResultFacts();
-  });
+  onLangChange(() => renderResultFacts()); // the original's facts keep their language themselves (page.js)
 }
 
 /**

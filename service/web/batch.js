@@ -1,16 +1,14 @@
-// The batch page: up to 6 widths x 10 qualities in one format, submitted as ONE upload to
+// The batch page: a grid of widths x qualities in one format (how many of each, and their ranges,
+// as the service's options document says: ui_grid, limits), submitted as ONE upload to
 // POST /api/jobs; the grid fills cell by cell as the long poll (GET /api/jobs/{id}?wait=N)
 // reports outputs. Each cell shows its bytes (coloured by size) and quality score; the chart,
 // "pick best", the viewer and the export turn the grid into a decision. No request the page
 // makes carries more than one output, and none waits longer than the poll's wait.
 
 import { t, onLangChange } from "./i18n.js";
-import { loadOptions } from "./options.js";
-import { fillFormatSelect, qualityApplies, renderOptionPanels } from "./formats.js";
-import {
-  ErrorView, appendOptions, bindApiDownload, bindDropzone, bindFileSources, humanBytes, isAbort, loadSettings,
-  probeImage, saveSettings, setErrorSpec, setupPage, sizeText, stemOf,
-} from "./common.js";
+import { defaultQuality, qualityApplies } from "./formats.js";
+import { startPage } from "./page.js";
+import { appendOptions, bindApiDownload, humanBytes, isAbort, probeImage, saveSettings, sizeText, stemOf } from "./common.js";
 import { GATEWAY_MAX_BYTES, cancelJob, followJob, isFinished, submitJob } from "./jobs.js";
 import { doneCells, pickBest, pictureSnippet, sizeRank } from "./grid-tools.js";
 import { drawChart } from "./chart.js";
@@ -21,10 +19,9 @@ const SETTINGS_KEY = "imageconv.batch.v2";
 
 const $ = (id) => document.getElementById(id);
 const el = {
-  form: $("controls"), file: $("file"), dropzone: $("dropzone"), format: $("format"),
+  form: $("controls"), file: $("file"), format: $("format"),
   enlarge: $("enlarge"), keepMetadata: $("keep_metadata"), score: $("score"), qualitiesHint: $("qualities-hint"),
   run: $("run"), downloadAll: $("download-all"), originalThumb: $("original-thumb"),
-  originalFacts: $("original-facts"), originalName: $("original-name"), originalDims: $("original-dims"), originalSize: $("original-size"),
   gridEmpty: $("grid-empty"), gridArea: $("grid-area"), grid: $("grid"), caption: $("grid-caption"),
   progress: $("progress"), progressBar: document.querySelector("#progress progress"), progressText: document.querySelector("#progress .progress-text"),
   pickMode: $("pick-mode"), pickValue: $("pick-value"), pick: $("pick"), pickSummary: $("pick-summary"),
@@ -39,25 +36,25 @@ const state = {
   chosen: new Set(), // cell keys chosen for the export
 };
 
-setupPage();
-const optionSpec = await loadOptions();
-setErrorSpec(optionSpec, () => el.format.value);
-const MAX_DIMENSION = optionSpec.maxDimension();
+const page = await startPage({ panelPrefix: "bopt", onChange: () => changed() });
+const { errors, panels } = page;
+const optionSpec = page.spec;
+const GRID = optionSpec.grid();
+const WIDTHS = optionSpec.anyDomain("widths");
+const QUALITIES = optionSpec.anyDomain("qualities");
+// Each list: how many values it holds (a grid has at least one row and one column) and their range.
 const LISTS = {
-  widths: { max: 6, min: 1, lo: 1, hi: MAX_DIMENSION, nameKey: "batch.width_n", testid: "batch-width-input" },
-  qualities: { max: 10, min: 1, lo: 1, hi: 100, nameKey: "batch.quality_n", testid: "batch-quality-input" },
+  widths: { least: 1, most: GRID.max_widths, lo: WIDTHS.minimum, hi: WIDTHS.maximum, nameKey: "batch.width_n", testid: "batch-width-input" },
+  qualities: { least: 1, most: GRID.max_qualities, lo: QUALITIES.minimum, hi: QUALITIES.maximum, nameKey: "batch.quality_n", testid: "batch-quality-input" },
 };
-const FIRST_FORMAT = optionSpec.hasFormat(optionSpec.anyDomain("format")?.default) ? optionSpec.anyDomain("format").default : optionSpec.formats[0].id;
-const DEFAULTS = {
-  widths: [320, 800, 1200], qualities: [50, 75, 90], format: FIRST_FORMAT, options: {},
-  enlarge: Boolean(optionSpec.uiDefault(FIRST_FORMAT, "enlarge")), keepMetadata: Boolean(optionSpec.uiDefault(FIRST_FORMAT, "keep_metadata")),
-  score: true,
-};
+const DEFAULTS = { widths: GRID.widths, qualities: GRID.qualities, score: true };
 // The quality score arrives with the speed work; until the service lists it, the page does not offer it.
 const HAS_SCORE = optionSpec.has("score");
-fillFormatSelect(el.format, optionSpec);
-const errors = new ErrorView($("error"));
-const panels = renderOptionPanels($("format-options"), "bopt", optionSpec, () => changed());
+// The pick tool's thresholds mean what the service's search targets mean: bounded by their domains.
+const PICK_DOMAINS = { score: optionSpec.anyDomain("min_score"), bytes: optionSpec.anyDomain("max_bytes") };
+// Where the tool starts: a score most people cannot tell from the original, and 100 KiB.
+const PICK_START = { score: 0.95, bytes: 100 * 1024 };
+const PICK_STEP = { score: "0.001", bytes: "1024" };
 const viewer = new Viewer({
   cell: (w, q) => state.cells.get(`${w}/${q}`),
   cellByKey: (key) => state.cells.get(key),
@@ -70,33 +67,32 @@ const viewer = new Viewer({
 
 restore();
 bind();
-document.body.dataset.ready = "true";
+page.ready();
 
 // ---------------------------------------------------------------- settings
 
 function restore() {
-  const s = loadSettings(SETTINGS_KEY, DEFAULTS);
+  const s = page.restore(SETTINGS_KEY, DEFAULTS);
   for (const name of Object.keys(LISTS)) {
-    const list = Array.isArray(s[name]) && s[name].length ? s[name] : DEFAULTS[name];
-    state.values[name] = list.slice(0, LISTS[name].max).map(String);
+    // As on the single page, a value the service would refuse (a limit lowered since) is not restored.
+    const stored = Array.isArray(s[name]) ? s[name].filter((v) => validValue(name, v)) : [];
+    const list = stored.length ? stored : DEFAULTS[name];
+    state.values[name] = list.slice(0, LISTS[name].most).map(String);
     renderList(name);
   }
-  el.format.value = optionSpec.hasFormat(s.format) ? s.format : DEFAULTS.format;
-  el.enlarge.checked = Boolean(s.enlarge);
-  el.keepMetadata.checked = Boolean(s.keepMetadata);
   el.score.checked = HAS_SCORE && s.score !== false;
   el.score.disabled = !HAS_SCORE;
   el.score.closest(".field").hidden = !HAS_SCORE;
   $("score-hint").hidden = !HAS_SCORE;
-  panels.write(s.options);
+  el.pickValue.value = String(PICK_START[el.pickMode.value]);
+  setPickBounds();
   refreshControls();
   renderCounts();
 }
 
 function store() {
   saveSettings(SETTINGS_KEY, {
-    widths: state.values.widths, qualities: state.values.qualities, format: el.format.value, options: panels.readAll(),
-    enlarge: el.enlarge.checked, keepMetadata: el.keepMetadata.checked, score: el.score.checked,
+    ...page.stored(), widths: state.values.widths, qualities: state.values.qualities, score: el.score.checked,
   });
 }
 
@@ -156,7 +152,7 @@ function renderList(name, focusIndex = null) {
     remove.textContent = "×";
     remove.setAttribute("aria-label", t("batch.remove", { value: value || t(spec.nameKey, { n: i + 1 }) }));
     remove.setAttribute("data-testid", `${spec.testid.replace("-input", "")}-remove`);
-    remove.disabled = state.values[name].length <= spec.min;
+    remove.disabled = state.values[name].length <= spec.least;
     remove.addEventListener("click", () => {
       state.values[name].splice(i, 1);
       renderList(name, Math.min(i, state.values[name].length - 1));
@@ -167,23 +163,40 @@ function renderList(name, focusIndex = null) {
     ol.append(li);
   });
   const add = $(name === "widths" ? "add-width" : "add-quality");
-  add.disabled = state.values[name].length >= spec.max;
-  $(`${name}-max`).textContent = `(${state.values[name].length}/${spec.max})`;
+  add.disabled = state.values[name].length >= spec.most;
+  $(`${name}-max`).textContent = `(${state.values[name].length}/${spec.most})`;
   if (focusIndex !== null && focusIndex >= 0) $(`${name}-${focusIndex}`)?.focus();
 }
 
+function validValue(name, raw) {
+  const n = Number(raw);
+  return String(raw ?? "").trim() !== "" && Number.isInteger(n) && n >= LISTS[name].lo && n <= LISTS[name].hi;
+}
+
+/** The value a new width or quality starts with, inside its domain and not in the list yet. */
 function nextValue(name) {
-  const nums = state.values[name].map(Number).filter((n) => Number.isInteger(n) && n > 0);
+  const { lo, hi } = LISTS[name];
+  const nums = [...new Set(state.values[name].filter((v) => validValue(name, v)).map(Number))].sort((a, b) => a - b);
   if (name === "widths") {
-    const top = nums.length ? Math.max(...nums) : 400;
-    return String(Math.min(LISTS.widths.hi, Math.round((top * 1.5) / 10) * 10));
+    // One and a half times the widest, rounded to ten pixels, within the service's limit.
+    const top = nums.length ? nums[nums.length - 1] : GRID.widths[0];
+    return String(Math.min(hi, Math.max(lo, Math.round((top * 1.5) / 10) * 10)));
   }
-  for (const q of [80, 60, 40, 85, 70, 95, 30, 65, 55, 45, 35, 25, 20, 10, 100]) if (!nums.includes(q)) return String(q);
-  return "50";
+  if (!nums.length) return String(defaultQuality(optionSpec, el.format.value) ?? GRID.qualities[0]);
+  // The middle of the widest gap between the qualities (or above the highest), on a step of five.
+  const gaps = nums.map((q, i) => [q, i + 1 < nums.length ? nums[i + 1] : hi]);
+  if (nums[0] > lo) gaps.push([lo, nums[0]]);
+  gaps.sort((a, b) => (b[1] - b[0]) - (a[1] - a[0]));
+  for (const [a, b] of gaps) {
+    const mid = Math.round((a + b) / 10) * 5;
+    for (const q of [mid, Math.round((a + b) / 2)]) if (q > a && q < b && !nums.includes(q)) return String(q);
+  }
+  for (let q = hi; q >= lo; q--) if (!nums.includes(q)) return String(q);
+  return String(hi);
 }
 
 function addValue(name) {
-  if (state.values[name].length >= LISTS[name].max) return;
+  if (state.values[name].length >= LISTS[name].most) return;
   state.values[name].push(nextValue(name));
   renderList(name, state.values[name].length - 1);
   store();
@@ -192,11 +205,10 @@ function addValue(name) {
 
 /** The list as sorted unique integers, or {error, index} for the first bad entry. */
 function parsedList(name) {
-  const spec = LISTS[name];
   const out = [];
   for (const [i, raw] of state.values[name].entries()) {
+    if (!validValue(name, raw)) return { error: true, index: i };
     const n = Number(raw);
-    if (raw === "" || !Number.isInteger(n) || n < spec.lo || n > spec.hi) return { error: true, index: i };
     if (!out.includes(n)) out.push(n);
   }
   return { values: out.sort((a, b) => a - b) };
@@ -215,15 +227,12 @@ async function loadFile(file) {
   state.controller?.abort();
   errors.clear();
   state.file = file;
-  el.originalFacts.hidden = false;
-  el.originalName.textContent = file.name;
-  el.originalSize.textContent = sizeText(file.size);
-  el.originalDims.textContent = t("file.reading");
+  page.facts.reading(file);
   const probed = await probeImage(file);
   if (state.file !== file) return;
   if (state.original) URL.revokeObjectURL(state.original.url);
   state.original = probed;
-  el.originalDims.textContent = probed ? t("file.dimensions", { w: probed.width, h: probed.height }) : "";
+  page.facts.show(probed);
   // The upload is shown at once, before any conversion (browsers cannot show TIFF or HEIC).
   el.originalThumb.hidden = !probed;
   if (probed) { el.originalThumb.src = probed.url; el.originalThumb.alt = t("compare.original_alt"); }
@@ -252,6 +261,11 @@ function readRequest() {
       return null;
     }
     lists[name] = parsed.values;
+  }
+  const most = optionSpec.limits.max_job_outputs; // a job holding more is refused by the service
+  if (lists.widths.length * lists.qualities.length > most) {
+    errors.show({ i18nKey: "batch.too_many", params: { max: most } }, "qualities");
+    return null;
   }
   const format = el.format.value;
   const options = {
@@ -531,6 +545,17 @@ function renderCell(cell, allBytes) {
 
 // ---------------------------------------------------------------- pick best, export
 
+/** The pick threshold's range and step: the service's min_score or max_bytes domain. */
+function setPickBounds() {
+  const mode = el.pickMode.value;
+  const domain = PICK_DOMAINS[mode];
+  el.pickValue.step = PICK_STEP[mode];
+  for (const [attr, value] of [["min", domain?.minimum], ["max", domain?.maximum]]) {
+    if (value == null) el.pickValue.removeAttribute(attr);
+    else el.pickValue.setAttribute(attr, String(value));
+  }
+}
+
 function pick() {
   if (!state.run) return;
   const mode = el.pickMode.value;
@@ -563,16 +588,15 @@ async function copyExport() {
 // ---------------------------------------------------------------- events
 
 function bind() {
-  bindDropzone(el.dropzone, el.file, loadFile);
-  bindFileSources([$("grid-empty"), el.gridArea], loadFile);
+  page.onFile(loadFile, [$("grid-empty"), el.gridArea]);
   el.form.addEventListener("submit", (e) => { e.preventDefault(); runBatch(); });
   $("add-width").addEventListener("click", () => addValue("widths"));
   $("add-quality").addEventListener("click", () => addValue("qualities"));
   for (const input of [el.format, el.enlarge, el.keepMetadata, el.score]) input.addEventListener("change", changed);
   el.pick.addEventListener("click", pick);
   el.pickMode.addEventListener("change", () => {
-    el.pickValue.value = el.pickMode.value === "score" ? "0.95" : String(100 * 1024);
-    el.pickValue.step = el.pickMode.value === "score" ? "0.001" : "1024";
+    el.pickValue.value = String(PICK_START[el.pickMode.value]);
+    setPickBounds();
   });
   el.exportCopy.addEventListener("click", copyExport);
   el.exportClear.addEventListener("click", () => { state.chosen.clear(); el.pickSummary.textContent = ""; renderGrid(); });
@@ -582,10 +606,6 @@ function bind() {
     for (const name of Object.keys(LISTS)) renderList(name);
     refreshControls();
     renderCounts();
-    if (state.file) {
-      el.originalSize.textContent = sizeText(state.file.size);
-      if (state.original) el.originalDims.textContent = t("file.dimensions", { w: state.original.width, h: state.original.height });
-    }
     renderGrid();
     renderProgress();
   });

@@ -2,8 +2,8 @@
 // turning API errors into plain words next to the right control, settings in localStorage,
 // byte formatting, saving files, and the file picker / drop zone.
 
-import { t, getLang, applyTranslations, bindLanguageSwitch, onLangChange } from "./i18n.js";
-import { apiFetch, apiKey, isKeyRefusal, keyAccepted, keyNeeded, keysInUse, setupApiKey } from "./apikey.js";
+import { t, getLang, onLangChange } from "./i18n.js";
+import { apiFetch, apiKey, isKeyRefusal, keyAccepted, keyNeeded, keysInUse } from "./apikey.js";
 
 // ---------------------------------------------------------------- API
 
@@ -472,14 +472,6 @@ export function bindFileSources(targets, onFile) {
     e.preventDefault();
     onFile(file);
   });
-}
-
-/** Translations, the language switch, the API key field and the current page's nav link. */
-export function setupPage() {
-  applyTranslations();
-  setupApiKey();
-  const select = document.getElementById("lang");
-  if (select) bindLanguageSwitch(select);
 }
 
 export function debounce(fn, ms) {

@@ -28,12 +28,17 @@ export function qualityApplies(spec, format, v) {
   return spec.applies(spec.quality(format), format, v);
 }
 
-/** The quality a format starts with: the browser's preselection, else the API's default. */
+/** The quality a format starts with: the browser's preselection, else the API's default (null: none). */
 export function defaultQuality(spec, format) {
-  const d = spec.quality(format);
   const q = spec.uiDefault(format, "quality");
-  if (q != null) return Number(q);
-  return d && d.default != null ? Number(d.default) : 80;
+  return q == null ? null : Number(q);
+}
+
+/** A choice in the user's words: its translation when there is one, else the value itself. */
+function choiceText(choiceKey, value) {
+  const key = choiceKey + value;
+  const text = t(key);
+  return text === key ? value : text;
 }
 
 /** Fill a <select> with the service's output formats. */
@@ -53,7 +58,8 @@ function control(spec, fmt, { name, domain }) {
   }
   if (choices) {
     if (ui == null) choices = ["", ...choices]; // no preselection: leave it to the encoder
-    return { kind: "select", choices, def: ui == null ? "" : String(ui), choiceKey: choiceKey || `${name}.` };
+    const apiDefault = domain.default == null ? "" : String(domain.default);
+    return { kind: "select", choices, def: ui == null ? "" : String(ui), choiceKey: choiceKey || `${name}.`, apiDefault };
   }
   const def = ui == null ? domain.minimum : Number(ui);
   return { kind: "range", min: domain.minimum, max: domain.maximum, def };
@@ -89,8 +95,10 @@ export function renderOptionPanels(container, idPrefix, spec, onChange) {
       const label = document.createElement("label");
       label.htmlFor = id;
       const labelKey = LABEL_KEYS[`${fmt.id}.${opt.name}`] || `opt.${opt.name}`;
+      const labelParams = { min: option.domain.minimum, max: option.domain.maximum }; // labels that state the range
       label.dataset.i18n = labelKey;
-      label.textContent = t(labelKey);
+      label.dataset.i18nParams = JSON.stringify(labelParams);
+      label.textContent = t(labelKey, labelParams);
       if (label.textContent === labelKey) { delete label.dataset.i18n; label.textContent = opt.name; } // a new option: its API name
       if (option.description) label.title = option.description;
       let input;
@@ -117,9 +125,11 @@ export function renderOptionPanels(container, idPrefix, spec, onChange) {
         input = document.createElement("select");
         for (const c of opt.choices) {
           const key = opt.choiceKey + (c || "default");
-          const text = t(key);
+          // The empty choice is the API's default: it names that value ("Default (0 · JPEG Annex K)").
+          const params = c ? {} : { value: choiceText(opt.choiceKey, opt.apiDefault) };
+          const text = t(key, params);
           const o = new Option(text === key ? c : text, c);
-          if (text !== key) o.dataset.i18n = key;
+          if (text !== key) { o.dataset.i18n = key; o.dataset.i18nParams = JSON.stringify(params); }
           input.append(o);
         }
         row.append(label, input);

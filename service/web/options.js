@@ -1,7 +1,8 @@
 // The service's option vocabulary, read once from GET /api/options (the options document derived
 // from the one spec in service/imaging/options.py). Formats, which options each format takes,
-// their ranges, choices and defaults, the browser's preselected values (ui_defaults) and the
-// limits all come from there; this module only turns the document into what the pages ask.
+// their ranges, choices and defaults, the browser's preselected values (ui_defaults, ui_grid) and
+// the limits all come from there (the width domains are already bounded by MAX_OUTPUT_DIMENSION);
+// this module only turns the document into what the pages ask.
 
 import { t } from "./i18n.js";
 import { apiFetch } from "./apikey.js";
@@ -102,12 +103,15 @@ export class OptionSpec {
     return this.domain("quality", fmt);
   }
 
-  /** The largest width or height the service will make (MAX_OUTPUT_DIMENSION). */
-  maxDimension() {
-    const limit = Number(this.limits.max_output_dimension);
-    const domain = this.anyDomain("width");
-    const hi = domain && domain.maximum != null ? domain.maximum : 16383;
-    return limit > 0 ? Math.min(limit, hi) : hi;
+  /** The format a page starts with: the API's default format, else the first the service offers. */
+  firstFormat() {
+    const wanted = this.anyDomain("format")?.default;
+    return this.hasFormat(wanted) ? wanted : this.formats[0].id;
+  }
+
+  /** The batch page's grid: preselected widths and qualities, and how many of each it offers. */
+  grid() {
+    return this.doc.ui_grid;
   }
 
   /** Whether the service knows an option (score, max_bytes, ... arrive with newer services). */
