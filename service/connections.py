@@ -23,10 +23,12 @@ import resource
 import time
 from typing import Any, ClassVar
 
+import orjson
 from uvicorn.protocols.http.flow_control import HIGH_WATER_LIMIT
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from . import metrics
+from .errors import HEADERS_TOO_LARGE
 
 __all__ = ["GuardedProtocol", "guarded_protocol", "usable_connections"]
 
@@ -34,13 +36,18 @@ log = logging.getLogger("service.connections")
 
 IDLE, HEAD, BODY, APP = "idle", "head", "body", "app"
 _CLOSE_408 = b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
-_431_BODY = (
-    b'{"error":{"status":431,"code":"headers_too_large",'
-    b'"message":"The request line and headers are larger than the limit (MAX_HEADER_BYTES)"}}'
+_431_BODY = orjson.dumps(
+    {
+        "error": {
+            "status": HEADERS_TOO_LARGE.status,
+            "code": HEADERS_TOO_LARGE.name,
+            "message": "The request line and headers are larger than the limit (MAX_HEADER_BYTES)",
+        }
+    }
 )
 _CLOSE_431 = (
-    b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: application/json\r\n"
-    b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(_431_BODY), _431_BODY)
+    b"HTTP/1.1 %d Request Header Fields Too Large\r\ncontent-type: application/json\r\n"
+    b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (HEADERS_TOO_LARGE.status, len(_431_BODY), _431_BODY)
 )
 
 

@@ -19,6 +19,8 @@ from prometheus_client import (
     generate_latest,
 )
 
+from .errors import REASONS
+
 __all__ = [
     "CONNECTIONS_CLOSED",
     "CONVERSIONS",
@@ -106,7 +108,7 @@ REJECTIONS = Counter(
 )
 WORKER_RESTARTS = Counter("imageconv_worker_restarts_total", "Worker processes replaced after dying.")
 
-REJECTION_REASONS = ("overload", "deadline", "bad_input", "too_large", "worker_crash", "shutdown", "client_gone")
+REJECTION_REASONS: tuple[str, ...] = REASONS  # declared with the error codes that carry them
 for _reason in REJECTION_REASONS:
     REJECTIONS.labels(_reason)  # export zeros so rate() works from the first scrape
 

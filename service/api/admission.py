@@ -15,7 +15,8 @@ import orjson
 from litestar import Litestar
 
 from .. import metrics
-from ..pool import Overloaded, PoolClosed, WorkerPool
+from ..errors import PAYLOAD_TOO_LARGE, Code
+from ..pool import WorkerPool
 from ..settings import Settings
 from .asgi import ASGIApp, Receive, Scope, Send
 
@@ -47,37 +48,28 @@ class EarlyAdmissionMiddleware:
             return
         length = _content_length(scope)
         if length is not None and length > self.max_upload_bytes:
-            await self._refuse(
-                scope,
-                send,
-                413,
-                "payload_too_large",
-                f"The upload is larger than the configured limit (MAX_UPLOAD_BYTES = {self.max_upload_bytes} bytes)",
-                "too_large",
-                None,
+            message = (
+                f"The upload is larger than the configured limit (MAX_UPLOAD_BYTES = {self.max_upload_bytes} bytes)"
             )
+            await self._refuse(scope, send, PAYLOAD_TOO_LARGE, message, None)
             return
         engine = getattr(self.litestar.state, "engine", None)
         pool: WorkerPool | None = getattr(engine, "pool", None)
         refused = pool.refusal(batch=scope["path"] == "/api/batch") if pool is not None else None
-        if isinstance(refused, Overloaded):
-            await self._refuse(scope, send, 503, "overloaded", str(refused), "overload", refused.retry_after)
-            return
-        if isinstance(refused, PoolClosed):
-            await self._refuse(scope, send, 503, "shutting_down", str(refused), "shutdown", 1)
+        if refused is not None:
+            await self._refuse(scope, send, refused.code, refused.message, refused.retry_after)
             return
         await self.app(scope, receive, send)
 
-    async def _refuse(
-        self, scope: Scope, send: Send, status: int, code: str, message: str, reason: str, retry_after: int | None
-    ) -> None:
-        metrics.REJECTIONS.labels(reason).inc()
+    async def _refuse(self, scope: Scope, send: Send, code: Code, message: str, retry_after: int | None) -> None:
+        if code.reason is not None:
+            metrics.REJECTIONS.labels(code.reason).inc()
         document: dict[str, Any]
         if scope["path"] in SEED_ROUTES:
             document = {"success": False, "error": message}
         else:
-            document = {"error": {"status": status, "code": code, "message": message}}
-            if status == 413:
+            document = {"error": {"status": code.status, "code": code.name, "message": message}}
+            if code is PAYLOAD_TOO_LARGE:
                 document["error"]["field"] = "image"
         body = orjson.dumps(document)
         # The unread body is skipped by the HTTP parser (no buffering); closing instead would reset
@@ -85,5 +77,5 @@ class EarlyAdmissionMiddleware:
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
         if retry_after is not None:
             headers.append((b"retry-after", str(retry_after).encode()))
-        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.start", "status": code.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})

@@ -9,13 +9,20 @@ from typing import Any, TypeVar
 
 from litestar import Request
 
+from ..errors import CLIENT_CLOSED_REQUEST, ServiceError
+
 __all__ = ["ClientGone", "unless_client_leaves"]
 
 T = TypeVar("T")
 
 
-class ClientGone(Exception):
+class ClientGone(ServiceError):
     """The client closed the connection before the answer was ready."""
+
+    code = CLIENT_CLOSED_REQUEST
+
+    def __init__(self) -> None:
+        super().__init__("The client closed the connection")
 
 
 async def _disconnected(request: Request[Any, Any, Any]) -> None:

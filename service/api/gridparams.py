@@ -4,7 +4,7 @@ output shares and widths x qualities x formats, with the batch's errors for both
 from __future__ import annotations
 
 from ..grid.layout import Grid, GridRequest, check_grid_size
-from ..imaging.errors import OptionError
+from ..imaging.errors import Allowed, OptionError
 from ..imaging.formats import OutputFormat
 from ..imaging.parsing import parse_format_list, parse_int_list, parse_options
 from ..settings import Settings
@@ -22,7 +22,13 @@ def parse_grid_request(upload: Upload, settings: Settings, limit: int, list_para
     """The grid of a batch or a job, at most `limit` outputs."""
     fields = {k: v for k, v in upload.fields.items() if k not in list_params}
     if fields.get("format", "").lower() == "auto":
-        raise OptionError("format", "an explicit format in a batch (jpeg, png, webp, avif, tiff)", fields["format"])
+        explicit = tuple(f.value for f in OutputFormat)
+        raise OptionError(
+            "format",
+            f"an explicit format in a batch ({', '.join(explicit)})",
+            fields["format"],
+            Allowed("choice", choices=explicit),
+        )
     # Ranges and choices of the lists come from their declarations in the option spec.
     max_dim = settings.max_output_dimension
     formats = parse_format_list(upload.lists.get("formats", [])) or None

@@ -19,7 +19,8 @@ from litestar import Request
 from litestar.exceptions import ClientException
 from multipart import MultipartSegment, ParserError, ParserLimitReached, PushMultipartParser
 
-from ..imaging.errors import ErrorKind, ImageError, OptionError, echo
+from ..errors import INVALID_OPTION, TOO_MANY_PARTS, UNSUPPORTED_MEDIA, ServiceError
+from ..imaging.errors import Allowed, ImageError, OptionError, echo
 
 __all__ = [
     "IMAGE_FIELD",
@@ -34,10 +35,13 @@ __all__ = [
 ]
 
 
-class TooManyParts(ClientException):
-    """A form past MAX_PARTS: refused as too large (413), with the limit in the message."""
+class TooManyParts(ServiceError):
+    """A form past MAX_PARTS: refused as too large, with the limit in the message."""
 
-    status_code = 413
+    code = TOO_MANY_PARTS
+
+    def __init__(self) -> None:
+        super().__init__(f"The multipart form has more than {MAX_PARTS} parts", field=IMAGE_FIELD)
 
 
 _SAFE_STEM = re.compile(r"[^\w.-]+")  # \w: letters and digits of any script
@@ -79,7 +83,7 @@ def decode_field(name: str, raw: bytes, charset: str | None) -> str:
         codecs.lookup(encoding)
     except LookupError:
         raise ImageError(
-            ErrorKind.INVALID_OPTION,
+            INVALID_OPTION,
             f"The multipart field {echo(name)!r} names an unknown charset {echo(encoding)!r}; send text fields "
             "as UTF-8",
             echo(name),
@@ -90,7 +94,7 @@ def decode_field(name: str, raw: bytes, charset: str | None) -> str:
         if name == IMAGE_FIELD:
             raise _image_as_text() from None
         raise ImageError(
-            ErrorKind.INVALID_OPTION,
+            INVALID_OPTION,
             f"The multipart field {echo(name)!r} is not valid {encoding} text; send option values as UTF-8 text",
             echo(name),
         ) from None
@@ -98,7 +102,7 @@ def decode_field(name: str, raw: bytes, charset: str | None) -> str:
 
 def _image_as_text() -> ImageError:
     return ImageError(
-        ErrorKind.INVALID_OPTION,
+        INVALID_OPTION,
         f"The field '{IMAGE_FIELD}' was sent as a text field; send it as a file (a part with a filename, "
         f"e.g. curl -F {IMAGE_FIELD}=@photo.jpg)",
         IMAGE_FIELD,
@@ -134,7 +138,7 @@ async def read_multipart(request: Request[Any, Any, Any]) -> tuple[list[tuple[st
                 if parser.closed:
                     break
     except ParserLimitReached:
-        raise TooManyParts(f"The multipart form has more than {MAX_PARTS} parts") from None
+        raise TooManyParts() from None
     except ParserError as exc:
         reason = exc.args[0] if exc.args and isinstance(exc.args[0], str) else "malformed body"
         if "decode" in reason:
@@ -172,7 +176,8 @@ async def read_upload(request: Request[Any, Any, Any]) -> Upload:
         texts, files = await read_multipart(request)
         for key, file in files:
             if key != IMAGE_FIELD:
-                raise OptionError(key, f"files only in the field '{IMAGE_FIELD}'", file.filename)
+                only = Allowed("option", choices=(IMAGE_FIELD,))
+                raise OptionError(key, f"files only in the field '{IMAGE_FIELD}'", file.filename, only)
             data = file.data
             stem = safe_stem(file.filename)
         for key, text in texts:
@@ -181,18 +186,18 @@ async def read_upload(request: Request[Any, Any, Any]) -> Upload:
             _add(lists, key, text)
         if data is None:
             raise ImageError(
-                ErrorKind.UNSUPPORTED_MEDIA, f"The multipart form has no file in the field '{IMAGE_FIELD}'", IMAGE_FIELD
+                UNSUPPORTED_MEDIA, f"The multipart form has no file in the field '{IMAGE_FIELD}'", IMAGE_FIELD
             )
     elif content_type.startswith(RAW_TYPES) or (not content_type and request.headers.get("content-length")):
         data = await request.body()
     else:
         raise ImageError(
-            ErrorKind.UNSUPPORTED_MEDIA,
+            UNSUPPORTED_MEDIA,
             f"Send the image as the request body with Content-Type image/*, or as the multipart field 'image' "
             f"(received Content-Type {content_type or 'none'!r})",
             "image",
         )
     if not data:
-        raise ImageError(ErrorKind.UNSUPPORTED_MEDIA, "The request carried no image (empty body)", "image")
+        raise ImageError(UNSUPPORTED_MEDIA, "The request carried no image (empty body)", "image")
     fields = {key: values[-1] for key, values in lists.items()}
     return Upload(data, stem, fields, lists)

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from .. import metrics
+from ..errors import CROSS_ORIGIN_REFUSED, NOT_FOUND, UNAUTHORIZED, Code
 from ..settings import Settings
 from .asgi import ASGIApp, Message, Receive, Scope, Send
 
@@ -97,11 +98,11 @@ def same_origin(scope: Scope, origin: str) -> bool:
     return bool(netloc) and netloc in hosts
 
 
-def _json(status: int, code: str, message: str, extra: list[tuple[bytes, bytes]]) -> tuple[Message, Message]:
-    body = orjson.dumps({"error": {"status": status, "code": code, "message": message}})
+def _json(code: Code, message: str, extra: list[tuple[bytes, bytes]]) -> tuple[Message, Message]:
+    body = orjson.dumps({"error": {"status": code.status, "code": code.name, "message": message}})
     start: Message = {
         "type": "http.response.start",
-        "status": status,
+        "status": code.status,
         "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *extra],
     }
     return start, {"type": "http.response.body", "body": body}
@@ -133,27 +134,20 @@ class SecurityMiddleware:
                     return
             elif scope["method"] not in ("GET", "HEAD"):
                 await self._refuse(
-                    send,
-                    403,
-                    "cross_origin_refused",
-                    f"Requests from {origin} are not allowed (CORS_ORIGINS)",
-                    [],
-                    "cross_origin",
+                    send, CROSS_ORIGIN_REFUSED, f"Requests from {origin} are not allowed (CORS_ORIGINS)", []
                 )
                 return
         if self.metrics_elsewhere and path == "/metrics":
-            await self._refuse(send, 404, "not_found", "Metrics are served on METRICS_PORT", cors, None)
+            await self._refuse(send, NOT_FOUND, "Metrics are served on METRICS_PORT", cors)
             return
         if self.keys and needs_key(path) and scope["method"] != "OPTIONS":
             offered = offered_key(scope)
             if offered is None or not key_matches(offered, self.keys):
                 await self._refuse(
                     send,
-                    401,
-                    "unauthorized",
+                    UNAUTHORIZED,
                     "A valid API key is required (X-API-Key header)",
                     [(b"www-authenticate", b'Bearer realm="api"'), *cors],
-                    "unauthorized",
                 )
                 return
         csp = UI_CSP if path in UI_PAGES else (None if path.startswith("/schema") else API_CSP)
@@ -184,11 +178,9 @@ class SecurityMiddleware:
         )
         await send({"type": "http.response.body", "body": b""})
 
-    async def _refuse(
-        self, send: Send, status: int, code: str, message: str, extra: list[tuple[bytes, bytes]], reason: str | None
-    ) -> None:
-        if reason is not None:
-            metrics.REJECTIONS.labels(reason).inc()
-        start, body = _json(status, code, message, [*extra, *COMMON, (b"content-security-policy", API_CSP.encode())])
+    async def _refuse(self, send: Send, code: Code, message: str, extra: list[tuple[bytes, bytes]]) -> None:
+        if code.reason is not None:
+            metrics.REJECTIONS.labels(code.reason).inc()
+        start, body = _json(code, message, [*extra, *COMMON, (b"content-security-policy", API_CSP.encode())])
         await send(start)
         await send(body)

@@ -13,7 +13,8 @@ import msgspec
 
 from .. import metrics
 from ..engine import Engine
-from ..imaging.errors import ErrorKind, ImageError, OptionError
+from ..errors import UNPROCESSABLE
+from ..imaging.errors import Allowed, ImageError, OptionError
 from ..imaging.groups import estimate_seconds
 from ..pool import Lane
 from .executor import GridExecutor
@@ -83,6 +84,7 @@ class Batch:
                 f"a batch that finishes within the {settings.request_deadline_seconds:g} s request deadline; "
                 "submit larger grids as a job (POST /api/jobs)",
                 f"{len(layout.outputs)} outputs, about {seconds:.0f} s of work",
+                Allowed("limit", maximum=settings.request_deadline_seconds, unit="seconds"),
             )
 
 
@@ -91,7 +93,7 @@ def _check_output_pixels(layout: GridLayout, limit: int) -> None:
     total = sum(o.pixels for o in layout.outputs)
     if limit and total > limit:
         raise ImageError(
-            ErrorKind.UNPROCESSABLE,
+            UNPROCESSABLE,
             f"The batch's outputs add up to {total} pixels ({len(layout.outputs)} outputs), over the limit of "
             f"{limit} pixels (MAX_BATCH_OUTPUT_PIXELS); ask for fewer or smaller outputs",
             "widths",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import msgspec
 
-from ..imaging.errors import OptionError
+from ..imaging.errors import Allowed, OptionError
 from ..imaging.formats import OutputFormat
 from ..imaging.groups import DecodeGroup, PlannedOutput, plan_outputs
 from ..imaging.options import ConvertOptions
@@ -48,6 +48,7 @@ def check_grid_size(grid: Grid, limit: int) -> None:
             "widths",
             f"at most {limit} outputs (widths x qualities x formats)",
             f"{len(grid.widths)} x {len(grid.qualities)} x {len(grid.formats)} = {grid.count}",
+            Allowed("limit", maximum=limit, unit="outputs"),
         )
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Literal
 
+from .errors import Allowed
 from .formats import OutputFormat
 
 __all__ = [
@@ -89,6 +90,20 @@ class Domain:
         if self.kind == "int":
             return f"an integer between {self.minimum} and {self.upper(max_dimension)}"
         return f"a number between {self.minimum:g} and {self.upper(max_dimension):g}"
+
+    def allowed(self, max_dimension: int = MAX_DIMENSION) -> Allowed:
+        """What `describe` says, as data (an option error's `allowed`)."""
+        if self.kind == "bool":
+            return Allowed("boolean")
+        if self.kind == "choice":
+            return Allowed("choice", choices=self.choices)
+        if self.kind == "int":
+            if self.choices:
+                return Allowed("integer", choices=tuple(int(c) for c in self.choices))
+            return Allowed("integer", minimum=self.minimum, maximum=self.upper(max_dimension))
+        if self.choices:
+            return Allowed("number", choices=tuple(float(c) for c in self.choices))
+        return Allowed("number", minimum=self.minimum, maximum=self.upper(max_dimension))
 
     def describe_when(self) -> str:
         """The conditions as text, e.g. "when lossless=false or near_lossless=true"; "" when none."""

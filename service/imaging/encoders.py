@@ -11,8 +11,9 @@ from collections.abc import Callable
 
 import pyvips
 
+from ..errors import INVALID_OPTION, UNPROCESSABLE
 from .domains import Value
-from .errors import ErrorKind, ImageError, vips_reason
+from .errors import ImageError, vips_reason
 from .formats import REQUIRED_SAVERS, OutputFormat
 from .options import OPTIONS, ConvertOptions
 
@@ -115,7 +116,7 @@ def encode(image: pyvips.Image, fmt: OutputFormat, options: ConvertOptions) -> b
     if options.keep_metadata and fmt is OutputFormat.TIFF and "exif-data" in image.get_fields():
         # libvips writes ICC, XMP and IPTC into TIFF but not EXIF: say so rather than drop it silently.
         raise ImageError(
-            ErrorKind.INVALID_OPTION,
+            INVALID_OPTION,
             "keep_metadata cannot keep this image's EXIF in TIFF output "
             "(libvips writes only ICC, XMP and IPTC there); choose another format or "
             "keep_metadata=false",
@@ -126,6 +127,4 @@ def encode(image: pyvips.Image, fmt: OutputFormat, options: ConvertOptions) -> b
         data: bytes = getattr(image, saver)(**params)
         return data
     except pyvips.Error as exc:
-        raise ImageError(
-            ErrorKind.UNPROCESSABLE, f"The {fmt.value} encoder refused these options: {vips_reason(exc)}"
-        ) from None
+        raise ImageError(UNPROCESSABLE, f"The {fmt.value} encoder refused these options: {vips_reason(exc)}") from None

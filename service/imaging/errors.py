@@ -1,26 +1,40 @@
-"""Errors raised by the imaging layer, classified by whose fault they are.
+"""Errors raised by the imaging layer. Each names its code from the registry (service/errors.py),
+which gives its HTTP status; this module knows nothing about HTTP.
 
-The HTTP layer maps a kind to a status code; this module knows nothing about HTTP.
-Instances must survive pickling across the process-pool boundary, hence ``__reduce__``.
+Instances cross the process-pool boundary by pickle (ServiceError.__reduce__ keeps every attribute).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from enum import StrEnum
-from typing import Any
+from typing import Literal
+
+import msgspec
+
+from ..errors import INVALID_OPTION, Code, ServiceError
+
+__all__ = ["MAX_ECHO", "Allowed", "ImageError", "OptionError", "TargetUnreachable", "echo", "vips_reason"]
 
 MAX_ECHO = 100  # characters of a client's value repeated in an error: a 10 MB field is not echoed back
 
+AllowedType = Literal["integer", "number", "boolean", "choice", "option", "requires", "limit"]
+Choice = bool | int | float | str
 
-class ErrorKind(StrEnum):
-    INVALID_OPTION = "invalid_option"  # the caller asked for something we do not accept
-    UNSUPPORTED_MEDIA = "unsupported_media"  # not an image, or a type we refuse to open
-    UNPROCESSABLE = "unprocessable"  # an image we accept in principle, but corrupt or too large
-    TOO_LARGE = "too_large"  # over a configured size limit
-    DEADLINE = "deadline"  # the request's deadline passed before the work could start
-    MAX_BYTES_UNREACHABLE = "max_bytes_unreachable"  # even the lowest quality is over max_bytes
-    MIN_SCORE_UNREACHABLE = "min_score_unreachable"  # even the highest quality scores under min_score
+
+class Allowed(msgspec.Struct, frozen=True, omit_defaults=True):
+    """What an option accepts, as data a client words in its own language (the English is in the
+    error's message).
+
+    integer/number: between `minimum` and `maximum`, or one of `choices`; boolean; choice: one of
+    `choices`; option: a parameter named one of `choices`; requires: only when the option named
+    `option` is one of `choices`; limit: at most `maximum` `unit`.
+    """
+
+    type: AllowedType
+    minimum: int | float | None = None
+    maximum: int | float | None = None
+    choices: tuple[Choice, ...] = ()
+    option: str | None = None
+    unit: str | None = None
 
 
 def echo(value: object, limit: int = MAX_ECHO) -> str:
@@ -37,43 +51,30 @@ def vips_reason(exc: Exception) -> str:
     return detail.splitlines()[0] if detail else "libvips error"
 
 
-class ImageError(Exception):
-    def __init__(self, kind: ErrorKind, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
-        self.field = field
+class ImageError(ServiceError):
+    """An image or a request the imaging layer refuses; the code says whose fault and how."""
 
-    def __reduce__(self) -> tuple[Callable[[type[ImageError], dict[str, Any]], ImageError], tuple[Any, ...]]:
-        # Rebuilt from its attributes, not by calling __init__ again (which would cut a cut value).
-        return (_restore, (type(self), dict(self.__dict__)))
-
-
-def _restore(cls: type[ImageError], state: dict[str, Any]) -> ImageError:
-    error = cls.__new__(cls)
-    Exception.__init__(error, state["message"])
-    error.__dict__.update(state)
-    return error
+    def __init__(self, code: Code, message: str, field: str | None = None) -> None:
+        self.code = code
+        super().__init__(message, field=field)
 
 
 class TargetUnreachable(ImageError):
     """No quality meets max_bytes/min_score; carries the encodes spent so the server can count them."""
 
-    def __init__(self, kind: ErrorKind, message: str, field: str, attempts: int, output_format: str) -> None:
-        super().__init__(kind, message, field)
+    def __init__(self, code: Code, message: str, field: str, attempts: int, output_format: str) -> None:
+        super().__init__(code, message, field)
         self.attempts = attempts
         self.output_format = output_format
 
-    def __reduce__(self) -> tuple[type[TargetUnreachable], tuple[ErrorKind, str, str | None, int, str]]:
-        return (type(self), (self.kind, self.message, self.field, self.attempts, self.output_format))
-
 
 class OptionError(ImageError):
-    """An option was unknown, of the wrong type or out of range: names field, allowed and received.
-    Field names and values come from the client, so both are cut to a bounded length."""
+    """An option was unknown, of the wrong type or out of range: names the field, what is allowed (in
+    `expected`, English for the message, and in `allowed`, as data) and what was received. Field names
+    and values come from the client, so both are cut to a bounded length."""
 
-    def __init__(self, field: str, allowed: str, received: object) -> None:
+    def __init__(self, field: str, expected: str, received: object, allowed: Allowed) -> None:
         self.allowed = allowed
         self.received = echo(received)
-        message = f"Expected {allowed} for {echo(field)} but received {self.received!r}"
-        super().__init__(ErrorKind.INVALID_OPTION, message, echo(field))
+        message = f"Expected {expected} for {echo(field)} but received {self.received!r}"
+        super().__init__(INVALID_OPTION, message, echo(field))

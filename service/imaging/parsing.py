@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 import msgspec
 
 from .domains import MAX_DIMENSION, Domain, Value
-from .errors import OptionError
+from .errors import Allowed, OptionError
 from .formats import OutputFormat
 from .options import AUTO_CANDIDATES, CONVERT_OPTIONS, OPTION_BY_NAME, ConvertOptions
 
@@ -40,6 +40,10 @@ def parse_int(text: str) -> int | None:
     return int(text) if _INTEGER.fullmatch(text) else None
 
 
+def _outside(name: str, domain: Domain, raw: str, max_dimension: int) -> OptionError:
+    return OptionError(name, domain.describe(max_dimension), raw, domain.allowed(max_dimension))
+
+
 def parse_value(name: str, domain: Domain, raw: str, max_dimension: int = MAX_DIMENSION) -> Value:
     """The one place a string becomes a value of a domain: type, then range or choices, once."""
     text = raw.strip(_BLANKS)
@@ -49,10 +53,10 @@ def parse_value(name: str, domain: Domain, raw: str, max_dimension: int = MAX_DI
             return True
         if lowered in _FALSE:
             return False
-        raise OptionError(name, domain.describe(max_dimension), raw)
+        raise _outside(name, domain, raw, max_dimension)
     if domain.kind == "choice":
         if lowered not in domain.choices:
-            raise OptionError(name, domain.describe(max_dimension), raw)
+            raise _outside(name, domain, raw, max_dimension)
         return lowered
     number: int | float
     if domain.kind == "int" and _INTEGER.fullmatch(text):
@@ -60,12 +64,12 @@ def parse_value(name: str, domain: Domain, raw: str, max_dimension: int = MAX_DI
     elif domain.kind == "number" and _NUMBER.fullmatch(text):
         number = float(text)
     else:
-        raise OptionError(name, domain.describe(max_dimension), raw)
+        raise _outside(name, domain, raw, max_dimension)
     lo, hi = domain.minimum, domain.upper(max_dimension)
     if (lo is not None and number < lo) or (hi is not None and number > hi):
-        raise OptionError(name, domain.describe(max_dimension), raw)
+        raise _outside(name, domain, raw, max_dimension)
     if domain.choices and str(number) not in domain.choices:
-        raise OptionError(name, domain.describe(max_dimension), raw)
+        raise _outside(name, domain, raw, max_dimension)
     return number
 
 
@@ -90,8 +94,10 @@ def parse_options(
     known = {spec.name for spec in CONVERT_OPTIONS} | set(extra)
     for name in params:
         if name not in known:
-            listed = ", ".join(sorted(spec.name for spec in CONVERT_OPTIONS))
-            raise OptionError(name, f"a known option ({listed})", params[name])
+            known_names = tuple(sorted(spec.name for spec in CONVERT_OPTIONS))
+            raise OptionError(
+                name, f"a known option ({', '.join(known_names)})", params[name], Allowed("option", choices=known_names)
+            )
 
     values: dict[str, object] = {}
     fmt = parse_format(params["format"]) if "format" in params else "jpeg"
@@ -109,7 +115,13 @@ def parse_options(
         if not domains:
             wanted = ", ".join(sorted(f.value for f in spec.formats))
             chosen = ", ".join(sorted(f.value for f in targets))
-            raise OptionError(name, f"no {name} with format {chosen} (it applies to {wanted})", raw)
+            applies = tuple(f.value for f in OutputFormat if f in spec.formats)
+            raise OptionError(
+                name,
+                f"no {name} with format {chosen} (it applies to {wanted})",
+                raw,
+                Allowed("requires", option="format", choices=applies),
+            )
         # One value must be valid for every targeted format that uses the option.
         parsed = [parse_value(name, d, raw, max_dimension) for d in sorted(domains, key=_domain_order)]
         values[name] = parsed[0]

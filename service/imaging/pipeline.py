@@ -17,7 +17,8 @@ import time
 import msgspec
 import pyvips
 
-from .errors import ErrorKind, ImageError, vips_reason
+from ..errors import UNPROCESSABLE, UNSUPPORTED_MEDIA
+from .errors import ImageError, vips_reason
 from .formats import ALLOWED_LOADERS, OutputFormat, sniff_refused_type
 from .geometry import Geometry, fit_geometry, jpeg_shrink, upright_size
 from .options import ConvertOptions
@@ -65,7 +66,7 @@ def _loader_of(data: bytes) -> str | None:
 def probe(data: bytes, limits: Limits) -> Source:
     """Identify the input and check it against the limits, reading only its header."""
     if not data:
-        raise ImageError(ErrorKind.UNSUPPORTED_MEDIA, "The request carried no image (empty body)", "image")
+        raise ImageError(UNSUPPORTED_MEDIA, "The request carried no image (empty body)", "image")
     loader = _loader_of(data)
     if loader is None or loader not in ALLOWED_LOADERS:
         kind = sniff_refused_type(data)
@@ -74,7 +75,7 @@ def probe(data: bytes, limits: Limits) -> Source:
             msg = f"{kind} input is not accepted; send {accepted}"
         else:
             msg = f"The upload is not a recognised image; send {accepted}"
-        raise ImageError(ErrorKind.UNSUPPORTED_MEDIA, msg, "image")
+        raise ImageError(UNSUPPORTED_MEDIA, msg, "image")
     try:
         header = pyvips.Image.new_from_buffer(data, "", access="sequential")
         fields = set(header.get_fields())
@@ -90,11 +91,11 @@ def probe(data: bytes, limits: Limits) -> Source:
             interlaced=bool(header.get("interlaced")) if "interlaced" in fields else False,
         )
     except pyvips.Error as exc:
-        raise ImageError(ErrorKind.UNPROCESSABLE, f"The image header is corrupt: {vips_reason(exc)}", "image") from None
+        raise ImageError(UNPROCESSABLE, f"The image header is corrupt: {vips_reason(exc)}", "image") from None
     pixels = source.width * source.height
     if pixels > limits.max_input_pixels:
         raise ImageError(
-            ErrorKind.UNPROCESSABLE,
+            UNPROCESSABLE,
             f"The image is {source.width}x{source.height} = {pixels} pixels, over the limit of "
             f"{limits.max_input_pixels} pixels",
             "image",
@@ -115,7 +116,7 @@ def choose_format(options: ConvertOptions, source: Source) -> OutputFormat:
 def check_geometry(plan: Geometry, limits: Limits) -> None:
     if plan.output_pixels > limits.max_output_pixels:
         raise ImageError(
-            ErrorKind.UNPROCESSABLE,
+            UNPROCESSABLE,
             f"The output would be {plan.canvas_width}x{plan.canvas_height} = {plan.output_pixels} pixels, "
             f"over the limit of {limits.max_output_pixels} pixels",
             "width",
@@ -157,7 +158,7 @@ def load(data: bytes, source: Source, plan: Geometry, shrink: int = 1) -> pyvips
         return to_srgb(image).copy_memory()  # decode now, so decode and encode are timed apart
     except pyvips.Error as exc:
         raise ImageError(
-            ErrorKind.UNPROCESSABLE,
+            UNPROCESSABLE,
             f"The image could not be decoded (truncated or corrupt?): {vips_reason(exc)}",
             "image",
         ) from None

@@ -33,8 +33,9 @@ from collections.abc import Callable
 import msgspec
 import pyvips
 
+from ..errors import MAX_BYTES_UNREACHABLE, MIN_SCORE_UNREACHABLE
 from . import encoders
-from .errors import ErrorKind, OptionError, TargetUnreachable
+from .errors import Allowed, OptionError, TargetUnreachable
 from .formats import OutputFormat
 from .options import ConvertOptions
 from .quality import score_encoded
@@ -78,7 +79,7 @@ def encode_for(
         found = search.lowest_reaching(options.min_score, options.quality or MAX_QUALITY)
         if options.max_bytes is not None and len(found.data) > options.max_bytes:
             raise TargetUnreachable(
-                ErrorKind.MAX_BYTES_UNREACHABLE,
+                MAX_BYTES_UNREACHABLE,
                 f"The smallest output reaching min_score={options.min_score:g} (quality {found.quality}) is "
                 f"{len(found.data)} bytes, over max_bytes={options.max_bytes}",
                 "max_bytes",
@@ -100,11 +101,26 @@ def _check_searchable(fmt: OutputFormat, options: ConvertOptions) -> None:
     field = "max_bytes" if options.max_bytes is not None else "min_score"
     received = options.max_bytes if options.max_bytes is not None else options.min_score
     if options.lossless:
-        raise OptionError(field, f"a lossy encoding ({field} searches the quality; lossless has none)", received)
+        raise OptionError(
+            field,
+            f"a lossy encoding ({field} searches the quality; lossless has none)",
+            received,
+            Allowed("requires", option="lossless", choices=(False,)),
+        )
     if fmt is OutputFormat.PNG and options.palette is False:
-        raise OptionError(field, f"palette PNG ({field} searches the palette quality)", received)
+        raise OptionError(
+            field,
+            f"palette PNG ({field} searches the palette quality)",
+            received,
+            Allowed("requires", option="palette", choices=(True,)),
+        )
     if fmt is OutputFormat.TIFF and options.compression != "jpeg":
-        raise OptionError(field, f"TIFF with compression=jpeg ({field} searches the JPEG quality)", received)
+        raise OptionError(
+            field,
+            f"TIFF with compression=jpeg ({field} searches the JPEG quality)",
+            received,
+            Allowed("requires", option="compression", choices=("jpeg",)),
+        )
 
 
 class _Search:
@@ -140,7 +156,7 @@ class _Search:
                 bad = attempt
         if good is None:
             raise TargetUnreachable(
-                ErrorKind.MAX_BYTES_UNREACHABLE,
+                MAX_BYTES_UNREACHABLE,
                 f"Even quality {MIN_QUALITY} gives {len(bad.data)} bytes, over max_bytes={budget}; "
                 "ask for a smaller size or a more compact format",
                 "max_bytes",
@@ -167,7 +183,7 @@ class _Search:
         if good is None:
             assert bad is not None
             raise TargetUnreachable(
-                ErrorKind.MIN_SCORE_UNREACHABLE,
+                MIN_SCORE_UNREACHABLE,
                 f"Even quality {bad.quality} scores {_score(bad):.4f}, under min_score={target:g}; "
                 "ask for a larger size, a lower score or a better format",
                 "min_score",

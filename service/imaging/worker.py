@@ -13,7 +13,8 @@ import time
 
 import msgspec
 
-from .errors import ErrorKind, ImageError
+from ..errors import DEADLINE
+from .errors import ImageError
 from .formats import ALLOWED_LOADERS, REQUIRED_SAVERS
 from .tasks import Converted, ConvertTask, LibvipsInfo
 
@@ -101,7 +102,7 @@ def libvips_info() -> LibvipsInfo:
 
 def check_deadline(deadline: float) -> None:
     if time.time() > deadline:
-        raise ImageError(ErrorKind.DEADLINE, "The request deadline passed before a worker could start it")
+        raise ImageError(DEADLINE, "The request deadline passed before a worker could start it")
 
 
 def run_convert(task: ConvertTask) -> Converted:

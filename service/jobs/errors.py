@@ -1,24 +1,26 @@
-"""Refusals of the job API, each with its HTTP status decided here (mapped in api/errors.py)."""
+"""Refusals of the job API. Each names its code from the registry (service/errors.py), which gives
+its HTTP status."""
 
 from __future__ import annotations
 
+from ..errors import JOB_NOT_FOUND, OUTPUT_NOT_FOUND, SHUTTING_DOWN, STORAGE_FULL, TOO_MANY_JOBS, ServiceError
 
-class JobError(Exception):
-    status = 400
-    code = "job_error"
-    reason: str | None = "bad_input"  # rejection metric label
-    retry_after: int | None = None
+__all__ = ["JobError", "JobNotFound", "NotAcceptingJobs", "OutputNotFound", "StorageFull", "TooManyJobs"]
+
+
+class JobError(ServiceError):
+    """Base of the job API's refusals."""
 
 
 class JobNotFound(JobError):
-    status, code, reason = 404, "job_not_found", None
+    code = JOB_NOT_FOUND
 
     def __init__(self) -> None:
         super().__init__("No job with this id: it never existed, has expired or was deleted")
 
 
 class OutputNotFound(JobError):
-    status, code, reason = 404, "output_not_found", None
+    code = OUTPUT_NOT_FOUND
 
     def __init__(self, name: str, finished: bool) -> None:
         super().__init__(
@@ -27,7 +29,7 @@ class OutputNotFound(JobError):
 
 
 class StorageFull(JobError):
-    status, code, reason = 507, "storage_full", "overload"
+    code = STORAGE_FULL
 
     def __init__(self, used: int, limit: int) -> None:
         super().__init__(
@@ -37,14 +39,14 @@ class StorageFull(JobError):
 
 
 class TooManyJobs(JobError):
-    status, code, reason, retry_after = 503, "too_many_jobs", "overload", 10
+    code = TOO_MANY_JOBS
 
     def __init__(self, limit: int) -> None:
         super().__init__(f"{limit} jobs are already waiting or running (MAX_ACTIVE_JOBS); retry shortly")
 
 
 class NotAcceptingJobs(JobError):
-    status, code, reason, retry_after = 503, "shutting_down", "shutdown", 1
+    code = SHUTTING_DOWN
 
     def __init__(self) -> None:
         super().__init__("This replica is shutting down; retry (another replica will answer)")

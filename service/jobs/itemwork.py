@@ -12,6 +12,7 @@ import os
 import time
 
 from .. import metrics
+from ..errors import ServiceError
 from ..grid.executor import GridExecutor
 from ..imaging.errors import ImageError
 from ..imaging.formats import OutputFormat
@@ -140,8 +141,7 @@ class ItemWork:
             )
         if isinstance(exc, WorkerCrashed):
             return ItemError("worker_crashed", str(exc))
-        kind = getattr(exc, "kind", None)
-        return ItemError(str(getattr(kind, "value", "failed")), str(exc))
+        return ItemError(exc.code.name if isinstance(exc, ServiceError) else "failed", str(exc))
 
 
 class _ItemFailed(Exception):

@@ -84,29 +84,39 @@ def test_wrong_content_type_is_415(client):
     ("params", "field", "allowed"),
     [
         ({"colour": "red"}, "colour", None),
-        ({"quality": "101"}, "quality", "between 1 and 100"),
-        ({"quality": "high"}, "quality", "between 1 and 100"),
-        ({"width": "0"}, "width", "between 1 and"),
-        ({"width": "20000"}, "width", "between 1 and"),
-        ({"fit": "stretch"}, "fit", "inside, cover, contain, fill, outside"),
-        ({"format": "bmp"}, "format", "jpeg, png, webp, avif, tiff"),
-        ({"progressive": "maybe"}, "progressive", "true/false"),
-        ({"quant_table": "9", "format": "jpeg"}, "quant_table", "between 0 and 8"),
-        ({"compression": "10", "format": "png"}, "compression", "between 0 and 9"),
-        ({"compression": "lzma", "format": "tiff"}, "compression", "none, lzw, deflate, jpeg, zstd"),
-        ({"effort": "7", "format": "webp"}, "effort", "between 0 and 6"),
-        ({"bitdepth": "9", "format": "avif"}, "bitdepth", "8, 10, 12"),
-        ({"palette": "true", "format": "jpeg"}, "palette", None),
+        ({"quality": "101"}, "quality", {"type": "integer", "minimum": 1, "maximum": 100}),
+        ({"quality": "high"}, "quality", {"type": "integer", "minimum": 1, "maximum": 100}),
+        ({"width": "0"}, "width", {"type": "integer", "minimum": 1, "maximum": 16383}),
+        ({"width": "20000"}, "width", {"type": "integer", "minimum": 1, "maximum": 16383}),
+        ({"fit": "stretch"}, "fit", {"type": "choice", "choices": ["inside", "cover", "contain", "fill", "outside"]}),
+        ({"format": "bmp"}, "format", {"type": "choice", "choices": ["jpeg", "png", "webp", "avif", "tiff", "auto"]}),
+        ({"progressive": "maybe"}, "progressive", {"type": "boolean"}),
+        ({"quant_table": "9", "format": "jpeg"}, "quant_table", {"type": "integer", "minimum": 0, "maximum": 8}),
+        ({"compression": "10", "format": "png"}, "compression", {"type": "integer", "minimum": 0, "maximum": 9}),
+        (
+            {"compression": "lzma", "format": "tiff"},
+            "compression",
+            {"type": "choice", "choices": ["none", "lzw", "deflate", "jpeg", "zstd"]},
+        ),
+        ({"effort": "7", "format": "webp"}, "effort", {"type": "integer", "minimum": 0, "maximum": 6}),
+        ({"bitdepth": "9", "format": "avif"}, "bitdepth", {"type": "integer", "choices": [8, 10, 12]}),
+        (
+            {"palette": "true", "format": "jpeg"},
+            "palette",
+            {"type": "requires", "option": "format", "choices": ["png"]},
+        ),
     ],
 )
 def test_bad_options_are_400_naming_field_allowed_and_received(client, params, field, allowed):
     r = post(client, jpeg(64, 64), **params)
     assert r.status_code == 400, r.text
     body = error_of(r)
-    assert body["field"] == field
+    assert body["field"] == field and body["code"] == "invalid_option"
     assert params[field] in body["message"]
     if allowed:
-        assert allowed in body["allowed"]
+        assert body["allowed"] == allowed
+    else:  # an unknown option: the known ones are allowed
+        assert body["allowed"]["type"] == "option" and "quality" in body["allowed"]["choices"]
 
 
 def test_unknown_route_and_method_are_json_4xx(client):

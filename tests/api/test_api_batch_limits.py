@@ -33,7 +33,8 @@ def test_a_grid_too_slow_for_the_deadline_is_refused_up_front(short_deadline, sl
         )
     assert r.status_code == 400, r.text[:300]
     error = r.json()["error"]
-    assert error["field"] == "widths" and "POST /api/jobs" in error["allowed"] and "s of work" in error["received"]
+    assert error["field"] == "widths" and "POST /api/jobs" in error["message"] and "s of work" in error["received"]
+    assert error["allowed"] == {"type": "limit", "maximum": 5, "unit": "seconds"}
 
 
 def test_a_failure_after_streaming_began_is_a_failed_transfer(short_deadline, slow_source):

@@ -128,7 +128,7 @@ def test_deadlines_drop_waiting_jobs_and_time_out_running_ones(one_worker, slow_
     # The waiting job is dropped at its deadline, unless the runaway's worker was killed and
     # replaced soon enough for it to run in time (then it is answered).
     if dropped.status_code != 200:
-        assert dropped.status_code == 503 and dropped.json()["error"]["code"] == "deadline_exceeded"
+        assert dropped.status_code == 503 and dropped.json()["error"]["code"] == "deadline"
         assert dropped.headers["retry-after"]
     # The runaway encode's worker is killed and replaced, then serves again.
     wait_until(

@@ -1,44 +1,70 @@
-"""Error classification: every failure the code raises maps to one status, code and metric reason."""
+"""Error classification: every failure the code raises maps to one registered code, which gives the
+status, the metric reason and the Retry-After; framework errors map by status; the rest is a logged 500."""
 
 from __future__ import annotations
 
-import pickle
+import logging
 
+import msgspec
 import pytest
-from litestar.exceptions import ClientException, HTTPException, NotFoundException
+from litestar.exceptions import (
+    ClientException,
+    HTTPException,
+    InternalServerException,
+    MethodNotAllowedException,
+    NotFoundException,
+)
 
+from service import errors
 from service.api.disconnect import ClientGone
-from service.api.errors import classify
-from service.imaging.errors import ErrorKind, ImageError, OptionError, echo
-from service.pool import DeadlineExceeded, Overloaded, PoolClosed, PoolError, WorkerCrashed
+from service.api.errors import ErrorBody, ErrorResponse, classify
+from service.api.inputs import TooManyParts
+from service.imaging.errors import Allowed, ImageError, OptionError
+from service.jobs.errors import StorageFull, TooManyJobs
+from service.pool import DeadlineExceeded, Overloaded, PoolClosed, WorkerCrashed
 
 
 def test_option_error_names_field_allowed_and_received():
-    f = classify(OptionError("quality", "an integer between 1 and 100", "101"))
-    assert (f.status, f.code, f.reason, f.field, f.allowed, f.received) == (
+    allowed = Allowed("integer", minimum=1, maximum=100)
+    f = classify(OptionError("quality", "an integer between 1 and 100", "101", allowed))
+    assert (f.status, f.code.name, f.reason, f.field, f.allowed, f.received) == (
         400,
         "invalid_option",
         "bad_input",
         "quality",
-        "an integer between 1 and 100",
+        allowed,
         "101",
     )
     assert f.message == "Expected an integer between 1 and 100 for quality but received '101'"
 
 
+def test_the_json_body_carries_allowed_as_data():
+    allowed = Allowed("choice", choices=("inside", "cover"))
+    f = classify(OptionError("fit", "one of inside, cover", "stretch", allowed))
+    body = ErrorBody(f.status, f.code.name, f.message, f.field, f.allowed, f.received)
+    assert msgspec.json.decode(msgspec.json.encode(ErrorResponse(body)))["error"] == {
+        "status": 400,
+        "code": "invalid_option",
+        "message": "Expected one of inside, cover for fit but received 'stretch'",
+        "field": "fit",
+        "allowed": {"type": "choice", "choices": ["inside", "cover"]},
+        "received": "stretch",
+    }
+
+
 @pytest.mark.parametrize(
-    ("kind", "status", "reason", "retry"),
+    ("code", "status", "reason", "retry"),
     [
-        (ErrorKind.INVALID_OPTION, 400, "bad_input", None),
-        (ErrorKind.UNSUPPORTED_MEDIA, 415, "bad_input", None),
-        (ErrorKind.UNPROCESSABLE, 422, "bad_input", None),
-        (ErrorKind.TOO_LARGE, 413, "too_large", None),
-        (ErrorKind.DEADLINE, 503, "deadline", 1),
+        (errors.INVALID_OPTION, 400, "bad_input", None),
+        (errors.UNSUPPORTED_MEDIA, 415, "bad_input", None),
+        (errors.UNPROCESSABLE, 422, "bad_input", None),
+        (errors.MAX_BYTES_UNREACHABLE, 422, "bad_input", None),
+        (errors.DEADLINE, 503, "deadline", 1),
     ],
 )
-def test_image_error_kinds(kind, status, reason, retry):
-    f = classify(ImageError(kind, "why", "image"))
-    assert (f.status, f.code, f.reason, f.retry_after, f.field) == (status, kind.value, reason, retry, "image")
+def test_image_errors_answer_their_code(code, status, reason, retry):
+    f = classify(ImageError(code, "why", "image"))
+    assert (f.status, f.code, f.reason, f.retry_after, f.field) == (status, code, reason, retry, "image")
 
 
 @pytest.mark.parametrize(
@@ -46,41 +72,46 @@ def test_image_error_kinds(kind, status, reason, retry):
     [
         (Overloaded(3), 503, "overloaded", "overload", 3),
         (DeadlineExceeded(started=True), 504, "deadline_exceeded", "deadline", None),
-        (DeadlineExceeded(started=False), 503, "deadline_exceeded", "deadline", 1),
+        (DeadlineExceeded(started=False), 503, "deadline", "deadline", 1),
         (WorkerCrashed(), 503, "worker_crashed", "worker_crash", 1),
         (PoolClosed(), 503, "shutting_down", "shutdown", 1),
-        (PoolError("other"), 503, "unavailable", "overload", 1),
         (ClientGone(), 499, "client_closed_request", "client_gone", None),
+        (TooManyJobs(5), 503, "too_many_jobs", "overload", 10),
+        (StorageFull(10, 5), 507, "storage_full", "overload", None),
     ],
 )
-def test_pool_and_connection_failures(exc, status, code, reason, retry):
+def test_pool_job_and_connection_failures(exc, status, code, reason, retry):
     f = classify(exc)
-    assert (f.status, f.code, f.reason, f.retry_after) == (status, code, reason, retry)
+    assert (f.status, f.code.name, f.reason, f.retry_after) == (status, code, reason, retry)
 
 
-def test_framework_errors_keep_their_status():
-    assert (classify(NotFoundException()).status, classify(NotFoundException()).reason) == (404, None)
+def test_framework_errors_map_to_the_code_registered_for_their_status():
+    missing = classify(NotFoundException())
+    assert (missing.status, missing.code, missing.reason) == (404, errors.NOT_FOUND, None)
+    assert classify(MethodNotAllowedException()).code is errors.METHOD_NOT_ALLOWED
     bad = classify(ClientException("Invalid multipart/form-data: Malformed segment header"))
-    assert (bad.status, bad.code, bad.reason) == (400, "bad_request", "bad_input")
+    assert (bad.status, bad.code.name, bad.reason) == (400, "bad_request", "bad_input")
     assert "Malformed" in bad.message
     big = classify(HTTPException(status_code=413))
-    assert (big.status, big.reason, big.field) == (413, "too_large", "image")
+    assert (big.status, big.code.name, big.reason, big.field) == (413, "payload_too_large", "too_large", "image")
     assert "MAX_UPLOAD_BYTES" in big.message
+    assert classify(HTTPException(status_code=409)).code is errors.BAD_REQUEST  # a 4xx with no code of its own
 
 
-def test_anything_else_is_a_logged_500_without_details():
-    f = classify(RuntimeError("secret path /etc/x"))
-    assert (f.status, f.code, f.reason) == (500, "internal_error", None)
+def test_too_many_parts_ours_or_litestars_is_one_code():
+    ours, theirs = classify(TooManyParts()), classify(ClientException("Request Entity Too Large"))
+    assert ours == theirs
+    assert (ours.status, ours.code.name, ours.field) == (413, "too_many_parts", "image")
+
+
+def test_an_abandoned_upload_is_the_clients_doing():
+    f = classify(InternalServerException("client disconnected prematurely"))
+    assert (f.status, f.code, f.reason) == (499, errors.CLIENT_CLOSED_REQUEST, "client_gone")
+
+
+def test_anything_else_is_a_logged_500_without_details(caplog):
+    with caplog.at_level(logging.ERROR, logger="service.api"):
+        f = classify(RuntimeError("secret path /etc/x"))
+    assert (f.status, f.code.name, f.reason) == (500, "internal_error", None)
     assert "secret" not in f.message
-
-
-def test_errors_survive_the_process_boundary_unchanged():
-    for error in (OptionError("w" * 500, "an integer", "٣" * 500), ImageError(ErrorKind.DEADLINE, "late")):
-        back = pickle.loads(pickle.dumps(error))
-        assert type(back) is type(error) and back.__dict__ == error.__dict__ and str(back) == str(error)
-
-
-def test_echo_cuts_long_values():
-    assert echo("short") == "short"
-    assert echo("x" * 150) == "x" * 100 + "... (150 characters)"
-    assert echo(b"\xff") == "b'\\xff'"
+    assert any(record.exc_info for record in caplog.records)

@@ -10,7 +10,8 @@ from realpool import photo_jpeg, sample, with_engine
 
 from service import metrics
 from service.engine import Engine, count_search, searched
-from service.imaging.errors import ErrorKind, ImageError, TargetUnreachable
+from service.errors import MAX_BYTES_UNREACHABLE, UNPROCESSABLE
+from service.imaging.errors import ImageError, TargetUnreachable
 from service.imaging.options import ConvertOptions
 from service.pool import Lane
 
@@ -46,7 +47,7 @@ def test_a_probe_over_the_pixel_limit_is_refused_from_the_header():
     async def body(engine: Engine) -> None:
         with pytest.raises(ImageError) as refused:
             await engine.probe(photo_jpeg(1200, 900), engine.deadline_from_now())
-        assert refused.value.kind is ErrorKind.UNPROCESSABLE and "1000000" in str(refused.value)
+        assert refused.value.code is UNPROCESSABLE and "1000000" in str(refused.value)
 
     with_engine(body, workers=1, max_input_pixels=1_000_000)
 
@@ -56,5 +57,5 @@ def test_an_unreachable_search_still_counts_its_encodes():
     assert searched(options) and not searched(ConvertOptions(score=True))
     before = sample(metrics.TARGET_ENCODES, "max_bytes", "avif", suffix="_total")
     with pytest.raises(TargetUnreachable), count_search(options):
-        raise TargetUnreachable(ErrorKind.MAX_BYTES_UNREACHABLE, "too small", "max_bytes", 6, "avif")
+        raise TargetUnreachable(MAX_BYTES_UNREACHABLE, "too small", "max_bytes", 6, "avif")
     assert sample(metrics.TARGET_ENCODES, "max_bytes", "avif", suffix="_total") == before + 6

@@ -11,7 +11,8 @@ import pyvips
 from realpool import photo_jpeg, with_engine
 
 from service.engine import Engine
-from service.imaging.errors import ErrorKind, ImageError
+from service.errors import DEADLINE, UNPROCESSABLE
+from service.imaging.errors import ImageError
 from service.imaging.gridwork import run_decode_group, run_encode_file, run_probe
 from service.imaging.options import ConvertOptions
 from service.imaging.tasks import DecodeGroupTask, EncodeFileTask, ProbeTask, RasterTarget
@@ -28,7 +29,7 @@ def test_the_probe_reads_the_header_and_validation_decodes_small():
         assert (await engine.pool.run(run_probe, ProbeTask(truncated, engine.limits, LATER), LATER)).width == 640
         with pytest.raises(ImageError) as corrupt:
             await engine.pool.run(run_probe, ProbeTask(truncated, engine.limits, LATER, validate=True), LATER)
-        assert corrupt.value.kind is ErrorKind.UNPROCESSABLE
+        assert corrupt.value.code is UNPROCESSABLE
 
     with_engine(body, workers=1)
 
@@ -68,6 +69,6 @@ def test_a_task_past_its_deadline_does_not_start(tmp_path: Path):
         )
         with pytest.raises(ImageError) as late:
             await engine.pool.run(run_decode_group, task, LATER)
-        assert late.value.kind is ErrorKind.DEADLINE and not (tmp_path / "r.v").exists()
+        assert late.value.code is DEADLINE and not (tmp_path / "r.v").exists()
 
     with_engine(body, workers=1)

@@ -20,11 +20,7 @@ TESTS = ROOT / "tests"
 NOT_YET: frozenset[str] = frozenset(
     {
         "service.api.batch",
-        "service.api.errors",
         "service.api.jobs",
-        "service.imaging.errors",
-        "service.jobs.errors",
-        "service.pool.errors",
     }
 )
 

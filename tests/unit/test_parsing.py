@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from service.imaging.domains import IN_ALL, Domain, int_domain
-from service.imaging.errors import MAX_ECHO, OptionError
+from service.imaging.errors import MAX_ECHO, Allowed, OptionError
 from service.imaging.formats import OutputFormat
 from service.imaging.parsing import (
     parse_format,
@@ -27,7 +27,8 @@ def test_defaults():
 def test_option_for_another_format_is_refused():
     with pytest.raises(OptionError) as err:
         parse_options({"format": "webp", "trellis_quant": "true"})
-    assert err.value.field == "trellis_quant" and "jpeg" in err.value.allowed
+    assert err.value.field == "trellis_quant" and "jpeg" in err.value.message
+    assert err.value.allowed == Allowed("requires", option="format", choices=("jpeg",))
 
 
 def test_same_option_name_has_per_format_ranges():
@@ -42,14 +43,16 @@ def test_same_option_name_has_per_format_ranges():
 def test_a_batch_value_must_suit_every_format_it_targets():
     with pytest.raises(OptionError) as err:
         parse_options({"effort": "8"}, formats=[OutputFormat.WEBP, OutputFormat.AVIF])
-    assert "between 0 and 6" in err.value.allowed
+    assert "between 0 and 6" in err.value.message
+    assert err.value.allowed == Allowed("integer", minimum=0, maximum=6)
     assert parse_options({"effort": "5"}, formats=[OutputFormat.WEBP, OutputFormat.AVIF]).effort == 5
 
 
 def test_max_dimension_setting_is_the_one_range_check():
     with pytest.raises(OptionError) as err:
         parse_options({"width": "5000"}, max_dimension=4000)
-    assert err.value.allowed == "an integer between 1 and 4000"
+    assert err.value.allowed == Allowed("integer", minimum=1, maximum=4000)
+    assert "an integer between 1 and 4000" in err.value.message
     assert parse_options({"width": "4000"}, max_dimension=4000).width == 4000
 
 
@@ -70,7 +73,8 @@ def test_choices_of_digits_are_integers():
     assert parse_options({"format": "avif", "bitdepth": "10"}).bitdepth == 10
     with pytest.raises(OptionError) as err:
         parse_options({"format": "avif", "bitdepth": "9"})
-    assert err.value.allowed == "one of 8, 10, 12"
+    assert err.value.allowed == Allowed("integer", choices=(8, 10, 12))
+    assert "one of 8, 10, 12" in err.value.message
 
 
 def test_booleans_and_choices_are_case_insensitive():
@@ -83,7 +87,8 @@ def test_booleans_and_choices_are_case_insensitive():
 def test_unknown_option_names_the_known_ones():
     with pytest.raises(OptionError) as err:
         parse_options({"widht": "100"})
-    assert err.value.field == "widht" and "width" in err.value.allowed
+    assert err.value.field == "widht" and "width" in err.value.message
+    assert err.value.allowed.type == "option" and "width" in err.value.allowed.choices
 
 
 def test_a_huge_value_is_not_echoed_back_whole():

@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 import pyvips
 
+from service.errors import DEADLINE
 from service.imaging import worker
-from service.imaging.errors import ErrorKind, ImageError
+from service.imaging.errors import ImageError
 from service.imaging.parsing import parse_options
 from service.imaging.tasks import ConvertTask
 from service.settings import load_settings
@@ -138,7 +139,7 @@ def test_run_convert_refuses_a_task_whose_deadline_has_passed(workers: ProcessPo
     late = ConvertTask(jpeg(64, 48), parse_options({}), LIMITS, time.time() - 0.001)
     with pytest.raises(ImageError) as err:
         workers.submit(worker.run_convert, late).result(timeout=60)
-    assert err.value.kind is ErrorKind.DEADLINE
+    assert err.value.code is DEADLINE
     # The refusal comes before any work: not even libvips' setup runs for it.
     with pytest.raises(ImageError):
         worker.run_convert(ConvertTask(b"not an image", parse_options({}), LIMITS, time.time() - 1))

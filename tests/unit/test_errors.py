@@ -1,0 +1,64 @@
+"""The registry of error codes: each declared once, with a status that fits it, a known metric
+reason, and the same object after a trip through pickle."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from service import errors, metrics
+from service.errors import CODES, REASONS, Code, ServiceError, client_codes, code_named
+
+
+def test_every_code_is_declared_once_under_its_own_name():
+    assert len(CODES) == len({code.name for code in CODES.values()})
+    for name, code in CODES.items():
+        assert code.name == name and code_named(name) is code
+        assert getattr(errors, name.upper()) is code  # the module constant a raiser names
+
+
+def test_a_code_cannot_be_declared_twice():
+    with pytest.raises(ValueError, match="declared twice"):
+        errors._declare("invalid_option", 400, "again")
+
+
+def test_statuses_reasons_and_retries_fit_their_codes():
+    for code in CODES.values():
+        assert 400 <= code.status < 600, code
+        assert code.reason is None or code.reason in REASONS, code
+        assert code.meaning and "\n" not in code.meaning, code
+        if code.retry_after is not None:
+            assert code.status == 503, code  # only "try again shortly" answers carry Retry-After
+    # Client faults are counted as rejections, except a path or method that simply does not exist.
+    uncounted = {c.name for c in CODES.values() if c.status < 500 and c.reason is None}
+    assert uncounted == {"headers_too_large", "not_found", "method_not_allowed", "job_not_found", "output_not_found"}
+
+
+def test_the_metric_exports_every_reason_the_codes_use():
+    assert set(metrics.REJECTION_REASONS) == set(REASONS) == {c.reason for c in CODES.values() if c.reason}
+
+
+def test_only_the_answer_nobody_reads_is_left_out_of_the_client_codes():
+    assert set(CODES.values()) - set(client_codes()) == {errors.CLIENT_CLOSED_REQUEST}
+
+
+class Refused(ServiceError):
+    code = errors.TOO_MANY_JOBS
+
+    def __init__(self, limit: int) -> None:  # not the base's signature: pickle must not call it
+        super().__init__(f"{limit} jobs", field="x")
+
+
+def test_codes_and_errors_survive_pickle():
+    assert pickle.loads(pickle.dumps(errors.OVERLOADED)) is errors.OVERLOADED
+    error = Refused(3)
+    assert (error.status, error.retry_after, error.field, str(error)) == (503, 10, "x", "3 jobs")
+    back = pickle.loads(pickle.dumps(error))
+    assert type(back) is Refused and back.__dict__ == error.__dict__ and str(back) == "3 jobs"
+    assert back.code is errors.TOO_MANY_JOBS
+
+
+def test_an_instance_may_say_when_to_retry():
+    assert ServiceError("x", retry_after=7).retry_after == 7
+    assert isinstance(ServiceError("x").code, Code)
