@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from apihelpers import decode, jpeg, loader
 
-from service.api.openapi import RAW_IMAGE_TYPES
+from service.api.openapi_options import RAW_IMAGE_TYPES
 
 UPLOAD_ROUTES = ("/api/convert", "/api/batch", "/api/process", "/api/preview")
 # openapi-python-client reads only a few body types; the image types are binary like octet-stream

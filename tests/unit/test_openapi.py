@@ -8,8 +8,8 @@ from typing import Any
 import msgspec
 from litestar import Litestar, Request, Response, get, post
 
-from service.api.openapi import UPLOAD_ERRORS, document_routes, option_schema, route_doc
-from service.imaging.options import BATCH_NAMES, CONVERT_OPTIONS, OPTION_BY_NAME
+from service.api.openapi import UPLOAD_ERRORS, document_routes, route_doc
+from service.imaging.options import BATCH_NAMES, CONVERT_OPTIONS
 
 
 class JobStatus(msgspec.Struct):
@@ -67,12 +67,3 @@ def test_other_routes_get_their_errors_and_media_types():
         assert responses[code]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorResponse")
     archive_ok = paths["/api/jobs/{job_id}/archive"]["get"]["responses"]["200"]
     assert set(archive_ok["content"]) == {"application/zip"}
-
-
-def test_option_schemas_merge_per_format_domains():
-    assert option_schema(OPTION_BY_NAME["quality"]).to_schema() == {"type": "integer", "minimum": 1, "maximum": 100}
-    assert option_schema(OPTION_BY_NAME["chroma_subsampling"]).to_schema() == {
-        "type": "string",
-        "enum": ["auto", "4:2:0", "4:4:4"],
-    }
-    assert option_schema(OPTION_BY_NAME["keep_metadata"]).to_schema() == {"type": "boolean", "default": False}
