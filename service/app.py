@@ -17,6 +17,7 @@ from .api import batch, catalog, convert, docs_ui, health, jobs, seed
 from .api.errors import json_error_handler
 from .api.openapi import UPLOAD_ERRORS, RouteDoc, document_routes
 from .engine import Engine
+from .errors import JOB_NOT_FOUND, OUTPUT_NOT_FOUND, STORAGE_FULL, TOO_MANY_JOBS
 from .jobs.runner import JobRunner
 from .jobs.store import JobStore
 from .pool import WorkerPool
@@ -148,16 +149,14 @@ def create_app(settings: Settings) -> Litestar:
         "/api/jobs": RouteDoc(
             options="batch",
             upload=True,
-            errors=(*UPLOAD_ERRORS, 503, 507),
+            errors=(*UPLOAD_ERRORS, TOO_MANY_JOBS, STORAGE_FULL),
             exclude=("response",),
             operation_id="submit_job",
         ),
-        "/api/jobs/{job_id}": RouteDoc(errors=(404,)),
-        "/api/jobs/{job_id}/outputs/{name}": RouteDoc(success="image", errors=(404,)),
-        "/api/jobs/{job_id}/archive": RouteDoc(success="zip", errors=(404,)),
-        "/ready": RouteDoc(
-            errors=(503,), error_shape="success", descriptions={503: "Not ready (the status field says why)"}
-        ),
+        "/api/jobs/{job_id}": RouteDoc(errors=(JOB_NOT_FOUND,)),
+        "/api/jobs/{job_id}/outputs/{name}": RouteDoc(success="image", errors=(JOB_NOT_FOUND, OUTPUT_NOT_FOUND)),
+        "/api/jobs/{job_id}/archive": RouteDoc(success="zip", errors=(JOB_NOT_FOUND,)),
+        "/ready": RouteDoc(success_statuses={503: "Not ready (the status field says why)"}),
         "/metrics": RouteDoc(success="text"),  # Prometheus text format
     }
     document_routes(app, max_dimension=settings.max_output_dimension, by_path=by_path)

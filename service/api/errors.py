@@ -8,7 +8,7 @@ registered for their status. Anything else is a fault of ours: a logged 500.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response
@@ -54,12 +54,15 @@ HTTP_CODES: dict[int, Code] = {
 
 
 class ErrorBody(msgspec.Struct, omit_defaults=True):
-    status: int
-    code: str
-    message: str
-    field: str | None = None
-    allowed: Allowed | None = None
-    received: str | None = None
+    """An error: its code (service/errors.py lists them), what went wrong, and for an option what is
+    allowed and what was received."""
+
+    status: Annotated[int, msgspec.Meta(description="The HTTP status")]
+    code: Annotated[str, msgspec.Meta(description="Machine-readable, one of the registered codes")]
+    message: Annotated[str, msgspec.Meta(description="What went wrong and how to fix it")]
+    field: Annotated[str | None, msgspec.Meta(description="The option or upload field at fault")] = None
+    allowed: Annotated[Allowed | None, msgspec.Meta(description="What the option accepts")] = None
+    received: Annotated[str | None, msgspec.Meta(description="The value received, cut to 100 characters")] = None
 
 
 class ErrorResponse(msgspec.Struct):
@@ -127,6 +130,8 @@ def json_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[Er
 
 
 class SeedError(msgspec.Struct):
+    """The original service's error shape."""
+
     success: bool
     error: str
 

@@ -8,11 +8,13 @@ is built, `document_routes` writes typed parameters (ranges, enums, defaults), t
 The option parameters and upload bodies come from `openapi_options.py`, the response and error
 schemas from `openapi_responses.py`.
 
-    @post("/api/jobs", status_code=202, opt=route_doc(options="batch", errors=UPLOAD_ERRORS + (507,)))
+    @post("/api/jobs", status_code=202, opt=route_doc(options="batch", errors=(*UPLOAD_ERRORS, STORAGE_FULL)))
     async def submit(request: Request[Any, Any, Any]) -> JobStatus: ...
 
-    @get("/api/jobs/{job_id:str}/archive", opt=route_doc(success="zip", errors=(404,)))
+    @get("/api/jobs/{job_id:str}/archive", opt=route_doc(success="zip", errors=(JOB_NOT_FOUND,)))
 
+A route names the error codes it can answer (service/errors.py); their statuses become its error
+responses, each with the codes of that status as the `code` enum.
 `create_app` calls `document_routes` once; a new route needs only its `opt=`.
 """
 
@@ -26,8 +28,26 @@ from litestar import Litestar
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Parameter, Schema
 from litestar.routes import HTTPRoute
 
+from ..errors import (
+    BAD_REQUEST,
+    DEADLINE,
+    DEADLINE_EXCEEDED,
+    INTERNAL_ERROR,
+    INVALID_OPTION,
+    MAX_BYTES_UNREACHABLE,
+    MIN_SCORE_UNREACHABLE,
+    OVERLOADED,
+    PAYLOAD_TOO_LARGE,
+    SHUTTING_DOWN,
+    TOO_MANY_PARTS,
+    UNPROCESSABLE,
+    UNSUPPORTED_MEDIA,
+    WORKER_CRASHED,
+    Code,
+)
 from ..imaging.domains import MAX_DIMENSION, OptionSpec
 from ..imaging.options import BATCH_OPTIONS, CONVERT_OPTIONS
+from .errors import HTTP_CODES
 from .openapi_options import option_parameter, upload_body
 from .openapi_responses import ErrorShape, add_json_model, error_response, error_schemas, image_response, zip_or_json
 
@@ -38,7 +58,22 @@ __all__ = ["OPT_KEY", "UPLOAD_ERRORS", "RouteDoc", "document_routes", "route_doc
 
 OPT_KEY = "openapi_route_doc"
 # What a route that reads an upload and runs a conversion can answer besides success.
-UPLOAD_ERRORS: tuple[int, ...] = (400, 413, 415, 422, 500, 503, 504)
+UPLOAD_ERRORS: tuple[Code, ...] = (
+    INVALID_OPTION,
+    BAD_REQUEST,
+    PAYLOAD_TOO_LARGE,
+    TOO_MANY_PARTS,
+    UNSUPPORTED_MEDIA,
+    UNPROCESSABLE,
+    MAX_BYTES_UNREACHABLE,
+    MIN_SCORE_UNREACHABLE,
+    INTERNAL_ERROR,
+    OVERLOADED,
+    DEADLINE,
+    WORKER_CRASHED,
+    SHUTTING_DOWN,
+    DEADLINE_EXCEEDED,
+)
 
 
 @dataclass(frozen=True)
@@ -46,12 +81,13 @@ class RouteDoc:
     options: OptionSet = "none"  # which options the route reads (query parameters and form fields)
     upload: bool = False  # the image as a raw body or as the multipart field `image`
     success: Success = "keep"  # keep: Litestar's from the return type; image: image/*; zip_or_json
-    errors: tuple[int, ...] = ()
+    errors: tuple[Code, ...] = ()  # the error codes the route can answer
     error_shape: ErrorShape = "json"
     json_model: type | None = None  # the JSON success body, when Litestar cannot see it in the return type
     operation_id: str | None = None  # names the generated client's function (else Litestar's ApiXxxYyy)
     exclude: tuple[str, ...] = ()  # options of the set this route does not read (jobs: "response")
-    descriptions: Mapping[int, str] | None = None  # what an error status means here, when not the usual
+    # Non-2xx statuses answered with the success body, and what each means (/ready's 503).
+    success_statuses: Mapping[int, str] | None = None
 
 
 def route_doc(
@@ -59,7 +95,7 @@ def route_doc(
     options: OptionSet = "none",
     upload: bool | None = None,
     success: Success = "keep",
-    errors: Iterable[int] = (),
+    errors: Iterable[Code] = (),
     error_shape: ErrorShape = "json",
     json_model: type | None = None,
     operation_id: str | None = None,
@@ -71,7 +107,7 @@ def route_doc(
         options=options,
         upload=options != "none" if upload is None else upload,
         success=success,
-        errors=tuple(sorted(set(errors))),
+        errors=tuple(dict.fromkeys(errors)),
         error_shape=error_shape,
         json_model=json_model,
         operation_id=operation_id,
@@ -131,15 +167,18 @@ def _apply(operation: Operation, doc: RouteDoc, max_dimension: int) -> None:
         responses[ok] = OpenAPIResponse(description="Plain text", content={"text/plain": text})
     # Every error leaves through our handlers (api/errors.py), in our shape: Litestar's own
     # validation-error schema for a 400 would describe a body the service never sends.
-    litestar_errors = {int(code) for code in responses if code[:1] in ("4", "5")}
-    for status in sorted(litestar_errors | set(doc.errors)):
-        response = error_response(status, doc.error_shape)
-        success = responses.get(ok)
-        if doc.error_shape == "success" and isinstance(success, OpenAPIResponse):
-            response.content, response.headers = success.content, None
-        if doc.descriptions and status in doc.descriptions:
-            response.description = doc.descriptions[status]
-        responses[str(status)] = response
+    by_status: dict[int, list[Code]] = {}
+    for status in (int(code) for code in responses if code[:1] in ("4", "5")):
+        by_status.setdefault(status, []).append(HTTP_CODES.get(status, INTERNAL_ERROR))
+    for code in doc.errors:
+        if code not in by_status.setdefault(code.status, []):
+            by_status[code.status].append(code)
+    for status in sorted(by_status):
+        responses[str(status)] = error_response(by_status[status], doc.error_shape)
+    success = responses.get(ok)
+    for status, description in (doc.success_statuses or {}).items():
+        if isinstance(success, OpenAPIResponse):
+            responses[str(status)] = OpenAPIResponse(description=description, content=success.content)
     operation.responses = responses
 
 

@@ -3,7 +3,7 @@ the error responses in the shapes api/errors.py answers."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import msgspec
@@ -18,28 +18,21 @@ from litestar.openapi.spec import (
     Schema,
 )
 
+from ..errors import Code, client_codes
 from ..imaging.formats import OutputFormat
+from .errors import ErrorResponse, SeedError
 from .openapi_options import binary_schema
+
+_REF = "#/components/schemas/{name}"
 
 __all__ = ["ErrorShape", "add_json_model", "error_response", "error_schemas", "image_response", "zip_or_json"]
 
-ErrorShape = Literal["json", "seed", "success"]  # success: the error answers the success body (/ready)
-_STATUS_TEXT = {
-    400: "Unknown option, value out of range or of the wrong type, or an option that does not apply to the format",
-    404: "Not found",
-    413: "Upload larger than MAX_UPLOAD_BYTES, or more outputs than the limit",
-    415: "Not an accepted image type",
-    422: "Corrupt or truncated image, or more pixels than MAX_INPUT_PIXELS",
-    500: "Internal error (logged)",
-    503: "At capacity, worker died, or shutting down; retry after Retry-After seconds",
-    504: "The conversion did not finish before REQUEST_DEADLINE_SECONDS",
-    507: "Storage full",
-}
+ErrorShape = Literal["json", "seed"]  # seed: the original service's {"success": false, "error"}
 
 
 def add_json_model(components: Components, operation: Operation, model: type) -> None:
     """Describe a msgspec Struct success body with msgspec's own JSON schema."""
-    (ref,), defs = msgspec.json.schema_components([model], ref_template="#/components/schemas/{name}")
+    (ref,), defs = msgspec.json.schema_components([model], ref_template=_REF)
     for name, definition in defs.items():
         components.schemas.setdefault(name, _to_schema(definition))
     for status, response in (operation.responses or {}).items():
@@ -63,7 +56,7 @@ def _to_schema(node: Mapping[str, Any]) -> Schema:
     kwargs: dict[str, Any] = {}
     for key, value in node.items():
         if key == "type":
-            kwargs["type"] = OpenAPIType(value)
+            kwargs["type"] = [OpenAPIType(v) for v in value] if isinstance(value, list) else OpenAPIType(value)
         elif key == "properties":
             kwargs["properties"] = {k: _to_ref_or_schema(v) for k, v in value.items()}
         elif key == "items":
@@ -111,51 +104,44 @@ def zip_or_json(existing: OpenAPIResponse | Reference | None) -> OpenAPIResponse
     )
 
 
-def error_response(status: int, shape: ErrorShape) -> OpenAPIResponse:
-    name = "ErrorResponse" if shape == "json" else "SeedError"
+def error_response(codes: Sequence[Code], shape: ErrorShape) -> OpenAPIResponse:
+    """The response of one error status, given its codes: what each means, Retry-After when one
+    of them carries it, and the error shape with `code` limited to these codes."""
     headers: dict[str, OpenAPIHeader | Reference] | None = None
-    if status == 503:
+    if any(code.retry_after is not None for code in codes):
         headers = {
             "Retry-After": OpenAPIHeader(
                 schema=Schema(type=OpenAPIType.INTEGER), description="Seconds to wait before retrying"
             )
         }
+    description = "; ".join(f"{code.name}: {code.meaning}" for code in codes) or "Error"
+    schema: Schema | Reference
+    if shape == "seed":  # the original service's shape has no code
+        schema = Reference(ref="#/components/schemas/SeedError")
+    else:
+        body = _to_schema(_ERROR_DEFINITIONS["ErrorBody"])
+        body.title = None
+        properties = dict(body.properties or {})
+        properties["code"] = Schema(
+            type=OpenAPIType.STRING, enum=[code.name for code in codes], description="Machine-readable"
+        )
+        body.properties = properties
+        schema = Schema(type=OpenAPIType.OBJECT, properties={"error": body}, required=["error"])
     return OpenAPIResponse(
-        description=_STATUS_TEXT.get(status, "Error"),
-        headers=headers,
-        content={"application/json": OpenAPIMediaType(schema=Reference(ref=f"#/components/schemas/{name}"))},
+        description=description, headers=headers, content={"application/json": OpenAPIMediaType(schema=schema)}
     )
+
+
+_ERROR_DEFINITIONS = msgspec.json.schema_components([ErrorResponse, SeedError], ref_template=_REF)[1]
 
 
 def error_schemas() -> Mapping[str, Schema]:
-    text = Schema(type=OpenAPIType.STRING)
-    nullable_text = Schema(one_of=[Schema(type=OpenAPIType.STRING), Schema(type=OpenAPIType.NULL)])
-    body = Schema(
-        type=OpenAPIType.OBJECT,
-        title="ErrorBody",
-        properties={
-            "status": Schema(type=OpenAPIType.INTEGER, description="The HTTP status"),
-            "code": Schema(type=OpenAPIType.STRING, description="Machine-readable: invalid_option, overloaded, ..."),
-            "message": Schema(type=OpenAPIType.STRING, description="What went wrong and how to fix it"),
-            "field": nullable_text,
-            "allowed": text,
-            "received": text,
-        },
-        required=["status", "code", "message"],
+    """The error shapes as components (ErrorResponse, ErrorBody, Allowed, SeedError), from their
+    Structs in api/errors.py; ErrorBody's `code` is any registered code a client reads."""
+    schemas = {name: _to_schema(definition) for name, definition in _ERROR_DEFINITIONS.items()}
+    body = schemas["ErrorBody"]
+    body.properties = dict(body.properties or {})
+    body.properties["code"] = Schema(
+        type=OpenAPIType.STRING, enum=[code.name for code in client_codes()], description="Machine-readable"
     )
-    return {
-        "ErrorBody": body,
-        "ErrorResponse": Schema(
-            type=OpenAPIType.OBJECT,
-            title="ErrorResponse",
-            properties={"error": Reference(ref="#/components/schemas/ErrorBody")},
-            required=["error"],
-        ),
-        "SeedError": Schema(
-            type=OpenAPIType.OBJECT,
-            title="SeedError",
-            description="The original service's error shape",
-            properties={"success": Schema(type=OpenAPIType.BOOLEAN), "error": text},
-            required=["success", "error"],
-        ),
-    }
+    return schemas

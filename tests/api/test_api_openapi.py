@@ -14,6 +14,7 @@ import pytest
 from apihelpers import decode, jpeg, loader
 
 from service.api.openapi_options import RAW_IMAGE_TYPES
+from service.errors import CODES
 
 UPLOAD_ROUTES = ("/api/convert", "/api/batch", "/api/process", "/api/preview")
 # openapi-python-client reads only a few body types; the image types are binary like octet-stream
@@ -93,13 +94,21 @@ def test_every_error_a_route_can_answer_has_the_error_schema(schema):
         responses = schema["paths"][path]["post"]["responses"]
         errors = {code for code in responses if code[0] in "45"}
         assert errors == {"400", "413", "415", "422", "500", "503", "504"}, path
-        shape = "SeedError" if path in ("/api/process", "/api/preview") else "ErrorResponse"
-        for code in errors:
-            ref = responses[code]["content"]["application/json"]["schema"]["$ref"]
-            assert ref == f"#/components/schemas/{shape}", (path, code)
+        for status in errors:
+            answer = responses[status]["content"]["application/json"]["schema"]
+            if path in ("/api/process", "/api/preview"):
+                assert answer == {"$ref": "#/components/schemas/SeedError"}, (path, status)
+                continue
+            codes = answer["properties"]["error"]["properties"]["code"]["enum"]
+            assert codes and {CODES[name].status for name in codes} == {int(status)}, (path, status)
         assert "Retry-After" in responses["503"]["headers"]
+    convert = schema["paths"]["/api/convert"]["post"]["responses"]
+    assert convert["415"]["content"]["application/json"]["schema"]["properties"]["error"]["properties"]["code"][
+        "enum"
+    ] == ["unsupported_media"]
     body = schema["components"]["schemas"]["ErrorBody"]
     assert body["required"] == ["status", "code", "message"]
+    assert schema["components"]["schemas"]["Allowed"]["required"] == ["type"]
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +173,8 @@ def test_a_generated_client_converts_an_image(generated_client, service):
 def test_a_generated_client_sends_multipart_and_reads_typed_errors(generated_client, service):
     from imageconv_client.api.convert import convert
     from imageconv_client.models.convert_files_body import ConvertFilesBody
-    from imageconv_client.models.error_response import ErrorResponse
+    from imageconv_client.models.convert_response_415 import ConvertResponse415
+    from imageconv_client.models.convert_response_415_error_code import ConvertResponse415ErrorCode
     from imageconv_client.types import File
 
     client = generated_client.Client(base_url=service.url, timeout=60)
@@ -173,8 +183,9 @@ def test_a_generated_client_sends_multipart_and_reads_typed_errors(generated_cli
     assert ok.status_code == 200, ok.content
     assert decode(ok.parsed.payload.read()).width == 100
     bad = convert.sync(client=client, body=File(payload=b"not an image", mime_type="image/jpeg"))
-    assert isinstance(bad, ErrorResponse)
+    assert isinstance(bad, ConvertResponse415)
     assert bad.error.status == 415 and bad.error.field == "image"
+    assert bad.error.code is ConvertResponse415ErrorCode.UNSUPPORTED_MEDIA  # typed: the route's codes
 
 
 def test_a_generated_client_reads_the_options_document(generated_client, service):
