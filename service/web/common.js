@@ -198,56 +198,85 @@ function fieldLabel(field) {
   return text === key ? field : text;
 }
 
+// What each error code the service answers means to the user: exactly the codes service/errors.py
+// declares for clients (tests/unit/test_errors.py compares the two). An i18n key, or a function of
+// the error that picks one.
+const ERROR_TEXT = {
+  invalid_option: (err) => (err.field ? "error.invalid_field" : "error.invalid"),
+  bad_request: "error.invalid",
+  payload_too_large: "error.too_large",
+  too_many_parts: "error.invalid",
+  headers_too_large: "error.invalid",
+  unsupported_media: "error.bad_image",
+  unprocessable: (err) => (err.field === "image" ? "error.bad_image" : "error.invalid"),
+  max_bytes_unreachable: "error.unreachable_target",
+  min_score_unreachable: "error.unreachable_target",
+  unauthorized: "key.required",
+  cross_origin_refused: "error.cross_origin",
+  not_found: "error.server",
+  method_not_allowed: "error.server",
+  job_not_found: "error.not_found",
+  output_not_found: "error.not_found",
+  overloaded: "error.busy",
+  deadline: "error.busy",
+  deadline_exceeded: "error.timeout",
+  worker_crashed: "error.busy",
+  shutting_down: "error.busy",
+  too_many_jobs: "error.busy",
+  storage_full: "error.storage_full",
+  internal_error: "error.server",
+};
+
+/** An answer that is not the service's own (a proxy's or gateway's), worded by its status. */
+function statusKey(status) {
+  if (status === 413) return "error.too_large";
+  if (status === 429 || status === 502 || status === 503) return "error.busy";
+  if (status === 504) return "error.timeout";
+  return status >= 400 && status < 500 ? "error.invalid" : "error.server";
+}
+
 /** Plain words for an error: {text, detail}. */
 export function describeError(err) {
   if (!(err instanceof ApiError)) return { text: t("error.server"), detail: t("error.details", { message: String(err && err.message ? err.message : err) }) };
-  const code = String(err.code || "").toLowerCase();
-  let text;
-  if (err.status === 0) text = t("error.network");
-  else if (err.status === 401) text = t("key.required");
-  else if (err.status === 413 || code.includes("too_large")) text = t("error.too_large");
-  else if (code.includes("pixel")) text = t("error.too_many_pixels");
-  else if (err.field === "image" || err.status === 415 || /decode|unsupported|bad_input|not_an_image|invalid_image/.test(code)) text = t("error.bad_image");
-  else if (err.status === 503 || err.status === 429) text = t("error.busy");
-  else if (err.status === 504 || code.includes("deadline") || code.includes("timeout")) text = t("error.timeout");
-  else if (err.status >= 400 && err.status < 500 && err.field && err.received != null && err.allowed) {
-    // Option errors: say which value was refused in the user's words, and what would be accepted.
+  if (err.status === 0) return { text: t("error.network"), detail: "" };
+  if (err.code === "invalid_option" && err.field && err.received != null && err.allowed) {
+    // Say which value was refused in the user's words, and what would be accepted.
     return {
       text: t("error.invalid_value", { label: fieldLabel(err.field), received: err.received }),
       detail: t("error.allowed", { allowed: allowedText(err) }),
     };
-  } else if (err.status >= 400 && err.status < 500) text = err.field ? t("error.invalid_field", { label: fieldLabel(err.field) }) : t("error.invalid");
-  else text = t("error.server");
-  const detail = err.status !== 0 && err.message && err.message !== err.code ? t("error.details", { message: err.message }) : "";
+  }
+  const entry = Object.hasOwn(ERROR_TEXT, err.code) ? ERROR_TEXT[err.code] : null;
+  const key = typeof entry === "function" ? entry(err) : entry || statusKey(err.status);
+  const text = t(key, { label: err.field ? fieldLabel(err.field) : "" });
+  const detail = err.message && err.message !== err.code ? t("error.details", { message: err.message }) : "";
   return { text, detail };
 }
 
-let errorSpec = null;
-let errorFormat = () => null;
+/** Kept for the pages' start-up, which still calls it: `allowed` now comes with the error as data. */
+export function setErrorSpec() {}
 
-/** The options document (options.js) and the page's current format, to word allowed values. */
-export function setErrorSpec(spec, formatOf = () => null) {
-  errorSpec = spec;
-  errorFormat = formatOf;
-}
-
-/**
- * The allowed values of an option error in the page's language. The API words them in English
- * ("an integer between 1 and 16383"); the numbers and choices are read from its text (they
- * include limits the service configures), else from the options document.
- */
+/** An option error's `allowed` (service: imaging/errors.py Allowed) in the page's language. */
 export function allowedText(err) {
-  const raw = String(err.allowed || "");
-  const range = /(-?\d+)\D+?(-?\d+)/.exec(raw);
-  if (/integer|number/i.test(raw) && range) return t("error.allowed_int", { min: range[1], max: range[2] });
-  if (/boolean/i.test(raw)) return t("error.allowed_bool");
-  const choices = /one of (.+)$/i.exec(raw);
-  if (choices) return t("error.allowed_choice", { choices: choices[1] });
-  const domain = errorSpec && err.field ? (errorSpec.domain(err.field, errorFormat()) || errorSpec.anyDomain(err.field)) : null;
-  if (domain && domain.choices) return t("error.allowed_choice", { choices: domain.choices.join(", ") });
-  if (domain && domain.type === "int") return t("error.allowed_int", { min: domain.minimum, max: domain.maximum });
-  if (domain && domain.type === "bool") return t("error.allowed_bool");
-  return raw;
+  const allowed = err.allowed || {};
+  const choices = (allowed.choices || []).map(String).join(", ");
+  switch (allowed.type) {
+    case "integer":
+    case "number":
+      if (allowed.choices && allowed.choices.length) return t("error.allowed_choice", { choices });
+      return t(allowed.type === "integer" ? "error.allowed_int" : "error.allowed_number", { min: allowed.minimum, max: allowed.maximum });
+    case "boolean":
+      return t("error.allowed_bool");
+    case "choice":
+    case "option":
+      return t("error.allowed_choice", { choices });
+    case "requires":
+      return t("error.allowed_requires", { label: fieldLabel(allowed.option), choices });
+    case "limit":
+      return t(allowed.unit === "seconds" ? "error.allowed_seconds" : "error.allowed_outputs", { max: allowed.maximum });
+    default:
+      return err.message;
+  }
 }
 
 /**

@@ -4,6 +4,8 @@ reason, and the same object after a trip through pickle."""
 from __future__ import annotations
 
 import pickle
+import re
+from pathlib import Path
 
 import pytest
 
@@ -62,3 +64,34 @@ def test_codes_and_errors_survive_pickle():
 def test_an_instance_may_say_when_to_retry():
     assert ServiceError("x", retry_after=7).retry_after == 7
     assert isinstance(ServiceError("x").code, Code)
+
+
+WEB = Path(__file__).resolve().parents[2] / "service" / "web"
+
+
+def _ui_error_table() -> dict[str, list[str]]:
+    """common.js's ERROR_TEXT: each code the page words, with the i18n keys its entry can pick."""
+    source = (WEB / "common.js").read_text()
+    block = re.search(r"^const ERROR_TEXT = \{\n(.*?)^\};", source, re.S | re.M)
+    assert block, "common.js has no ERROR_TEXT table"
+    entries = re.findall(r"^  (\w+): (.*),$", block.group(1), re.M)
+    assert len(entries) == block.group(1).count("\n"), "one entry per line"
+    return {code: re.findall(r'"(\w+\.[\w.]+)"', value) for code, value in entries}
+
+
+def test_the_ui_words_exactly_the_codes_a_client_reads():
+    table = _ui_error_table()
+    assert set(table) == {code.name for code in client_codes()}
+    # The rest of the page's error handling names no code of its own beyond the table's.
+    source = (WEB / "common.js").read_text()
+    compared = set(re.findall(r'code === "(\w+)"', source))
+    assert compared <= set(table), compared - set(table)
+
+
+def test_every_message_the_ui_picks_exists_in_both_languages():
+    i18n = (WEB / "i18n.js").read_text()
+    korean, english = i18n.split("\n  en: {", 1)
+    for code, keys in _ui_error_table().items():
+        assert keys, code
+        for key in keys:
+            assert f'"{key}":' in korean and f'"{key}":' in english, (code, key)
