@@ -1,5 +1,5 @@
 """Documentation generated from the code: `python -m service.docs` rewrites every generated table
-(the README's options and settings tables, docs/contract.md's settings table) between its markers;
+(the README's options, settings and error-code tables, docs/contract.md's settings table) between its markers;
 `--check` only says whether they are up to date (a test runs it).
 """
 
@@ -10,12 +10,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import CODES
 from .imaging.domains import Domain, OptionSpec
 from .imaging.formats import OutputFormat
 from .imaging.options import OPTIONS
 from .settings import VARIABLES, Variable
 
-__all__ = ["ROOT", "TABLES", "Table", "main", "options_table", "render", "settings_table"]
+__all__ = ["ROOT", "TABLES", "Table", "error_table", "main", "options_table", "render", "settings_table"]
 
 ROOT = Path(__file__).resolve().parents[1]
 _GROUPS = {"geometry": "size", "output": "output", "encoder": "encoder", "batch": "batch only"}
@@ -68,6 +69,16 @@ def settings_table() -> str:
     return "\n".join(("| variable | default | meaning |", "|---|---|---|", *rows))
 
 
+def error_table() -> str:
+    """The error codes of service/errors.py with status, Retry-After, metric reason and meaning, by status."""
+    rows = (
+        f"| `{code.name}` | {code.status} | {code.retry_after if code.retry_after is not None else '—'} "
+        f"| {code.reason or '—'} | {code.meaning} |"
+        for code in sorted(CODES.values(), key=lambda code: code.status)
+    )
+    return "\n".join(("| code | status | Retry-After | counted as | meaning |", "|---|---|---|---|---|", *rows))
+
+
 @dataclass(frozen=True)
 class Table:
     """A generated table, written between two markers in each file that shows it."""
@@ -88,6 +99,7 @@ class Table:
 TABLES: tuple[Table, ...] = (
     Table("options table", options_table, ("README.md",)),
     Table("settings table", settings_table, ("README.md", "docs/contract.md")),
+    Table("error codes", error_table, ("README.md",)),
 )
 
 

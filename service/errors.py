@@ -123,7 +123,8 @@ UNSUPPORTED_MEDIA = _declare(
 UNPROCESSABLE = _declare(
     "unprocessable",
     422,
-    "A corrupt or truncated image, more pixels than MAX_INPUT_PIXELS, or options the encoder refused",
+    "A corrupt or truncated image, more pixels than MAX_INPUT_PIXELS, outputs over MAX_OUTPUT_PIXELS or "
+    "MAX_BATCH_OUTPUT_PIXELS, or options the encoder refused",
     "bad_input",
 )
 MAX_BYTES_UNREACHABLE = _declare(
@@ -146,7 +147,9 @@ JOB_NOT_FOUND = _declare("job_not_found", 404, "No job with this id: it never ex
 OUTPUT_NOT_FOUND = _declare("output_not_found", 404, "The job has no output of that name, or it is not finished yet")
 
 # --- capacity and time --------------------------------------------------------------------------
-OVERLOADED = _declare("overloaded", 503, "At capacity: the queue is full", "overload", 1)
+OVERLOADED = _declare(
+    "overloaded", 503, "At capacity: the queue is full (Retry-After grows with the queue)", "overload", 1
+)
 DEADLINE = _declare(
     "deadline", 503, "The request deadline passed before a worker could start the conversion", "deadline", 1
 )

@@ -1,4 +1,4 @@
-"""The generated documentation is current: the README's options and settings tables and
+"""The generated documentation is current: the README's options, settings and error-code tables and
 docs/contract.md's settings table are what `python -m service.docs` makes of the code."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from service import docs
+from service.errors import CODES
 from service.imaging.options import OPTIONS
 from service.settings import VARIABLES
 
@@ -35,6 +36,11 @@ def test_the_readme_shows_every_option_and_both_files_every_variable_with_its_de
             assert f"| `{var.name}` | {default} | {var.description} Must be {var.parse.__doc__}. |" in _text(name)
 
 
+def test_the_readme_shows_every_error_code_with_its_status():
+    for code in CODES.values():
+        assert f"| `{code.name}` | {code.status} |" in _text("README.md"), code.name
+
+
 def test_each_table_is_written_once_per_file():
     for table in docs.TABLES:
         for name in table.files:
@@ -48,6 +54,7 @@ def test_each_table_is_written_once_per_file():
     [
         ("README.md", "| `quality` |"),
         ("README.md", "| `PORT` |"),
+        ("README.md", "| `storage_full` |"),
         ("docs/contract.md", "| `PORT` |"),
     ],
 )
