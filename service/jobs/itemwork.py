@@ -12,7 +12,7 @@ import os
 import time
 
 from .. import metrics
-from ..errors import ServiceError
+from ..errors import DEADLINE_EXCEEDED, ServiceError
 from ..grid.executor import GridExecutor
 from ..imaging.errors import ImageError
 from ..imaging.formats import OutputFormat
@@ -137,7 +137,7 @@ class ItemWork:
         if isinstance(exc, DeadlineExceeded):
             limit = self.settings.job_item_timeout_seconds
             return ItemError(
-                "deadline_exceeded", f"The item did not finish within JOB_ITEM_TIMEOUT_SECONDS ({limit:g} s)"
+                DEADLINE_EXCEEDED.name, f"The item did not finish within JOB_ITEM_TIMEOUT_SECONDS ({limit:g} s)"
             )
         if isinstance(exc, WorkerCrashed):
             return ItemError("worker_crashed", str(exc))
