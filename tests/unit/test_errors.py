@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pickle
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -95,3 +97,16 @@ def test_every_message_the_ui_picks_exists_in_both_languages():
         assert keys, code
         for key in keys:
             assert f'"{key}":' in korean and f'"{key}":' in english, (code, key)
+
+
+def test_the_registry_is_web_free_so_workers_can_raise_its_errors():
+    probe = (
+        "import sys, service.errors, service.imaging.errors\n"
+        "web = sorted(m for m in sys.modules if m.split('.')[0] in ('litestar', 'prometheus_client', 'uvicorn'))\n"
+        "print(','.join(web))"
+    )
+    root = Path(__file__).resolve().parents[2]
+    run = subprocess.run(
+        [sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, timeout=60, check=True
+    )
+    assert run.stdout.strip() == ""
