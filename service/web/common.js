@@ -253,9 +253,6 @@ export function describeError(err) {
   return { text, detail };
 }
 
-/** Kept for the pages' start-up, which still calls it: `allowed` now comes with the error as data. */
-export function setErrorSpec() {}
-
 /** An option error's `allowed` (service: imaging/errors.py Allowed) in the page's language. */
 export function allowedText(err) {
   const allowed = err.allowed || {};

@@ -13,7 +13,7 @@ import { applyTranslations, bindLanguageSwitch, onLangChange, t } from "./i18n.j
 import { setupApiKey } from "./apikey.js";
 import { loadOptions } from "./options.js";
 import { fillFormatSelect, renderOptionPanels } from "./formats.js";
-import { ErrorView, bindDropzone, bindFileSources, loadSettings, setErrorSpec, sizeText } from "./common.js";
+import { ErrorView, bindDropzone, bindFileSources, loadSettings, sizeText } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -43,7 +43,6 @@ class Page {
     this.format = $("format");
     this.enlarge = $("enlarge");
     this.keepMetadata = $("keep_metadata");
-    setErrorSpec(spec, () => this.format.value);
     fillFormatSelect(this.format, spec);
     this.errors = new ErrorView($("error"));
     this.panels = renderOptionPanels($("format-options"), panelPrefix, spec, onChange);
