@@ -23,6 +23,8 @@ from .jobs.store import JobStore
 from .pool import WorkerPool
 from .settings import Settings
 
+__all__ = ["WEB_DIR", "StartupError", "batch_page", "create_app", "index_page"]
+
 log = logging.getLogger("service")
 WEB_DIR = Path(__file__).parent / "web"
 

@@ -25,6 +25,8 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
+__all__ = ["PROTECTION_PATH", "EcsError", "ScaleInProtection", "protection_for", "task_cpu_limit", "workers_for"]
+
 log = logging.getLogger("service.ecs")
 
 PROTECTION_PATH = "/task-protection/v1/state"

@@ -20,6 +20,8 @@ from ..pool import WorkerPool
 from ..settings import Settings
 from .asgi import ASGIApp, Receive, Scope, Send
 
+__all__ = ["ADMITTED_ROUTES", "SEED_ROUTES", "EarlyAdmissionMiddleware"]
+
 # Routes whose work the pool admits per request; /api/process and /api/preview answer in the
 # original service's error shape.
 ADMITTED_ROUTES = frozenset({"/api/convert", "/api/batch", "/api/process", "/api/preview"})

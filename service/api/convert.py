@@ -16,6 +16,8 @@ from .disposition import content_disposition
 from .inputs import read_upload
 from .openapi import UPLOAD_ERRORS, route_doc
 
+__all__ = ["DESCRIPTION", "convert"]
+
 DESCRIPTION = (
     "Converts one image. Send it as the raw body (Content-Type image/*) or as the multipart field "
     "`image`; options as query parameters or form fields. Answers the converted bytes with "

@@ -24,6 +24,8 @@ from .inputs import read_upload
 from .openapi import UPLOAD_ERRORS, route_doc
 from .seedfields import SEED_PRESETS
 
+__all__ = ["DEFAULT_QUALITY", "PreviewResponse", "preview", "process"]
+
 # The original's field names (camelCase JPEG flags) -> ours, from the option table.
 _JPEG_FLAGS = {seed: ours for seed, ours in SEED_NAMES.items() if OPTION_BY_NAME[ours].group == "encoder"}
 _FIELDS = frozenset({*SEED_NAMES, *(preset.name for preset in SEED_PRESETS)})

@@ -37,6 +37,23 @@ from .domains import (
 )
 from .formats import OutputFormat
 
+__all__ = [
+    "AUTO_CANDIDATES",
+    "BATCH_NAMES",
+    "BATCH_OPTIONS",
+    "CONVERT_OPTIONS",
+    "FITS",
+    "FORMAT_CHOICES",
+    "KEEP_ALL",
+    "KEEP_NONE",
+    "OPTIONS",
+    "OPTION_BY_NAME",
+    "SEED_NAMES",
+    "SUBSAMPLING",
+    "ConvertOptions",
+    "Fit",
+]
+
 Fit = Literal["inside", "cover", "contain", "fill", "outside"]
 
 FITS: tuple[str, ...] = ("inside", "cover", "contain", "fill", "outside")
