@@ -85,3 +85,14 @@ def test_the_allow_list_only_names_modules_still_missing_their_tests() -> None:
 def test_test_module_names_are_unique_across_tests() -> None:
     names = Counter(p.name for p in TESTS.rglob("test_*.py"))
     assert [name for name, n in names.items() if n > 1] == []
+
+
+def test_every_folder_of_tests_is_collected() -> None:
+    """pytest runs the folders named in pyproject's testpaths, in that order: a new folder must be
+    named there too, or its tests would silently never run."""
+    import tomllib
+
+    testpaths = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]["testpaths"]
+    folders = {str(p.parent.relative_to(ROOT)) for p in TESTS.rglob("test_*.py")}
+    assert folders <= set(testpaths), sorted(folders - set(testpaths))
+    assert testpaths[-1] == "tests/e2e", "the browser tests run last (see pyproject.toml)"
