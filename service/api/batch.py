@@ -14,13 +14,11 @@ from litestar.response import Stream
 
 from ..engine import Engine
 from ..grid.batches import Batch, BatchOutput
-from ..grid.layout import output_name
 from ..imaging.formats import OutputFormat
-from ..imaging.parsing import parse_list
 from .disconnect import unless_client_leaves
 from .disposition import content_disposition
-from .gridparams import BATCH_LIST_PARAMS, parse_grid_request
-from .inputs import Upload, read_upload
+from .gridparams import parse_batch_params
+from .inputs import read_upload
 from .zipstream import ZipStream
 
 __all__ = ["DESCRIPTION", "BatchItem", "BatchManifest", "OriginalInfo", "batch"]
@@ -59,15 +57,6 @@ class BatchManifest(msgspec.Struct):
     outputs: list[BatchItem]
 
 
-def _response_kind(upload: Upload) -> str:
-    kind = parse_list("response", [upload.fields.get("response", "zip")])
-    return str(kind[0]) if kind else "zip"
-
-
-def _name(stem: str, out: BatchOutput) -> str:
-    return output_name(stem, out.width, out.height, out.quality, OutputFormat(out.format))
-
-
 @post(
     "/api/batch",
     summary="Convert one image to many widths x qualities",
@@ -78,22 +67,20 @@ def _name(stem: str, out: BatchOutput) -> str:
 async def batch(request: Request[Any, Any, Any]) -> Response[BatchManifest] | Stream:
     engine: Engine = request.app.state.engine
     upload = await read_upload(request)
-    response = _response_kind(upload)
-    settings = engine.settings
-    grid = parse_grid_request(upload, settings, settings.max_batch_outputs, BATCH_LIST_PARAMS)
-    work = Batch(engine, upload.data, grid)
+    params = parse_batch_params(upload, engine.settings)
+    work = Batch(engine, upload.data, params.grid, upload.stem)
     outputs = work.outputs()
     # Wait for the first output before answering: bad input, or a grid too large to finish in
     # time, then still gets a JSON 4xx. A client that leaves meanwhile withdraws the batch.
     first = await unless_client_leaves(request, anext(outputs))
-    if response == "json":
+    if params.response == "json":
         items = [first, *await unless_client_leaves(request, _rest(outputs))]
         assert work.layout is not None
         probed = work.layout.probed
         original = OriginalInfo(probed.width, probed.height, len(upload.data), probed.input_type)
-        return Response(BatchManifest(original, [_item(upload.stem, out) for out in items]))
+        return Response(BatchManifest(original, [_item(out) for out in items]))
     return Stream(
-        _zip(upload.stem, first, outputs),
+        _zip(first, outputs),
         media_type="application/zip",
         headers={"Content-Disposition": content_disposition("attachment", f"{upload.stem}_batch.zip")},
     )
@@ -103,11 +90,11 @@ async def _rest(outputs: AsyncGenerator[BatchOutput, None]) -> list[BatchOutput]
     return [out async for out in outputs]
 
 
-def _item(stem: str, out: BatchOutput) -> BatchItem:
+def _item(out: BatchOutput) -> BatchItem:
     mime = OutputFormat(out.format).mime
     encoded = base64.b64encode(out.data).decode()
     return BatchItem(
-        _name(stem, out),
+        out.name,
         out.width,
         out.height,
         out.quality,
@@ -119,13 +106,13 @@ def _item(stem: str, out: BatchOutput) -> BatchItem:
     )
 
 
-async def _zip(stem: str, first: BatchOutput, rest: AsyncGenerator[BatchOutput, None]) -> AsyncIterator[bytes]:
+async def _zip(first: BatchOutput, rest: AsyncGenerator[BatchOutput, None]) -> AsyncIterator[bytes]:
     archive = ZipStream()
     async with aclosing(rest):  # however the stream ends, the batch (and its ticket) ends with it
         try:
-            yield archive.add(_name(stem, first), first.data)
+            yield archive.add(first.name, first.data)
             async for out in rest:
-                yield archive.add(_name(stem, out), out.data)
+                yield archive.add(out.name, out.data)
         except Exception:
             # Headers are gone: never finish the archive (no central directory, no last chunk),
             # so every client sees a failed transfer instead of a ZIP that looks complete.

@@ -3,14 +3,16 @@ output shares and widths x qualities x formats, with the batch's errors for both
 
 from __future__ import annotations
 
+import msgspec
+
 from ..grid.layout import Grid, GridRequest, check_grid_size
 from ..imaging.errors import Allowed, OptionError
 from ..imaging.formats import OutputFormat
-from ..imaging.parsing import parse_format_list, parse_int_list, parse_options
+from ..imaging.parsing import parse_format_list, parse_int_list, parse_list, parse_options
 from ..settings import Settings
 from .inputs import Upload
 
-__all__ = ["BATCH_LIST_PARAMS", "JOB_LIST_PARAMS", "parse_grid_request"]
+__all__ = ["BATCH_LIST_PARAMS", "JOB_LIST_PARAMS", "BatchParams", "parse_batch_params", "parse_grid_request"]
 
 # Fields that are not conversion options: the grid's lists (and a batch's response kind; a job
 # has none, so there `response` is refused as an unknown option).
@@ -42,3 +44,16 @@ def parse_grid_request(upload: Upload, settings: Settings, limit: int, list_para
     )
     check_grid_size(grid, limit)
     return GridRequest(options, grid)
+
+
+class BatchParams(msgspec.Struct, frozen=True):
+    """A batch's parameters: its grid and how the outputs come back (zip or json)."""
+
+    grid: GridRequest
+    response: str
+
+
+def parse_batch_params(upload: Upload, settings: Settings) -> BatchParams:
+    kind = parse_list("response", [upload.fields.get("response", "zip")])
+    grid = parse_grid_request(upload, settings, settings.max_batch_outputs, BATCH_LIST_PARAMS)
+    return BatchParams(grid, str(kind[0]) if kind else "zip")

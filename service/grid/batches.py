@@ -15,15 +15,17 @@ from .. import metrics
 from ..engine import Engine
 from ..errors import UNPROCESSABLE
 from ..imaging.errors import Allowed, ImageError, OptionError
+from ..imaging.formats import OutputFormat
 from ..imaging.groups import estimate_seconds
 from ..pool import Lane
 from .executor import GridExecutor
-from .layout import GridLayout, GridRequest, layout_grid
+from .layout import GridLayout, GridRequest, layout_grid, output_name
 
 __all__ = ["Batch", "BatchOutput"]
 
 
 class BatchOutput(msgspec.Struct, frozen=True):
+    name: str  # {stem}_{w}x{h}[_q{q}].{ext}, as a job names the same output
     requested_width: int | None
     width: int
     height: int
@@ -40,10 +42,11 @@ class Batch:
     process never holds pixels, only finished outputs on their way into the response. The
     admission ticket lives exactly as long as `outputs()` runs."""
 
-    def __init__(self, engine: Engine, data: bytes, request: GridRequest) -> None:
+    def __init__(self, engine: Engine, data: bytes, request: GridRequest, stem: str = "image") -> None:
         self.engine = engine
         self.data = data
         self.request = request
+        self.stem = stem
         self.deadline = engine.deadline_from_now()
         self.layout: GridLayout | None = None
 
@@ -62,7 +65,9 @@ class Batch:
             async for out, encoded in executor.run_grid(
                 layout, self.request.options, input_path, scratch, self.deadline
             ):
+                fmt = OutputFormat(encoded.format)
                 yield BatchOutput(
+                    output_name(self.stem, encoded.width, encoded.height, encoded.quality, fmt),
                     out.requested_width,
                     encoded.width,
                     encoded.height,

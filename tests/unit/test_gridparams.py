@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.api.gridparams import BATCH_LIST_PARAMS, JOB_LIST_PARAMS, parse_grid_request
+from service.api.gridparams import BATCH_LIST_PARAMS, JOB_LIST_PARAMS, parse_batch_params, parse_grid_request
 from service.api.inputs import Upload
 from service.imaging.errors import OptionError
 from service.imaging.formats import OutputFormat
@@ -52,3 +52,14 @@ def test_refusals_name_the_field(params, limit, lists, field):
 
 def test_a_batch_accepts_its_response_kind():
     assert parse_grid_request(upload(response="json"), SETTINGS, 60, BATCH_LIST_PARAMS).grid.count == 1
+
+
+def test_a_batch_takes_its_answer_kind_with_its_grid() -> None:
+    settings = Settings()
+    upload = Upload(b"", "x", {"response": "JSON", "widths": "10,20"}, {"response": ["JSON"], "widths": ["10,20"]})
+    params = parse_batch_params(upload, settings)
+    assert params.response == "json" and params.grid.grid.widths == (10, 20)
+    assert parse_batch_params(Upload(b"", "x", {}, {}), settings).response == "zip"
+    with pytest.raises(OptionError) as refused:
+        parse_batch_params(Upload(b"", "x", {"response": "xml"}, {"response": ["xml"]}), settings)
+    assert refused.value.field == "response"
