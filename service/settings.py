@@ -14,16 +14,17 @@ tests build `Settings()` for the service's defaults.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 import msgspec
 
-from . import ecs
+from . import ecs, envvalues
 from .cpu import usable_cpus
 from .imaging.tasks import Limits
+from .imgurl.urloptions import parse_presets
+from .sources.signature import Signer, parse_hex_list
 
 __all__ = ["VARIABLES", "Env", "Settings", "SettingsError", "Variable", "load_settings"]
 
@@ -43,186 +44,89 @@ class Env:
     shown: str | None = None  # the default as the variable spells it, when not the field's default written out
 
 
-def _int_range(lo: int, hi: int) -> Callable[[str], int]:
-    def parse(raw: str) -> int:
-        value = int(raw.strip().replace("_", ""))
-        if not lo <= value <= hi:
-            raise ValueError(f"an integer between {lo} and {hi}")
-        return value
-
-    parse.__doc__ = f"an integer between {lo} and {hi}"
-    return parse
-
-
-def _workers(raw: str) -> int:
-    if raw.strip().lower() == "auto":
-        return usable_cpus()
-    return _int_range(1, 256)(raw)
-
-
-_workers.__doc__ = "auto or an integer between 1 and 256"
-
-
-def _choice(*choices: str) -> Callable[[str], str]:
-    def parse(raw: str) -> str:
-        value = raw.strip().lower()
-        if value not in choices:
-            raise ValueError("one of " + ", ".join(choices))
-        return value
-
-    parse.__doc__ = "one of " + ", ".join(choices)
-    return parse
-
-
-def _host(raw: str) -> str:
-    if not raw.strip():
-        raise ValueError("a host name or address")
-    return raw.strip()
-
-
-_host.__doc__ = "a host name or address"
-
-
-def _path(raw: str) -> str:
-    if not raw.strip():
-        raise ValueError("a directory path")
-    return raw.strip()
-
-
-_path.__doc__ = "a directory path"
-
-
-def _api_keys(raw: str) -> tuple[str, ...]:
-    keys = tuple(k.strip() for k in raw.split(",") if k.strip())
-    for key in keys:
-        if len(key) < 16 or not key.isascii() or not key.isprintable() or " " in key:
-            raise ValueError("comma-separated keys of at least 16 printable ASCII characters")
-    return keys
-
-
-_api_keys.__doc__ = "empty (off) or comma-separated keys of at least 16 printable ASCII characters"
-
-
-def _origins(raw: str) -> tuple[str, ...]:
-    origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
-    for origin in origins:
-        if origin != "*" and not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?", origin):
-            raise ValueError("comma-separated origins like https://app.example.com, or *")
-    return origins
-
-
-_origins.__doc__ = "empty (same origin only), * or comma-separated origins like https://app.example.com"
-
-
-def _url_or_off(raw: str) -> str:
-    value = raw.strip().rstrip("/")
-    if value and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
-        raise ValueError("empty or an http:// URL")
-    return value
-
-
-_url_or_off.__doc__ = "empty or an http:// URL"
-
-
-def _number(value: float) -> str:
-    """25.0 as 25 and 2592000.0 as 2592000 (not 2.592e+06): how a person writes the variable."""
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
-
-
-def _float_range(lo: float, hi: float) -> Callable[[str], float]:
-    expects = f"a number between {_number(lo)} and {_number(hi)}"
-
-    def parse(raw: str) -> float:
-        value = float(raw)
-        if not lo <= value <= hi:
-            raise ValueError(expects)
-        return value
-
-    parse.__doc__ = expects
-    return parse
-
-
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """The settings table: one field per environment variable (its name in capitals)."""
 
-    host: Annotated[str, Env(_host, "Address to bind (0.0.0.0 in a container).")] = "127.0.0.1"
-    port: Annotated[int, Env(_int_range(1, 65535), "TCP port to listen on.")] = 8000
+    host: Annotated[str, Env(envvalues.host, "Address to bind (0.0.0.0 in a container).")] = "127.0.0.1"
+    port: Annotated[int, Env(envvalues.int_range(1, 65535), "TCP port to listen on.")] = 8000
     workers: Annotated[
         int,
         Env(
-            _workers,
+            envvalues.workers,
             "libvips worker processes; auto = vCPUs this process may use (affinity, cgroup quota and, on ECS, "
             "the task's CPU limit).",
             shown="auto",
         ),
     ] = msgspec.field(default_factory=usable_cpus)
     queue_per_worker: Annotated[
-        int, Env(_int_range(0, 1000), "Requests allowed to wait per worker; beyond that 503 with Retry-After.")
+        int, Env(envvalues.int_range(0, 1000), "Requests allowed to wait per worker; beyond that 503 with Retry-After.")
     ] = 4
     request_deadline_seconds: Annotated[
         float,
         Env(
-            _float_range(0.1, 3600),
+            envvalues.float_range(0.1, 3600),
             "Per-request deadline (under API Gateway's 30 s): work not started by then is dropped, "
             "a reply not ready by then is a 504.",
         ),
     ] = 25.0
-    max_upload_bytes: Annotated[int, Env(_int_range(1024, 2_000_000_000), "Largest request body; 413 beyond.")] = (
-        25_000_000
-    )
+    max_upload_bytes: Annotated[
+        int, Env(envvalues.int_range(1024, 2_000_000_000), "Largest request body; 413 beyond.")
+    ] = 25_000_000
     max_input_pixels: Annotated[
         int,
         Env(
-            _int_range(1, 1_000_000_000),
+            envvalues.int_range(1, 1_000_000_000),
             "Largest input width x height, read from the header before decoding; 422 beyond. "
             "Also bounds the output size.",
         ),
     ] = 50_000_000
     max_output_dimension: Annotated[
-        int, Env(_int_range(16, 16383), "Largest width or height a client may ask for.")
+        int, Env(envvalues.int_range(16, 16383), "Largest width or height a client may ask for.")
     ] = 16383
     max_batch_outputs: Annotated[
-        int, Env(_int_range(1, 1000), "Most outputs (widths x qualities x formats) in one batch.")
+        int, Env(envvalues.int_range(1, 1000), "Most outputs (widths x qualities x formats) in one batch.")
     ] = 60
     shutdown_timeout_seconds: Annotated[
         float,
         Env(
-            _float_range(0, 3600),
+            envvalues.float_range(0, 3600),
             "On SIGTERM, time in-flight requests get to finish (keep under PM2 kill_timeout and ECS stopTimeout).",
         ),
     ] = 90.0
-    log_level: Annotated[str, Env(_choice("debug", "info", "warning", "error"), "debug, info, warning or error.")] = (
-        "info"
-    )
+    log_level: Annotated[
+        str, Env(envvalues.choice("debug", "info", "warning", "error"), "debug, info, warning or error.")
+    ] = "info"
     prestop_seconds: Annotated[
         float,
         Env(
-            _float_range(0, 60),
+            envvalues.float_range(0, 60),
             "On SIGTERM, keep serving new requests this long (readiness already 503) while the load balancer "
             "deregisters the task; then drain. The stack sets 10.",
         ),
     ] = 0.0
     storage_dir: Annotated[
         str,
-        Env(_path, "Directory holding batch jobs (created on start); shared by every replica (EFS in AWS)."),
+        Env(envvalues.path, "Directory holding batch jobs (created on start); shared by every replica (EFS in AWS)."),
     ] = "data/jobs"
     max_job_outputs: Annotated[
-        int, Env(_int_range(1, 10000), "Most outputs (widths x qualities x formats) in one job.")
+        int, Env(envvalues.int_range(1, 10000), "Most outputs (widths x qualities x formats) in one job.")
     ] = 600
     job_ttl_seconds: Annotated[
-        float, Env(_float_range(1, 30 * 86400), "A job and its files are removed this long after submission.")
+        float, Env(envvalues.float_range(1, 30 * 86400), "A job and its files are removed this long after submission.")
     ] = 86400.0
     max_storage_bytes: Annotated[
-        int, Env(_int_range(1, 10**15), "Bytes STORAGE_DIR may hold; new jobs get 507 beyond.")
+        int, Env(envvalues.int_range(1, 10**15), "Bytes STORAGE_DIR may hold; new jobs get 507 beyond.")
     ] = 10_000_000_000
     job_item_timeout_seconds: Annotated[
         float,
-        Env(_float_range(1, 3600), "Time limit of one job item (a decode or an encode); the item fails beyond."),
+        Env(
+            envvalues.float_range(1, 3600), "Time limit of one job item (a decode or an encode); the item fails beyond."
+        ),
     ] = 300.0
     job_worker_share: Annotated[
         float,
         Env(
-            _float_range(0.01, 1),
+            envvalues.float_range(0.01, 1),
             "Share of the workers background job items may use at once: at most ceil(share x WORKERS), "
             "and never the last worker when WORKERS >= 2.",
         ),
@@ -230,33 +134,36 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     job_lease_seconds: Annotated[
         float,
         Env(
-            _float_range(1, 3600),
+            envvalues.float_range(1, 3600),
             "A job item whose lease is not renewed for this long (by the observer's own clock) is leased "
             "again by another replica.",
         ),
     ] = 60.0
     max_active_jobs: Annotated[
         int,
-        Env(_int_range(1, 100000), "Unfinished jobs in storage beyond which new jobs get 503 with Retry-After."),
+        Env(
+            envvalues.int_range(1, 100000), "Unfinished jobs in storage beyond which new jobs get 503 with Retry-After."
+        ),
     ] = 100
     client_header_timeout_seconds: Annotated[
         float,
         Env(
-            _float_range(0.5, 600),
+            envvalues.float_range(0.5, 600),
             "Time a client gets to send a request's headers (from its first byte), and the longest silence "
             "allowed while it sends a body; 408 and close beyond.",
         ),
     ] = 10.0
     client_body_timeout_seconds: Annotated[
-        float, Env(_float_range(1, 3600), "Time a client gets to send a whole request body; 408 and close beyond.")
+        float,
+        Env(envvalues.float_range(1, 3600), "Time a client gets to send a whole request body; 408 and close beyond."),
     ] = 60.0
     max_header_bytes: Annotated[
-        int, Env(_int_range(4096, 16_777_216), "Largest request line plus headers; 431 beyond.")
+        int, Env(envvalues.int_range(4096, 16_777_216), "Largest request line plus headers; 431 beyond.")
     ] = 65536
     max_connections: Annotated[
         int,
         Env(
-            _int_range(16, 1_000_000),
+            envvalues.int_range(16, 1_000_000),
             "Open client sockets kept at most (capped by the file-descriptor limit); past it the oldest idle "
             "connections are closed to make room. Requests are limited by the pool, not by this.",
         ),
@@ -264,7 +171,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     api_keys: Annotated[
         tuple[str, ...],
         Env(
-            _api_keys,
+            envvalues.api_keys,
             "API keys, comma separated; when set, /api/*, /schema and /metrics on the main port need "
             "X-API-Key: <key> (or Authorization: Bearer <key>). Empty: off.",
             secret=True,
@@ -273,7 +180,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     cors_origins: Annotated[
         tuple[str, ...],
         Env(
-            _origins,
+            envvalues.origins,
             "Other sites whose pages may call the API from a browser (CORS); POSTs from any other "
             "site are refused with 403. Empty: same origin only.",
         ),
@@ -281,7 +188,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     metrics_port: Annotated[
         int,
         Env(
-            _int_range(0, 65535),
+            envvalues.int_range(0, 65535),
             "Serve /metrics on this port instead of the main one (bound to HOST; no API key there, so keep "
             "it off the public network); 0: on the main port.",
         ),
@@ -289,21 +196,21 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_output_pixels: Annotated[
         int,
         Env(
-            _int_range(1, 1_000_000_000),
+            envvalues.int_range(1, 1_000_000_000),
             "Largest output width x height of one conversion (enlarging included); 422 beyond.",
         ),
     ] = 50_000_000
     max_batch_output_pixels: Annotated[
         int,
         Env(
-            _int_range(1, 10_000_000_000),
+            envvalues.int_range(1, 10_000_000_000),
             "Largest sum of output width x height over all outputs of one batch; 422 beyond.",
         ),
     ] = 150_000_000
     max_concurrent_batches: Annotated[
         int,
         Env(
-            _int_range(1, 1000),
+            envvalues.int_range(1, 1000),
             "Synchronous batches admitted at once (each may hold up to MAX_BATCH_OUTPUT_PIXELS of rasters "
             "in memory); 503 with Retry-After beyond.",
         ),
@@ -311,7 +218,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ecs_agent_uri: Annotated[
         str,
         Env(
-            _url_or_off,
+            envvalues.url_or_off,
             "Set by ECS in every task: the agent's endpoint. While the replica holds job items it turns on the "
             "task's scale-in protection there, and clears it when idle. Empty (off ECS): off.",
         ),
@@ -319,11 +226,88 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ecs_container_metadata_uri_v4: Annotated[
         str,
         Env(
-            _url_or_off,
+            envvalues.url_or_off,
             "Set by ECS in every task: the task metadata endpoint. WORKERS=auto takes the task's CPU limit "
             "(Limits.CPU) from it. Empty (off ECS): the cgroup quota alone.",
         ),
     ] = ""
+    url_signing_key: Annotated[
+        tuple[str, ...],
+        Env(
+            parse_hex_list,
+            "Hex-encoded keys that sign GET /img URLs (HMAC-SHA256, as imgproxy's IMGPROXY_KEY); comma separated "
+            "for rotation, paired in order with URL_SIGNING_SALT. Empty: every /img URL is refused (403) unless "
+            "URL_ALLOW_UNSIGNED.",
+            secret=True,
+        ),
+    ] = ()
+    url_signing_salt: Annotated[
+        tuple[str, ...],
+        Env(parse_hex_list, "Hex-encoded salts, one per URL_SIGNING_KEY (as imgproxy's IMGPROXY_SALT).", secret=True),
+    ] = ()
+    url_allow_unsigned: Annotated[
+        bool,
+        Env(
+            envvalues.bool_value,
+            "Development only: also accept /img URLs whose signature segment is insecure, unsafe or _ "
+            "(anyone can then make the service convert any source it can read).",
+        ),
+    ] = False
+    url_presets: Annotated[
+        tuple[str, ...],
+        Env(
+            parse_presets,
+            "Named sets of /img processing options in imgproxy's syntax, comma separated: "
+            "name=option:arg/option:arg; a preset named default applies to every URL.",
+        ),
+    ] = ()
+    url_only_presets: Annotated[
+        bool,
+        Env(
+            envvalues.bool_value,
+            "Presets-only mode: the options part of an /img URL is a list of preset names (a:b:c).",
+        ),
+    ] = False
+    url_cache_max_age_seconds: Annotated[
+        int,
+        Env(
+            envvalues.int_range(0, 10 * 365 * 86400),
+            "Cache-Control max-age of /img answers (immutable is added for stored sources, whose content "
+            "never changes under their name).",
+        ),
+    ] = 86400
+    source_dir: Annotated[
+        str,
+        Env(
+            envvalues.optional_absolute_path,
+            "Directory whose files /img URLs may name as local:///path (nothing outside it is reachable). "
+            "Empty: local sources are off.",
+        ),
+    ] = ""
+    sources_dir: Annotated[
+        str,
+        Env(
+            envvalues.path,
+            "Directory holding uploaded sources (POST /api/sources), named by their SHA-256; shared by every "
+            "replica (EFS in AWS). Counted against MAX_STORAGE_BYTES on its own.",
+        ),
+    ] = "data/sources"
+    source_ttl_seconds: Annotated[
+        float,
+        Env(
+            envvalues.float_range(60, 365 * 86400),
+            "An uploaded source is removed this long after its last upload (uploading it again renews it).",
+        ),
+    ] = 7 * 86400.0
+
+    @property
+    def signer(self) -> Signer:
+        """The /img URL signatures as configured; SettingsError when keys and salts do not pair up
+        (checked by create_app at start-up: each variable alone is valid)."""
+        try:
+            return Signer.from_hex(self.url_signing_key, self.url_signing_salt, self.url_allow_unsigned)
+        except ValueError as exc:
+            raise SettingsError(f"invalid configuration: URL_SIGNING_KEY and URL_SIGNING_SALT: {exc}") from None
 
     @property
     def max_waiting(self) -> int:
@@ -353,7 +337,7 @@ def _shown(value: object) -> str:
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, float):
-        return _number(value)
+        return envvalues.number(value)
     if isinstance(value, tuple):
         return ",".join(str(v) for v in value)
     return str(value)

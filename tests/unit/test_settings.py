@@ -103,3 +103,29 @@ def test_the_request_limits_are_the_settings():
     )
     with pytest.raises(TypeError):
         Limits()  # type: ignore[call-arg]  # no defaults of its own: they are settings
+
+
+def test_url_settings_are_read_and_checked():
+    settings = load_settings(
+        {
+            "URL_SIGNING_KEY": "736563726574,aabb",
+            "URL_SIGNING_SALT": "68656C6C6F,ccdd",
+            "URL_PRESETS": "thumb=rs:fill:100:100",
+            "SOURCE_DIR": "/srv/images",
+            "URL_ALLOW_UNSIGNED": "false",
+        }
+    )
+    assert settings.url_signing_key == ("736563726574", "aabb")
+    assert settings.url_signing_salt == ("68656c6c6f", "ccdd")
+    assert len(settings.signer.pairs) == 2 and not settings.signer.allow_unsigned
+    assert settings.url_presets == ("thumb=rs:fill:100:100",) and settings.source_dir == "/srv/images"
+    with pytest.raises(SettingsError, match=r"URL_SIGNING_KEY must be .*hex"):
+        load_settings({"URL_SIGNING_KEY": "not-hex"})
+    with pytest.raises(SettingsError, match="URL_PRESETS"):
+        load_settings({"URL_PRESETS": "thumb=w:abc"})
+
+
+def test_keys_and_salts_must_pair_up_at_start_up():
+    settings = load_settings({"URL_SIGNING_KEY": "aabb,ccdd", "URL_SIGNING_SALT": "eeff"})
+    with pytest.raises(SettingsError, match="URL_SIGNING_KEY and URL_SIGNING_SALT: 2 signing keys but 1 salts"):
+        _ = settings.signer
