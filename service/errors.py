@@ -2,7 +2,7 @@
 reason, its Retry-After and a line saying what it means.
 
 An error raised anywhere in the service derives from `ServiceError` and names its code where it is
-defined (imaging/errors.py, pool/errors.py, jobs/errors.py). Everything else is read from here: the
+defined (imaging/, pool/, jobs/, imgurl/ and sources/errors.py). Everything else is read from here: the
 HTTP status and headers (api/errors.py), the metric's reasons (metrics.py), each route's error
 responses in the OpenAPI document, the README's table of codes and the codes the browser UI words
 (a test compares service/web/common.js with `CODES`).
@@ -27,6 +27,8 @@ __all__ = [
     "HEADERS_TOO_LARGE",
     "INTERNAL_ERROR",
     "INVALID_OPTION",
+    "INVALID_URL",
+    "INVALID_URL_OPTION",
     "JOB_NOT_FOUND",
     "MAX_BYTES_UNREACHABLE",
     "METHOD_NOT_ALLOWED",
@@ -37,12 +39,17 @@ __all__ = [
     "PAYLOAD_TOO_LARGE",
     "REASONS",
     "SHUTTING_DOWN",
+    "SIGNATURE_INVALID",
+    "SOURCE_NOT_FOUND",
+    "SOURCE_TOO_LARGE",
+    "SOURCE_UNSUPPORTED",
     "STORAGE_FULL",
     "TOO_MANY_JOBS",
     "TOO_MANY_PARTS",
     "UNAUTHORIZED",
     "UNPROCESSABLE",
     "UNSUPPORTED_MEDIA",
+    "URL_EXPIRED",
     "WORKER_CRASHED",
     "Code",
     "Reason",
@@ -134,6 +141,28 @@ MIN_SCORE_UNREACHABLE = _declare(
     "min_score_unreachable", 422, "Even the highest quality scores under min_score", "bad_input"
 )
 
+# --- the GET URL API: the signed URL and its source ---------------------------------------------
+INVALID_URL = _declare(
+    "invalid_url", 422, "The /img path is not /{signature}/{options}/{source}, or a part cannot be decoded", "bad_input"
+)
+INVALID_URL_OPTION = _declare(
+    "invalid_url_option",
+    422,
+    "A processing option in the /img URL is unknown, not supported yet, or has arguments it does not take",
+    "bad_input",
+)
+SIGNATURE_INVALID = _declare(
+    "signature_invalid", 403, "The /img URL's signature is missing or does not match URL_SIGNING_KEY/SALT", "bad_input"
+)
+URL_EXPIRED = _declare("url_expired", 410, "The /img URL's expires option has passed", "bad_input")
+SOURCE_NOT_FOUND = _declare(
+    "source_not_found", 404, "No such source: it never existed, has expired, or is outside SOURCE_DIR"
+)
+SOURCE_UNSUPPORTED = _declare(
+    "source_unsupported", 422, "The source URL's scheme is not one this service loads", "bad_input"
+)
+SOURCE_TOO_LARGE = _declare("source_too_large", 422, "The source is larger than MAX_UPLOAD_BYTES", "too_large")
+
 # --- access and addressing ----------------------------------------------------------------------
 UNAUTHORIZED = _declare("unauthorized", 401, "API_KEYS is set and the request has no valid API key", "unauthorized")
 CROSS_ORIGIN_REFUSED = _declare(
@@ -161,7 +190,9 @@ WORKER_CRASHED = _declare(
 )
 SHUTTING_DOWN = _declare("shutting_down", 503, "This replica is shutting down (another one will answer)", "shutdown", 1)
 TOO_MANY_JOBS = _declare("too_many_jobs", 503, "MAX_ACTIVE_JOBS jobs are already waiting or running", "overload", 10)
-STORAGE_FULL = _declare("storage_full", 507, "Job storage is full (MAX_STORAGE_BYTES)", "overload")
+STORAGE_FULL = _declare(
+    "storage_full", 507, "Storage for jobs and stored sources is full (MAX_STORAGE_BYTES)", "overload"
+)
 CLIENT_CLOSED_REQUEST = _declare(
     "client_closed_request", 499, "The client closed the connection before the answer (logged only)", "client_gone",
     read=False,

@@ -74,6 +74,7 @@ class OptionError(ImageError):
     and values come from the client, so both are cut to a bounded length."""
 
     def __init__(self, field: str, expected: str, received: object, allowed: Allowed) -> None:
+        self.expected = expected
         self.allowed = allowed
         self.received = echo(received)
         message = f"Expected {expected} for {echo(field)} but received {self.received!r}"

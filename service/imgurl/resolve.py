@@ -144,5 +144,5 @@ def to_convert_options(
         return parse_options(params, max_dimension=max_dimension)
     except OptionError as exc:
         if options.dpr != 1.0 and exc.field in ("width", "height"):
-            raise InvalidUrlOption("dpr", f"{exc.allowed} as {exc.field} x dpr", exc.received) from None
-        raise InvalidUrlOption(exc.field or "options", exc.allowed, exc.received) from None
+            raise InvalidUrlOption("dpr", f"{exc.expected} as {exc.field} x dpr", exc.received) from None
+        raise InvalidUrlOption(exc.field or "options", exc.expected, exc.received) from None

@@ -1,49 +1,58 @@
-"""Refusals about a source (where an input comes from), each with its HTTP status decided here
-(mapped in api/errors.py), in the way jobs/errors.py declares its own until the service's
-error-code registry lands. A missing source and one outside SOURCE_DIR answer alike: the
-answer must not tell which files exist."""
+"""Refusals about a source (where an input comes from). Each names its code from the registry
+(service/errors.py), which gives its HTTP status. A missing source and one outside SOURCE_DIR
+answer alike: the answer must not tell which files exist."""
 
 from __future__ import annotations
 
-__all__ = ["SourceError", "SourceNotFound", "SourceStorageFull", "SourceTooLarge", "SourceUnsupported"]
+from ..errors import SOURCE_NOT_FOUND, SOURCE_TOO_LARGE, SOURCE_UNSUPPORTED, STORAGE_FULL, ServiceError
+
+__all__ = [
+    "SUPPORTED_SOURCES",
+    "SourceError",
+    "SourceNotFound",
+    "SourceStorageFull",
+    "SourceTooLarge",
+    "SourceUnsupported",
+]
+
+SUPPORTED_SOURCES = "local:///path (under SOURCE_DIR) or stored:///<sha256> (from POST /api/sources)"
 
 
-class SourceError(Exception):
-    status = 404
-    code = "source_error"
-    reason: str | None = "bad_input"  # rejection metric label
-    retry_after: int | None = None
-    field: str | None = "source"
-    allowed: str | None = None
-    received: str | None = None
+class SourceError(ServiceError):
+    """Base of a source's refusals."""
 
 
 class SourceNotFound(SourceError):
-    status, code, reason = 404, "source_not_found", None
+    code = SOURCE_NOT_FOUND
 
     def __init__(self) -> None:
-        super().__init__("No such source: it never existed, has expired, or is not reachable from this service")
+        super().__init__(
+            "No such source: it never existed, has expired, or is not reachable from this service", field="source"
+        )
 
 
 class SourceUnsupported(SourceError):
     """A source URL whose scheme this service does not load (yet)."""
 
-    status, code = 422, "source_unsupported"
+    code = SOURCE_UNSUPPORTED
 
     def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.allowed = "local:///path (under SOURCE_DIR) or stored:///<sha256> (from POST /api/sources)"
+        super().__init__(f"{message}; a source is {SUPPORTED_SOURCES}", field="source")
 
 
 class SourceTooLarge(SourceError):
-    status, code, reason = 422, "source_too_large", "too_large"
+    code = SOURCE_TOO_LARGE
 
     def __init__(self, size: int, limit: int) -> None:
-        super().__init__(f"The source is {size} bytes, over the limit of {limit} bytes (MAX_UPLOAD_BYTES)")
+        super().__init__(
+            f"The source is {size} bytes, over the limit of {limit} bytes (MAX_UPLOAD_BYTES)", field="source"
+        )
 
 
 class SourceStorageFull(SourceError):
-    status, code, reason, field = 507, "storage_full", "overload", None
+    """The stored sources share MAX_STORAGE_BYTES with the jobs, so this is the jobs' storage_full."""
+
+    code = STORAGE_FULL
 
     def __init__(self, used: int, limit: int) -> None:
         super().__init__(

@@ -36,7 +36,14 @@ def test_statuses_reasons_and_retries_fit_their_codes():
             assert code.status == 503, code  # only "try again shortly" answers carry Retry-After
     # Client faults are counted as rejections, except a path or method that simply does not exist.
     uncounted = {c.name for c in CODES.values() if c.status < 500 and c.reason is None}
-    assert uncounted == {"headers_too_large", "not_found", "method_not_allowed", "job_not_found", "output_not_found"}
+    assert uncounted == {
+        "headers_too_large",
+        "not_found",
+        "method_not_allowed",
+        "job_not_found",
+        "output_not_found",
+        "source_not_found",
+    }
 
 
 def test_the_metric_exports_every_reason_the_codes_use():

@@ -36,6 +36,7 @@ def test_an_option_error_says_what_is_allowed_in_words_and_as_data():
         allowed,
     )
     assert error.message == "Expected an integer between 1 and 100 for quality but received '101'"
+    assert error.expected == "an integer between 1 and 100"  # the words, for a caller that rewords the refusal
     assert msgspec.to_builtins(allowed) == {"type": "integer", "minimum": 1, "maximum": 100}
 
 

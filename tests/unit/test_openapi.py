@@ -58,7 +58,7 @@ def test_an_upload_route_gets_every_option_the_body_and_its_errors():
     assert _codes(op["responses"]["400"]) == ["invalid_option", "bad_request"]
     assert _codes(op["responses"]["503"]) == ["overloaded", "deadline", "worker_crashed", "shutting_down"]
     assert "Retry-After" in op["responses"]["503"]["headers"] and "headers" not in op["responses"]["507"]
-    assert "storage_full: Job storage is full" in op["responses"]["507"]["description"]
+    assert "storage_full: Storage for jobs and stored sources is full" in op["responses"]["507"]["description"]
 
 
 def test_other_routes_get_their_errors_and_media_types():

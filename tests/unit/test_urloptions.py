@@ -88,7 +88,7 @@ def test_base64_filenames() -> None:
 def test_refusals_name_the_option_what_it_accepts_and_what_came(segment: str, option: str) -> None:
     with pytest.raises(InvalidUrlOption) as err:
         parse_url_options([segment])
-    assert err.value.field == option and err.value.status == 422 and err.value.allowed
+    assert err.value.field == option and err.value.status == 422 and err.value.expected
 
 
 def test_not_yet_options_say_so() -> None:
