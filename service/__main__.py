@@ -128,7 +128,11 @@ def main() -> int:
     configure_logging(settings.log_level)
     keep_large_buffers()  # before the first request allocates anything large
     log.info("starting", extra={"host": settings.host, "port": settings.port, "workers": settings.workers})
-    return serve(settings)
+    try:
+        return serve(settings)
+    except SettingsError as exc:  # what only the settings together can tell (create_app checks it)
+        print(f"service: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

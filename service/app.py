@@ -13,15 +13,21 @@ from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 
 from . import metrics
-from .api import batch, catalog, convert, docs_ui, health, jobs, seed
+from .api import batch, catalog, convert, docs_ui, health, img, jobs, seed, sources
 from .api.errors import json_error_handler
+from .api.img import IMG_ERRORS
 from .api.openapi import UPLOAD_ERRORS, RouteDoc, document_routes
 from .engine import Engine
 from .errors import JOB_NOT_FOUND, OUTPUT_NOT_FOUND, STORAGE_FULL, TOO_MANY_JOBS
+from .imgurl.urloptions import preset_table
 from .jobs.runner import JobRunner
 from .jobs.store import JobStore
 from .pool import WorkerPool
 from .settings import Settings
+from .sources.loader import Sources
+from .sources.local import LocalLoader
+from .sources.signature import Signer
+from .sources.stored import SourceStore, StoredLoader
 
 __all__ = ["WEB_DIR", "StartupError", "batch_page", "create_app", "index_page"]
 
@@ -47,7 +53,7 @@ def batch_page() -> Response[bytes]:
     return _page("batch.html")
 
 
-def _pool_lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+def _pool_lifespan(settings: Settings, signer: Signer) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         pool = WorkerPool(
@@ -80,6 +86,22 @@ def _pool_lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncCont
                 "and quant_table will have no effect"
             )
         app.state.engine = Engine(pool, settings)
+        counted = None if settings.sources_dir else settings.storage_dir
+        store = SourceStore(settings.sources_root, settings.source_ttl_seconds, settings.max_storage_bytes, counted)
+        try:
+            store.ensure()
+        except OSError as exc:
+            await pool.close()
+            raise StartupError(f"SOURCES_DIR {settings.sources_root!r} cannot hold sources: {exc}") from exc
+        app.state.img = img.ImgContext(
+            signer=signer,
+            presets=preset_table(settings.url_presets),
+            only_presets=settings.url_only_presets,
+            sources=Sources([LocalLoader(settings.source_dir, settings.max_upload_bytes), StoredLoader(store)]),
+            store=store,
+            engine_version=info.version,
+            max_age=settings.url_cache_max_age_seconds,
+        )
         runner = JobRunner(JobStore(settings.storage_dir), app.state.engine, lambda: bool(app.state.draining))
         try:
             await runner.start()
@@ -102,6 +124,7 @@ def _pool_lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncCont
 
 
 def create_app(settings: Settings) -> Litestar:
+    signer = settings.signer  # SettingsError now, at start-up, when keys and salts do not pair up
     app = Litestar(
         route_handlers=[
             convert.convert,
@@ -115,6 +138,8 @@ def create_app(settings: Settings) -> Litestar:
             jobs.job_output,
             jobs.job_archive,
             jobs.cancel_job,
+            img.img,
+            sources.store_source,
             health.health,
             health.ready,
             health.prometheus,
@@ -125,7 +150,7 @@ def create_app(settings: Settings) -> Litestar:
         exception_handlers={Exception: json_error_handler},
         # Access log, security headers, keys, CORS and early admission wrap the whole app instead
         # (service/api/edge.py), so router answers such as 404 and 405 get them too.
-        lifespan=[_pool_lifespan(settings)],
+        lifespan=[_pool_lifespan(settings, signer)],
         request_max_body_size=settings.max_upload_bytes,
         state=State({"draining": False, "settings": settings}),
         openapi_config=OpenAPIConfig(
@@ -160,6 +185,8 @@ def create_app(settings: Settings) -> Litestar:
         "/api/jobs/{job_id}/archive": RouteDoc(success="zip", errors=(JOB_NOT_FOUND,)),
         "/ready": RouteDoc(success_statuses={503: "Not ready (the status field says why)"}),
         "/metrics": RouteDoc(success="text"),  # Prometheus text format
+        "/img/{path}": RouteDoc(success="image", errors=IMG_ERRORS),
+        "/api/sources": RouteDoc(upload=True, errors=(*UPLOAD_ERRORS, STORAGE_FULL)),
     }
     document_routes(app, max_dimension=settings.max_output_dimension, by_path=by_path)
     return app

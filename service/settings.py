@@ -287,11 +287,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     sources_dir: Annotated[
         str,
         Env(
-            envvalues.path,
+            envvalues.optional_absolute_path,
             "Directory holding uploaded sources (POST /api/sources), named by their SHA-256; shared by every "
-            "replica (EFS in AWS). Counted against MAX_STORAGE_BYTES on its own.",
+            "replica (EFS in AWS). Empty: STORAGE_DIR/sources, so MAX_STORAGE_BYTES bounds jobs and sources "
+            "together.",
         ),
-    ] = "data/sources"
+    ] = ""
     source_ttl_seconds: Annotated[
         float,
         Env(
@@ -299,6 +300,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "An uploaded source is removed this long after its last upload (uploading it again renews it).",
         ),
     ] = 7 * 86400.0
+
+    @property
+    def sources_root(self) -> str:
+        """Where uploaded sources are kept: SOURCES_DIR, else a directory inside STORAGE_DIR."""
+        return self.sources_dir or os.path.join(self.storage_dir, "sources")
 
     @property
     def signer(self) -> Signer:

@@ -27,6 +27,10 @@ def route_label(path: str) -> str:
         return "/schema"
     if path.startswith("/api/jobs"):  # ids never become labels
         return "/api/jobs"
+    if path.startswith("/img/"):  # nor do URLs
+        return "/img"
+    if path == "/api/sources":
+        return path
     return "other"
 
 

@@ -4,7 +4,8 @@ Kept under SOURCES_DIR (shared by every replica, e.g. EFS) as `<2 hex>/<sha256>`
 description beside it (`<sha256>.json`: size, probed width/height/type, expiry), both written
 atomically (files.py), the description last, so a reader that finds it finds the bytes. The same
 bytes uploaded again are stored once and their expiry renewed. Sources expire SOURCE_TTL_SECONDS
-after their last upload; `sweep` removes expired ones and the total stays under MAX_STORAGE_BYTES.
+after their last upload; `sweep` removes expired ones. New sources are refused once the counted directory (STORAGE_DIR,
+when the sources are kept inside it) holds MAX_STORAGE_BYTES.
 """
 
 from __future__ import annotations
@@ -45,10 +46,12 @@ def source_url(sha256: str) -> str:
 
 
 class SourceStore:
-    def __init__(self, root: str, ttl_seconds: float, max_bytes: int) -> None:
+    def __init__(self, root: str, ttl_seconds: float, max_bytes: int, counted: str | None = None) -> None:
         self.root = root
         self.ttl_seconds = ttl_seconds
         self.max_bytes = max_bytes
+        # What MAX_STORAGE_BYTES bounds: the whole STORAGE_DIR when the sources are inside it.
+        self.counted = counted or root
 
     def ensure(self) -> None:
         os.makedirs(self.root, exist_ok=True)
@@ -107,10 +110,20 @@ class SourceStore:
         return entries
 
     def bytes_stored(self) -> int:
+        """Bytes under the counted directory (every file, at any depth)."""
         total = 0
-        for entry in self._entries():
-            with contextlib.suppress(FileNotFoundError):
-                total += entry.stat().st_size
+        stack = [self.counted]
+        while stack:
+            try:
+                entries = list(os.scandir(stack.pop()))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            for entry in entries:
+                with contextlib.suppress(FileNotFoundError):
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+                    else:
+                        total += entry.stat(follow_symlinks=False).st_size
         return total
 
     def sweep(self, now: float | None = None) -> int:

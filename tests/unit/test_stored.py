@@ -61,3 +61,13 @@ def test_full_storage_is_refused(tmp_path: Path) -> None:
 def test_names_that_are_not_a_sha256_are_not_found(tmp_path: Path, name: str) -> None:
     with pytest.raises(SourceNotFound):
         SourceStore(str(tmp_path), 100, 100).describe(name)
+
+
+def test_the_counted_directory_bounds_sources_with_its_other_files(tmp_path: Path) -> None:
+    (tmp_path / "job").mkdir()
+    (tmp_path / "job" / "input").write_bytes(b"j" * 250)
+    store = SourceStore(str(tmp_path / "sources"), ttl_seconds=100, max_bytes=300, counted=str(tmp_path))
+    store.ensure()
+    with pytest.raises(SourceStorageFull):
+        store.put(b"x" * 100, 1, 1, "png")
+    assert store.bytes_stored() == 250

@@ -1,0 +1,53 @@
+"""POST /api/sources: keep an upload on the shared storage, to convert it many times by URL.
+
+The upload is probed first (header and a small decode, on the pool like any conversion), so what
+is stored is an image the service can convert; then stored by its SHA-256 (stored.py). The answer's
+`source` is what /img URLs name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from litestar import Request, post
+
+from ..engine import Engine
+from ..sources.stored import StoredSource
+from .img import ImgContext
+from .inputs import read_upload
+
+__all__ = ["DESCRIPTION", "SWEEP_INTERVAL_SECONDS", "store_source"]
+
+SWEEP_INTERVAL_SECONDS = 60.0  # how often a replica removes expired sources, at most
+
+DESCRIPTION = (
+    "Stores one image (raw body with Content-Type image/*, or the multipart field `image`) for GET /img "
+    "URLs, named by its SHA-256: the same bytes are stored once and their expiry (SOURCE_TTL_SECONDS) "
+    "renewed. Answers `source` (stored:///<sha256>, the reference to put in a URL), its size, "
+    "width/height and format. 507 when MAX_STORAGE_BYTES is reached."
+)
+_last_sweep = [0.0]
+
+
+@post(
+    "/api/sources",
+    summary="Store an image for GET /img URLs",
+    description=DESCRIPTION,
+    tags=["sources"],
+    status_code=201,
+    operation_id="store_source",
+)
+async def store_source(request: Request[Any, Any, Any]) -> StoredSource:
+    engine: Engine = request.app.state.engine
+    context: ImgContext = request.app.state.img
+    upload = await read_upload(request)
+    async with engine.admission():
+        probed = await engine.probe(upload.data, engine.deadline_from_now(), validate=True)
+    store = context.store
+    now = time.time()
+    if now - _last_sweep[0] > SWEEP_INTERVAL_SECONDS:
+        _last_sweep[0] = now
+        await asyncio.to_thread(store.sweep, now)
+    return await asyncio.to_thread(store.put, upload.data, probed.width, probed.height, probed.input_type, now)
