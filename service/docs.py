@@ -14,9 +14,20 @@ from .errors import CODES
 from .imaging.domains import Domain, OptionSpec
 from .imaging.formats import OutputFormat
 from .imaging.options import OPTIONS
+from .imgurl.urloptions import URL_OPTIONS, UrlOption
 from .settings import VARIABLES, Variable
 
-__all__ = ["ROOT", "TABLES", "Table", "error_table", "main", "options_table", "render", "settings_table"]
+__all__ = [
+    "ROOT",
+    "TABLES",
+    "Table",
+    "error_table",
+    "main",
+    "options_table",
+    "render",
+    "settings_table",
+    "url_options_table",
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 _GROUPS = {"geometry": "size", "output": "output", "encoder": "encoder", "batch": "batch only"}
@@ -56,6 +67,18 @@ def options_table() -> str:
     """The options of service/imaging/options.py, one row each."""
     rows = (_option_row(spec) for spec in OPTIONS)
     return "\n".join(("| option | kind | formats | accepts | default | meaning |", "|---|---|---|---|---|---|", *rows))
+
+
+def _url_option_row(option: UrlOption) -> str:
+    names = ", ".join(f"`{n}`" for n in option.names)
+    accepts = "; ".join(f"{a.field}: {a.describe()}" for a in option.args) + ("; ..." if option.variadic else "")
+    return f"| {names} | `{option.syntax}` | {accepts} | {option.description} |"
+
+
+def url_options_table() -> str:
+    """The processing options of /img URLs (service/imgurl/urloptions.py), one row each."""
+    rows = (_url_option_row(option) for option in URL_OPTIONS)
+    return "\n".join(("| option | syntax | arguments | meaning |", "|---|---|---|---|", *rows))
 
 
 def _setting_row(var: Variable) -> str:
@@ -98,6 +121,7 @@ class Table:
 
 TABLES: tuple[Table, ...] = (
     Table("options table", options_table, ("README.md",)),
+    Table("URL options table", url_options_table, ("README.md",)),
     Table("settings table", settings_table, ("README.md", "docs/contract.md")),
     Table("error codes", error_table, ("README.md",)),
 )

@@ -16,9 +16,20 @@ from litestar import Request, get
 from ..imaging.domains import Domain, OptionSpec, Value
 from ..imaging.formats import OutputFormat
 from ..imaging.options import CONVERT_OPTIONS, OPTION_BY_NAME, OPTIONS
+from ..imgurl.urloptions import URL_OPTIONS, UrlArg, UrlOption
 from ..settings import Settings
 
-__all__ = ["GridInfo", "LimitsInfo", "OptionsDocument", "list_options", "options_document", "ui_defaults", "ui_grid"]
+__all__ = [
+    "GridInfo",
+    "LimitsInfo",
+    "OptionsDocument",
+    "UrlArgInfo",
+    "UrlOptionInfo",
+    "list_options",
+    "options_document",
+    "ui_defaults",
+    "ui_grid",
+]
 
 # The batch page's grid: what it preselects, and the rows (widths) and columns (qualities) its
 # layout, chart and viewer are made for. Each value must be in its option's domain (ui_grid checks).
@@ -55,6 +66,26 @@ class OptionInfo(msgspec.Struct, frozen=True):
     seed_name: str | None = None  # its name on /api/process and /api/preview
 
 
+class UrlArgInfo(msgspec.Struct, frozen=True):
+    name: str
+    type: str  # int | number | bool | choice | text
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: list[str] | None = None
+    zero: str | None = None  # what 0 means, when not zero
+    option: str | None = None  # the conversion option whose range and meaning it takes
+
+
+class UrlOptionInfo(msgspec.Struct, frozen=True):
+    """A processing option of GET /img URLs (imgproxy's name and short forms)."""
+
+    name: str
+    short: list[str]
+    syntax: str
+    arguments: list[UrlArgInfo]
+    description: str
+
+
 class LimitsInfo(msgspec.Struct, frozen=True):
     max_output_dimension: int
     max_upload_bytes: int
@@ -79,6 +110,7 @@ class OptionsDocument(msgspec.Struct, frozen=True):
     ui_defaults: dict[str, dict[str, Value]]
     ui_grid: GridInfo
     limits: LimitsInfo
+    url_options: list[UrlOptionInfo]
 
 
 def _domain(domain: Domain, max_dimension: int) -> DomainInfo:
@@ -105,6 +137,24 @@ def _option(spec: OptionSpec, max_dimension: int) -> OptionInfo:
         spec.repeated,
         spec.seed_name,
     )
+
+
+def _url_arg(arg: UrlArg) -> UrlArgInfo:
+    ranged = arg.kind in ("int", "number")
+    return UrlArgInfo(
+        arg.field,
+        arg.kind,
+        arg.minimum if ranged else None,
+        arg.maximum if ranged else None,
+        list(arg.choices) or None,
+        arg.zero,
+        arg.option,
+    )
+
+
+def _url_option(option: UrlOption) -> UrlOptionInfo:
+    args = [_url_arg(a) for a in option.args]
+    return UrlOptionInfo(option.name, list(option.short), option.syntax, args, option.description)
 
 
 def ui_defaults() -> dict[str, dict[str, Value]]:
@@ -159,6 +209,7 @@ def options_document(settings: Settings) -> OptionsDocument:
         ui_defaults=ui_defaults(),
         ui_grid=ui_grid(settings),
         limits=limits,
+        url_options=[_url_option(option) for option in URL_OPTIONS],
     )
 
 

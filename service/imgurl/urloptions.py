@@ -83,7 +83,7 @@ class UrlArg:
     """One argument of a URL option: the `UrlOptions` field it sets and what it accepts."""
 
     field: str
-    kind: str  # int | number | bool | choice | text | base64text
+    kind: str  # int | number | bool | choice | text
     minimum: float | None = None
     maximum: float | None = None
     choices: tuple[str, ...] = ()
@@ -96,10 +96,11 @@ class UrlArg:
             return "a boolean (1/t/true or 0/f/false)"
         if self.kind == "choice":
             return "one of " + ", ".join(self.choices)
-        if self.kind in ("text", "base64text"):
+        if self.kind == "text":
             return "text"
         low = "above" if self.gt_zero else "from"
-        text = f"{'an integer' if self.kind == 'int' else 'a number'} {low} {self.minimum:g} to {self.maximum:g}"
+        lo, hi = (int(v or 0) if self.kind == "int" else f"{v or 0:g}" for v in (self.minimum, self.maximum))
+        text = f"{'an integer' if self.kind == 'int' else 'a number'} {low} {lo} to {hi}"
         return text + (f" (0: {self.zero})" if self.zero else "")
 
 

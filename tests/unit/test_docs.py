@@ -80,3 +80,12 @@ def test_a_file_without_its_markers_is_an_error_not_a_silent_skip():
 
 def test_the_command_refuses_unknown_arguments():
     assert docs.main(["readme"]) == 2
+
+
+def test_the_readme_shows_every_url_option_with_its_short_forms():
+    from service.imgurl.urloptions import URL_OPTIONS
+
+    readme = _text("README.md")
+    for option in URL_OPTIONS:
+        names = ", ".join(f"`{n}`" for n in option.names)
+        assert f"| {names} | `{option.syntax}` |" in readme

@@ -198,3 +198,18 @@ def test_etags_and_conditions() -> None:
     assert not_modified(None, "Thu, 01 Jan 1970 00:16:40 GMT", tag, 1000.0)
     assert not not_modified(None, "Thu, 01 Jan 1970 00:16:39 GMT", tag, 1000.0)
     assert not not_modified(None, "not a date", tag, time.time())
+
+
+def test_the_url_options_are_in_the_options_document_and_openapi(app_client: TestClient[Litestar]) -> None:
+    document = app_client.get("/api/options").json()
+    resize = next(o for o in document["url_options"] if o["name"] == "resize")
+    assert resize["short"] == ["rs"] and [a["name"] for a in resize["arguments"]][:3] == [
+        "resizing_type",
+        "width",
+        "height",
+    ]
+    width = resize["arguments"][1]
+    assert (width["minimum"], width["zero"], width["option"]) == (0, "auto", "width")
+    operation = app_client.get("/schema/openapi.json").json()["paths"]["/img/{path}"]["get"]
+    assert "`resize:%resizing_type:%width:%height:%enlarge:%extend` (rs)" in operation["description"]
+    assert {"403", "404", "410", "422"} <= set(operation["responses"])
