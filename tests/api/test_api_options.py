@@ -8,7 +8,7 @@ import httpx
 import pytest
 from apihelpers import Service, decode, jpeg
 
-CONTRACT_KEYS = {"formats", "options", "ui_defaults", "ui_grid", "limits"}
+CONTRACT_KEYS = {"formats", "options", "ui_defaults", "ui_grid", "limits", "url_options"}
 
 
 @pytest.fixture(scope="module")
