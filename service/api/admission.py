@@ -24,7 +24,7 @@ __all__ = ["ADMITTED_ROUTES", "SEED_ROUTES", "EarlyAdmissionMiddleware"]
 
 # Routes whose work the pool admits per request; /api/process and /api/preview answer in the
 # original service's error shape.
-ADMITTED_ROUTES = frozenset({"/api/convert", "/api/batch", "/api/process", "/api/preview"})
+ADMITTED_ROUTES = frozenset({"/api/convert", "/api/batch", "/api/process", "/api/preview", "/api/sources"})
 SEED_ROUTES = frozenset({"/api/process", "/api/preview"})
 
 

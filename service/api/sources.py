@@ -28,7 +28,6 @@ DESCRIPTION = (
     "renewed. Answers `source` (stored:///<sha256>, the reference to put in a URL), its size, "
     "width/height and format. 507 when MAX_STORAGE_BYTES is reached."
 )
-_last_sweep = [0.0]
 
 
 @post(
@@ -45,9 +44,6 @@ async def store_source(request: Request[Any, Any, Any]) -> StoredSource:
     upload = await read_upload(request)
     async with engine.admission():
         probed = await engine.probe(upload.data, engine.deadline_from_now(), validate=True)
-    store = context.store
-    now = time.time()
-    if now - _last_sweep[0] > SWEEP_INTERVAL_SECONDS:
-        _last_sweep[0] = now
-        await asyncio.to_thread(store.sweep, now)
+    store, now = context.store, time.time()
+    await asyncio.to_thread(store.sweep_if_due, now, SWEEP_INTERVAL_SECONDS)
     return await asyncio.to_thread(store.put, upload.data, probed.width, probed.height, probed.input_type, now)

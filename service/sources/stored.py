@@ -37,8 +37,8 @@ class StoredSource(msgspec.Struct, frozen=True):
     width: int  # upright
     height: int
     format: str  # the input type the probe found
-    stored_at: float  # unix time of the last upload
-    expires_at: float
+    stored_at: float  # unix time of the first upload (the bytes never change under their name)
+    expires_at: float  # SOURCE_TTL_SECONDS after the last upload
 
 
 def source_url(sha256: str) -> str:
@@ -48,6 +48,7 @@ def source_url(sha256: str) -> str:
 class SourceStore:
     def __init__(self, root: str, ttl_seconds: float, max_bytes: int, counted: str | None = None) -> None:
         self.root = root
+        self.swept_at = 0.0  # when this replica last swept (sweep_if_due)
         self.ttl_seconds = ttl_seconds
         self.max_bytes = max_bytes
         # What MAX_STORAGE_BYTES bounds: the whole STORAGE_DIR when the sources are inside it.
@@ -70,8 +71,12 @@ class SourceStore:
             used = self.bytes_stored()
             if used + len(data) > self.max_bytes:
                 raise SourceStorageFull(used, self.max_bytes)
+        first = now
+        if existing:
+            with contextlib.suppress(SourceNotFound):
+                first = self.describe(sha256, now).stored_at
         stored = StoredSource(
-            source_url(sha256), sha256, len(data), width, height, input_type, now, now + self.ttl_seconds
+            source_url(sha256), sha256, len(data), width, height, input_type, first, now + self.ttl_seconds
         )
         os.makedirs(os.path.dirname(blob), exist_ok=True)
         if not existing:
@@ -125,6 +130,13 @@ class SourceStore:
                     else:
                         total += entry.stat(follow_symlinks=False).st_size
         return total
+
+    def sweep_if_due(self, now: float, interval: float) -> int:
+        """Sweep at most once per `interval` seconds (uploads call it; any replica may remove)."""
+        if now - self.swept_at < interval:
+            return 0
+        self.swept_at = now
+        return self.sweep(now)
 
     def sweep(self, now: float | None = None) -> int:
         """Remove expired sources (description first, so no reader finds one half gone); how many."""

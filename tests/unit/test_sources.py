@@ -33,3 +33,14 @@ def test_full_storage_is_507_and_corrupt_images_are_refused() -> None:
         cut = jpeg(64, 48)[:200]
         truncated = client.post("/api/sources", content=cut, headers={"Content-Type": "image/jpeg"})
         assert truncated.status_code == 422, truncated.text
+
+
+def test_an_upload_over_max_upload_bytes_is_refused_from_its_headers() -> None:
+    from service.api.admission import ADMITTED_ROUTES
+
+    assert "/api/sources" in ADMITTED_ROUTES
+    with running_app({"MAX_UPLOAD_BYTES": "2048"}) as (client, _):
+        refused = client.post(
+            "/api/sources", content=b"\xff\xd8\xff" + b"0" * 5000, headers={"Content-Type": "image/jpeg"}
+        )
+        assert refused.status_code == 413 and refused.json()["error"]["code"] == "payload_too_large"

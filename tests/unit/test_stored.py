@@ -34,8 +34,18 @@ def test_the_same_bytes_are_stored_once_and_renewed(tmp_path: Path) -> None:
     store = SourceStore(str(tmp_path), ttl_seconds=100, max_bytes=20)
     store.put(b"0123456789", 1, 1, "png", now=1000.0)
     again = store.put(b"0123456789", 1, 1, "png", now=1090.0)  # would not fit twice: stored once
-    assert again.expires_at == 1190
+    assert (again.stored_at, again.expires_at) == (1000, 1190)  # first stored, renewed
     assert store.describe(again.sha256, now=1150) == again
+
+
+def test_sweeps_at_most_once_per_interval(tmp_path: Path) -> None:
+    store = SourceStore(str(tmp_path), ttl_seconds=100, max_bytes=10_000)
+    store.put(b"a", 1, 1, "png", now=1000.0)
+    store.put(b"b", 1, 1, "png", now=1000.0)
+    assert store.sweep_if_due(1200.0, 60) == 2
+    store.put(b"c", 1, 1, "png", now=1000.0)
+    assert store.sweep_if_due(1230.0, 60) == 0  # swept 30 s ago
+    assert store.sweep_if_due(1261.0, 60) == 1
 
 
 def test_expired_sources_are_gone_and_swept(tmp_path: Path) -> None:
