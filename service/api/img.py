@@ -121,7 +121,8 @@ def not_modified(if_none_match: str | None, if_modified_since: str | None, etag:
 
 def _raw_path(request: Request[Any, Any, Any]) -> str:
     raw = request.scope.get("raw_path")
-    path = raw.decode("latin-1") if isinstance(raw, bytes) and raw else request.scope["path"]
+    # Bytes as sent, round-tripped exactly into the signed text (sign() encodes it back the same way).
+    path = raw.decode("utf-8", "surrogateescape") if isinstance(raw, bytes) and raw else request.scope["path"]
     return path.removeprefix(PREFIX)
 
 

@@ -213,3 +213,13 @@ def test_the_url_options_are_in_the_options_document_and_openapi(app_client: Tes
     operation = app_client.get("/schema/openapi.json").json()["paths"]["/img/{path}"]["get"]
     assert "`resize:%resizing_type:%width:%height:%enlarge:%extend` (rs)" in operation["description"]
     assert {"403", "404", "410", "422"} <= set(operation["responses"])
+
+
+def test_the_signature_covers_the_path_as_sent_percent_encoded(
+    app_client: TestClient[Litestar], tmp_path: Path
+) -> None:
+    encoded = "/w:10/plain/local:///caf%C3%A9.jpg"  # as a client sends it, and as imgproxy's builders sign it
+    response = app_client.get(signed(encoded))
+    assert response.status_code == 404, response.text  # signed correctly; there is no such file
+    decoded = "/w:10/plain/local:///caf\u00e9.jpg"  # signed before encoding: the client sends other bytes
+    assert app_client.get(signed(decoded)).status_code == 403
