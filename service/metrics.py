@@ -231,3 +231,24 @@ def serve_on_port(port: int, host: str) -> None:
     from prometheus_client import start_http_server
 
     start_http_server(port, addr=host)
+
+
+# --- sources of GET /img URLs -----------------------------------------------------------------
+SOURCE_READS = Counter(
+    "imageconv_source_reads_total",
+    "Source lookups of GET /img, by scheme and outcome (ok, not_modified or the refusal's code).",
+    ["scheme", "outcome"],
+)
+SOURCE_READ_SECONDS = Histogram(
+    "imageconv_source_read_duration_seconds", "Time to read a source's bytes, by scheme.", ["scheme"],
+    buckets=_WORK_BUCKETS,
+)  # fmt: skip
+SOURCE_BYTES = Counter("imageconv_source_bytes_total", "Bytes of sources read, by scheme.", ["scheme"])
+
+
+def record_source(scheme: str, outcome: str, seconds: float | None = None, size: int = 0) -> None:
+    """One source lookup: its outcome, and for a read its time and bytes."""
+    SOURCE_READS.labels(scheme, outcome).inc()
+    if seconds is not None:
+        SOURCE_READ_SECONDS.labels(scheme).observe(seconds)
+        SOURCE_BYTES.labels(scheme).inc(size)

@@ -16,6 +16,7 @@ from typing import Any
 
 from litestar import HttpMethod, Request, Response, route
 
+from .. import metrics
 from ..engine import Engine, searched
 from ..errors import (
     BAD_REQUEST,
@@ -43,6 +44,7 @@ from ..imgurl.resolve import (
     with_extension,
 )
 from ..imgurl.urloptions import URL_OPTIONS, UrlOptions, parse_url_options
+from ..sources.errors import SourceError
 from ..sources.loader import SourceInfo, Sources, parse_source_url, sniff_input_type
 from ..sources.signature import Signer
 from ..sources.stored import SourceStore
@@ -152,7 +154,11 @@ async def img(request: Request[Any, Any, Any], path: str) -> Response[bytes]:
         raise UrlExpired(options.expires)
     ref = parse_source_url(parsed.source)
     loader = context.sources.loader_for(ref)
-    info = await loader.stat(ref.location)
+    try:
+        info = await loader.stat(ref.location)
+    except SourceError as exc:
+        metrics.record_source(ref.scheme, exc.code.name)
+        raise
     accepted = accepted_formats(request.headers.get("accept"))
     choice = negotiated(options, accepted)
     etag = etag_for(info, options, choice, context.engine_version)
@@ -163,8 +169,15 @@ async def img(request: Request[Any, Any, Any], path: str) -> Response[bytes]:
     if not_modified(
         request.headers.get("if-none-match"), request.headers.get("if-modified-since"), etag, info.last_modified
     ):
+        metrics.record_source(ref.scheme, "not_modified")
         return Response(b"", status_code=304, headers=headers)
-    data = await loader.read(ref.location, info)
+    started = time.perf_counter()
+    try:
+        data = await loader.read(ref.location, info)
+    except SourceError as exc:
+        metrics.record_source(ref.scheme, exc.code.name, time.perf_counter() - started)
+        raise
+    metrics.record_source(ref.scheme, "ok", time.perf_counter() - started, len(data))
     facts = SourceFacts(info.input_type or sniff_input_type(data[:16]), info.width, info.height)
     if needs_source_size(options) and facts.width is None:
         async with engine.admission():

@@ -223,3 +223,19 @@ def test_the_signature_covers_the_path_as_sent_percent_encoded(
     assert response.status_code == 404, response.text  # signed correctly; there is no such file
     decoded = "/w:10/plain/local:///caf\u00e9.jpg"  # signed before encoding: the client sends other bytes
     assert app_client.get(signed(decoded)).status_code == 403
+
+
+def source_reads(scheme: str, outcome: str) -> float:
+    return metrics.SOURCE_READS.labels(scheme, outcome)._value.get()
+
+
+def test_source_reads_are_counted_by_scheme_and_outcome(app_client: TestClient[Litestar]) -> None:
+    url = signed("/w:40/plain/local:///photo.jpg@png")
+    ok, missing, not_modified = (source_reads("local", o) for o in ("ok", "source_not_found", "not_modified"))
+    first = app_client.get(url)
+    app_client.get(url, headers={"If-None-Match": first.headers["etag"]})
+    app_client.get(signed("/w:40/plain/local:///nope.jpg"))
+    assert source_reads("local", "ok") == ok + 1
+    assert source_reads("local", "not_modified") == not_modified + 1
+    assert source_reads("local", "source_not_found") == missing + 1
+    assert "imageconv_source_bytes_total" in app_client.get("/metrics").text
