@@ -33,8 +33,9 @@ from ..errors import (
     Code,
 )
 from ..imaging.formats import OutputFormat
+from ..imaging.tasks import Converted
 from ..imgurl.errors import SignatureInvalid, UrlExpired
-from ..imgurl.imgpath import parse_img_path, split_signature
+from ..imgurl.imgpath import ImgPath, parse_img_path, split_signature
 from ..imgurl.resolve import (
     SourceFacts,
     canonical,
@@ -45,7 +46,7 @@ from ..imgurl.resolve import (
 )
 from ..imgurl.urloptions import URL_OPTIONS, UrlOptions, parse_url_options
 from ..sources.errors import SourceError
-from ..sources.loader import SourceInfo, Sources, parse_source_url, sniff_input_type
+from ..sources.loader import Loader, SourceInfo, SourceRef, Sources, parse_source_url, sniff_input_type
 from ..sources.signature import Signer
 from ..sources.stored import SourceStore
 from .accept import accepted_formats
@@ -133,6 +134,77 @@ def _filename(options: UrlOptions, source: str, fmt: OutputFormat) -> str:
     return f"{stem}.{fmt.extension}"
 
 
+def _checked_request(context: ImgContext, raw_path: str) -> tuple[ImgPath, UrlOptions]:
+    """The signature over the path as sent, then (and only then) the path and its options decoded."""
+    signature, signed = split_signature(raw_path)
+    if not context.signer.verify(signature, signed):
+        raise SignatureInvalid(context.signer.allow_unsigned)
+    parsed = parse_img_path(signed, only_presets=context.only_presets)
+    options = parse_url_options(parsed.options, context.presets, only_presets=context.only_presets)
+    options = with_extension(options, parsed.extension)
+    if options.expires is not None and options.expires < time.time():
+        raise UrlExpired(options.expires)
+    return parsed, options
+
+
+async def _stat(loader: Loader, ref: SourceRef) -> SourceInfo:
+    try:
+        return await loader.stat(ref.location)
+    except SourceError as exc:
+        metrics.record_source(ref.scheme, exc.code.name)
+        raise
+
+
+async def _read(loader: Loader, ref: SourceRef, info: SourceInfo) -> bytes:
+    started = time.perf_counter()
+    try:
+        data = await loader.read(ref.location, info)
+    except SourceError as exc:
+        metrics.record_source(ref.scheme, exc.code.name, time.perf_counter() - started)
+        raise
+    metrics.record_source(ref.scheme, "ok", time.perf_counter() - started, len(data))
+    return data
+
+
+async def _facts(engine: Engine, data: bytes, info: SourceInfo, options: UrlOptions) -> SourceFacts:
+    """What the options need to know of the source: its type, and its size only when they need it
+    (then from the loader, or a header probe on the pool)."""
+    facts = SourceFacts(info.input_type or sniff_input_type(data[:16]), info.width, info.height)
+    if needs_source_size(options) and facts.width is None:
+        async with engine.admission():
+            probed = await engine.probe(data, engine.deadline_from_now())
+        facts = SourceFacts(probed.input_type, probed.width, probed.height)
+    return facts
+
+
+def _cache_headers(context: ImgContext, info: SourceInfo, options: UrlOptions, choice: str | None) -> dict[str, str]:
+    cache = f"public, max-age={context.max_age}" + (", immutable" if info.immutable else "")
+    headers = {
+        "ETag": etag_for(info, options, choice, context.engine_version),
+        "Cache-Control": cache,
+        "Last-Modified": formatdate(info.last_modified, usegmt=True),
+    }
+    if choice is not None:
+        headers["Vary"] = "Accept"
+    return headers
+
+
+def _image_headers(result: Converted, options: UrlOptions, source: str, searched_for: bool) -> dict[str, str]:
+    kind = "attachment" if options.attachment else "inline"
+    headers = {
+        "Content-Disposition": content_disposition(kind, _filename(options, source, OutputFormat(result.format))),
+        "X-Image-Width": str(result.width),
+        "X-Image-Height": str(result.height),
+    }
+    if result.quality is not None:
+        headers["X-Quality"] = str(result.quality)
+    if result.score is not None:
+        headers["X-Quality-Score"] = f"{result.score:.4f}"
+    if searched_for:
+        headers["X-Encode-Attempts"] = str(result.attempts)
+    return headers
+
+
 @route(
     f"{PREFIX}/{{path:path}}",
     http_method=[HttpMethod.GET, HttpMethod.HEAD],
@@ -144,61 +216,26 @@ def _filename(options: UrlOptions, source: str, fmt: OutputFormat) -> str:
 async def img(request: Request[Any, Any, Any], path: str) -> Response[bytes]:
     engine: Engine = request.app.state.engine
     context: ImgContext = request.app.state.img
-    signature, signed = split_signature(_raw_path(request))
-    if not context.signer.verify(signature, signed):
-        raise SignatureInvalid(context.signer.allow_unsigned)
-    parsed = parse_img_path(signed, only_presets=context.only_presets)
-    options = parse_url_options(parsed.options, context.presets, only_presets=context.only_presets)
-    options = with_extension(options, parsed.extension)
-    if options.expires is not None and options.expires < time.time():
-        raise UrlExpired(options.expires)
+    parsed, options = _checked_request(context, _raw_path(request))
     ref = parse_source_url(parsed.source)
     loader = context.sources.loader_for(ref)
-    try:
-        info = await loader.stat(ref.location)
-    except SourceError as exc:
-        metrics.record_source(ref.scheme, exc.code.name)
-        raise
+    info = await _stat(loader, ref)
     accepted = accepted_formats(request.headers.get("accept"))
-    choice = negotiated(options, accepted)
-    etag = etag_for(info, options, choice, context.engine_version)
-    cache = f"public, max-age={context.max_age}" + (", immutable" if info.immutable else "")
-    headers = {"ETag": etag, "Cache-Control": cache, "Last-Modified": formatdate(info.last_modified, usegmt=True)}
-    if choice is not None:
-        headers["Vary"] = "Accept"
+    headers = _cache_headers(context, info, options, negotiated(options, accepted))
     if not_modified(
-        request.headers.get("if-none-match"), request.headers.get("if-modified-since"), etag, info.last_modified
+        request.headers.get("if-none-match"),
+        request.headers.get("if-modified-since"),
+        headers["ETag"],
+        info.last_modified,
     ):
         metrics.record_source(ref.scheme, "not_modified")
         return Response(b"", status_code=304, headers=headers)
-    started = time.perf_counter()
-    try:
-        data = await loader.read(ref.location, info)
-    except SourceError as exc:
-        metrics.record_source(ref.scheme, exc.code.name, time.perf_counter() - started)
-        raise
-    metrics.record_source(ref.scheme, "ok", time.perf_counter() - started, len(data))
-    facts = SourceFacts(info.input_type or sniff_input_type(data[:16]), info.width, info.height)
-    if needs_source_size(options) and facts.width is None:
-        async with engine.admission():
-            probed = await engine.probe(data, engine.deadline_from_now())
-        facts = SourceFacts(probed.input_type, probed.width, probed.height)
+    data = await _read(loader, ref, info)
+    facts = await _facts(engine, data, info, options)
     convert_options = to_convert_options(options, facts, accepted, engine.settings.max_output_dimension)
     result = await unless_client_leaves(request, engine.convert(data, convert_options))
-    fmt = OutputFormat(result.format)
-    kind = "attachment" if options.attachment else "inline"
-    headers |= {
-        "Content-Disposition": content_disposition(kind, _filename(options, parsed.source, fmt)),
-        "X-Image-Width": str(result.width),
-        "X-Image-Height": str(result.height),
-    }
-    if result.quality is not None:
-        headers["X-Quality"] = str(result.quality)
-    if result.score is not None:
-        headers["X-Quality-Score"] = f"{result.score:.4f}"
-    if searched(convert_options):
-        headers["X-Encode-Attempts"] = str(result.attempts)
+    headers |= _image_headers(result, options, parsed.source, searched(convert_options))
+    mime = OutputFormat(result.format).mime
     if request.method == HttpMethod.HEAD:
-        headers["Content-Length"] = str(len(result.data))
-        return Response(b"", media_type=fmt.mime, headers=headers)
-    return Response(result.data, media_type=fmt.mime, headers=headers)
+        return Response(b"", media_type=mime, headers=headers | {"Content-Length": str(len(result.data))})
+    return Response(result.data, media_type=mime, headers=headers)
