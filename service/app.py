@@ -15,7 +15,6 @@ from litestar.static_files import create_static_files_router
 from . import metrics
 from .api import batch, catalog, convert, docs_ui, health, img, jobs, seed, sources
 from .api.errors import json_error_handler
-from .api.img import IMG_ERRORS
 from .api.openapi import UPLOAD_ERRORS, RouteDoc, document_routes
 from .engine import Engine
 from .errors import JOB_NOT_FOUND, OUTPUT_NOT_FOUND, STORAGE_FULL, TOO_MANY_JOBS
@@ -185,8 +184,6 @@ def create_app(settings: Settings) -> Litestar:
         "/api/jobs/{job_id}/archive": RouteDoc(success="zip", errors=(JOB_NOT_FOUND,)),
         "/ready": RouteDoc(success_statuses={503: "Not ready (the status field says why)"}),
         "/metrics": RouteDoc(success="text"),  # Prometheus text format
-        "/img/{path}": RouteDoc(success="image", errors=IMG_ERRORS),
-        "/api/sources": RouteDoc(upload=True, errors=(*UPLOAD_ERRORS, STORAGE_FULL)),
     }
     document_routes(app, max_dimension=settings.max_output_dimension, by_path=by_path)
     return app

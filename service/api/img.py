@@ -53,7 +53,7 @@ from .accept import accepted_formats
 from .disconnect import unless_client_leaves
 from .disposition import content_disposition
 from .inputs import safe_stem
-from .openapi import UPLOAD_ERRORS
+from .openapi import UPLOAD_ERRORS, route_doc
 
 __all__ = ["DESCRIPTION", "IMG_ERRORS", "PREFIX", "ImgContext", "etag_for", "img", "not_modified"]
 
@@ -212,6 +212,7 @@ def _image_headers(result: Converted, options: UrlOptions, source: str, searched
     description=DESCRIPTION,
     tags=["convert"],
     operation_id=lambda _handler, method, _path: "img" if method == HttpMethod.GET else "img_head",
+    opt=route_doc(success="image", errors=IMG_ERRORS),
 )
 async def img(request: Request[Any, Any, Any], path: str) -> Response[bytes]:
     engine: Engine = request.app.state.engine

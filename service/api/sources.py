@@ -14,13 +14,21 @@ from typing import Any
 from litestar import Request, post
 
 from ..engine import Engine
+from ..errors import INVALID_OPTION, MAX_BYTES_UNREACHABLE, MIN_SCORE_UNREACHABLE, STORAGE_FULL, Code
 from ..sources.stored import StoredSource
 from .img import ImgContext
 from .inputs import read_upload
+from .openapi import UPLOAD_ERRORS, route_doc
 
-__all__ = ["DESCRIPTION", "SWEEP_INTERVAL_SECONDS", "store_source"]
+__all__ = ["DESCRIPTION", "SOURCES_ERRORS", "SWEEP_INTERVAL_SECONDS", "store_source"]
 
 SWEEP_INTERVAL_SECONDS = 60.0  # how often a replica removes expired sources, at most
+
+# An upload's refusals and a probe's (no options are read, nothing is encoded), then full storage.
+SOURCES_ERRORS: tuple[Code, ...] = (
+    *(code for code in UPLOAD_ERRORS if code not in (INVALID_OPTION, MAX_BYTES_UNREACHABLE, MIN_SCORE_UNREACHABLE)),
+    STORAGE_FULL,
+)
 
 DESCRIPTION = (
     "Stores one image (raw body with Content-Type image/*, or the multipart field `image`) for GET /img "
@@ -37,6 +45,7 @@ DESCRIPTION = (
     tags=["sources"],
     status_code=201,
     operation_id="store_source",
+    opt=route_doc(upload=True, errors=SOURCES_ERRORS),
 )
 async def store_source(request: Request[Any, Any, Any]) -> StoredSource:
     engine: Engine = request.app.state.engine

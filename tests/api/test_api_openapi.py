@@ -111,6 +111,34 @@ def test_every_error_a_route_can_answer_has_the_error_schema(schema):
     assert schema["components"]["schemas"]["Allowed"]["required"] == ["type"]
 
 
+def _codes_by_status(operation) -> dict[str, set[str]]:
+    return {
+        status: set(
+            answer["content"]["application/json"]["schema"]["properties"]["error"]["properties"]["code"]["enum"]
+        )
+        for status, answer in operation["responses"].items()
+        if status[0] in "45"
+    }
+
+
+def test_the_url_routes_list_the_codes_they_answer(schema):
+    img = _codes_by_status(schema["paths"]["/img/{path}"]["get"])
+    assert img["403"] == {"signature_invalid"} and img["410"] == {"url_expired"}
+    assert img["404"] >= {"source_not_found"}
+    assert img["422"] >= {
+        "invalid_url",
+        "invalid_url_option",
+        "source_unsupported",
+        "source_too_large",
+        "unprocessable",
+    }
+    # The options and the source come in the URL, not in a form (400 is the framework's own, for a bad path).
+    assert img.get("400", set()) <= {"bad_request"} and "413" not in img
+    stored = _codes_by_status(schema["paths"]["/api/sources"]["post"])
+    assert stored["507"] == {"storage_full"} and stored["415"] == {"unsupported_media"}
+    assert "invalid_option" not in stored.get("400", set())  # it reads no options
+
+
 @pytest.fixture(scope="module")
 def generated_client(schema, tmp_path_factory):
     """A client package generated from the live schema, imported from a temporary directory."""
