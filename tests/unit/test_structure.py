@@ -84,7 +84,17 @@ def test_the_modules_import_each_other_without_a_circle() -> None:
 
 def test_pure_layers_know_nothing_of_the_web_or_the_layers_above() -> None:
     forbidden = {
-        "service.imaging": (*WEB, "service.api", "service.jobs", "service.grid", "service.pool", "service.engine"),
+        "service.imaging": (
+            *WEB,
+            "service.api",
+            "service.jobs",
+            "service.grid",
+            "service.pool",
+            "service.engine",
+            "service.settings",
+        ),
+        "service.imgurl": (*WEB, "service.api", "service.jobs", "service.grid", "service.pool"),
+        "service.sources": (*WEB, "service.api", "service.jobs", "service.grid"),
         "service.pool": (*WEB, "service.api", "service.jobs", "service.grid", "service.engine"),
         "service.grid": (*WEB, "service.api", "service.jobs"),
         "service.jobs": (*WEB, "service.api"),
