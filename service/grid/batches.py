@@ -13,13 +13,12 @@ import msgspec
 
 from .. import metrics
 from ..engine import Engine
-from ..errors import UNPROCESSABLE
-from ..imaging.errors import Allowed, ImageError, OptionError
+from ..imaging.errors import Allowed, OptionError
 from ..imaging.formats import OutputFormat
 from ..imaging.groups import estimate_seconds
 from ..pool import Lane
 from .executor import GridExecutor
-from .layout import GridLayout, GridRequest, layout_grid, output_name
+from .layout import GridLayout, GridRequest, check_output_pixels, layout_grid, output_name
 
 __all__ = ["Batch", "BatchOutput"]
 
@@ -57,7 +56,7 @@ class Batch:
         async with engine.admission(batch=True), _scratch() as scratch:
             probed = await engine.probe(self.data, self.deadline, Lane.BATCH)
             layout = self.layout = layout_grid(probed, self.request, engine.pool.size)
-            _check_output_pixels(layout, engine.limits.max_batch_output_pixels)
+            check_output_pixels(layout, engine.limits.max_batch_output_pixels, "batch", "MAX_BATCH_OUTPUT_PIXELS")
             self._refuse_if_too_slow(layout)
             input_path = os.path.join(scratch, "input")
             await asyncio.to_thread(_write, input_path, self.data)
@@ -91,18 +90,6 @@ class Batch:
                 f"{len(layout.outputs)} outputs, about {seconds:.0f} s of work",
                 Allowed("limit", maximum=settings.request_deadline_seconds, unit="seconds"),
             )
-
-
-def _check_output_pixels(layout: GridLayout, limit: int) -> None:
-    """MAX_BATCH_OUTPUT_PIXELS: the batch's outputs summed, refused from the layout before any decode."""
-    total = sum(o.pixels for o in layout.outputs)
-    if limit and total > limit:
-        raise ImageError(
-            UNPROCESSABLE,
-            f"The batch's outputs add up to {total} pixels ({len(layout.outputs)} outputs), over the limit of "
-            f"{limit} pixels (MAX_BATCH_OUTPUT_PIXELS); ask for fewer or smaller outputs",
-            "widths",
-        )
 
 
 def _write(path: str, data: bytes) -> None:

@@ -72,11 +72,13 @@ class GridExecutor:
         *,
         output_dir: str | None = None,
         cost: float | None = None,
+        max_bytes: int | None = None,
     ) -> Encoded:
         """Encode one output (at `quality`, as `fmt`) from its raster: the bytes come back, or with
-        `output_dir` a temporary file there holds them (the caller publishes it)."""
+        `output_dir` a temporary file there holds them (the caller publishes it). Over `max_bytes`
+        the encode fails with storage_full."""
         opts = msgspec.structs.replace(options, quality=quality, format=fmt.value)
-        task = EncodeFileTask(raster_path, fmt.value, opts, deadline, output_dir)
+        task = EncodeFileTask(raster_path, fmt.value, opts, deadline, output_dir, max_bytes)
         with count_search(opts):
             encoded: Encoded = await self.pool.run(run_encode_file, task, deadline, lane=self.lane, cost=cost)
         metrics.record_conversion(input_type, encoded.format, 0, encoded.size, None, encoded.encode_seconds)

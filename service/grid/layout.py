@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import msgspec
 
-from ..imaging.errors import Allowed, OptionError
+from ..errors import UNPROCESSABLE
+from ..imaging.errors import Allowed, ImageError, OptionError
 from ..imaging.formats import OutputFormat
 from ..imaging.groups import DecodeGroup, PlannedOutput, plan_outputs
 from ..imaging.options import ConvertOptions
@@ -17,6 +18,7 @@ __all__ = [
     "GridLayout",
     "GridRequest",
     "check_grid_size",
+    "check_output_pixels",
     "layout_grid",
     "output_name",
     "raster_name",
@@ -49,6 +51,19 @@ def check_grid_size(grid: Grid, limit: int) -> None:
             f"at most {limit} outputs (widths x qualities x formats)",
             f"{len(grid.widths)} x {len(grid.qualities)} x {len(grid.formats)} = {grid.count}",
             Allowed("limit", maximum=limit, unit="outputs"),
+        )
+
+
+def check_output_pixels(layout: GridLayout, limit: int, what: str, setting: str) -> None:
+    """A grid's outputs summed (MAX_BATCH_OUTPUT_PIXELS, MAX_JOB_OUTPUT_PIXELS), refused from the
+    layout before any decode."""
+    total = sum(o.pixels for o in layout.outputs)
+    if limit and total > limit:
+        raise ImageError(
+            UNPROCESSABLE,
+            f"The {what}'s outputs add up to {total} pixels ({len(layout.outputs)} outputs), over the limit of "
+            f"{limit} pixels ({setting}); ask for fewer or smaller outputs",
+            "widths",
         )
 
 

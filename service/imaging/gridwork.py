@@ -12,7 +12,9 @@ from __future__ import annotations
 import os
 import time
 
+from ..errors import STORAGE_FULL
 from ..files import temp_path
+from .errors import ImageError
 from .formats import OutputFormat
 from .tasks import DecodedGroup, DecodeGroupTask, Encoded, EncodeFileTask, Probed, ProbeTask
 from .worker import check_deadline, ensure_ready
@@ -30,7 +32,7 @@ def run_probe(task: ProbeTask) -> Probed:
     source = probe(task.data, task.limits)
     if task.validate:
         load(task.data, source, fit_geometry(source.width, source.height, ConvertOptions(width=min(64, source.width))))
-    return Probed(source.input_type, source.width, source.height, source.has_alpha)
+    return Probed(source.input_type, source.width, source.height, source.has_alpha, source.metadata_bytes)
 
 
 def run_decode_group(task: DecodeGroupTask) -> DecodedGroup:
@@ -70,6 +72,13 @@ def run_encode_file(task: EncodeFileTask) -> Encoded:
     out = encode_for(image, OutputFormat(task.format), task.options)
     seconds = time.perf_counter() - started
     data = out.data
+    if task.max_bytes is not None and len(data) > task.max_bytes:
+        raise ImageError(
+            STORAGE_FULL,
+            f"The encoded output is {len(data)} bytes, over the {task.max_bytes} bytes reserved for it in job "
+            "storage (MAX_STORAGE_BYTES); it was not stored",
+            "format",
+        )
     if task.output_dir is None:
         return Encoded(
             data,

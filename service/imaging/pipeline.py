@@ -52,6 +52,14 @@ class Source(msgspec.Struct, frozen=True):
     has_icc: bool
     orientation: int
     interlaced: bool
+    metadata_bytes: int = 0  # EXIF, ICC, XMP, comments: what an output keeping metadata may carry
+
+
+def _metadata_size(header: pyvips.Image, name: str) -> int:
+    if not name.endswith(("-data", "comment")) and not name.startswith("png-comment"):
+        return 0
+    value = header.get(name)
+    return len(value) if isinstance(value, bytes | str) else 0
 
 
 def _loader_of(data: bytes) -> str | None:
@@ -89,6 +97,7 @@ def probe(data: bytes, limits: Limits) -> Source:
             has_icc="icc-profile-data" in fields,
             orientation=orientation,
             interlaced=bool(header.get("interlaced")) if "interlaced" in fields else False,
+            metadata_bytes=sum(_metadata_size(header, name) for name in fields),
         )
     except pyvips.Error as exc:
         raise ImageError(UNPROCESSABLE, f"The image header is corrupt: {vips_reason(exc)}", "image") from None
@@ -100,7 +109,29 @@ def probe(data: bytes, limits: Limits) -> Source:
             f"{limits.max_input_pixels} pixels",
             "image",
         )
+    _check_decode_cost(source, limits)
     return source
+
+
+def _check_decode_cost(source: Source, limits: Limits) -> None:
+    """Decoding costs per row and per strip as well as per pixel: a 1 x 49,000,000 PNG is under the
+    pixel limit yet holds a worker for the whole deadline. Refused here, from the header alone."""
+    longest, shortest = max(source.width, source.height), min(source.width, source.height)
+    size = f"{source.width}x{source.height}"
+    if longest > limits.max_input_dimension:
+        raise ImageError(
+            UNPROCESSABLE,
+            f"The image is {size}: its longest side is over the limit of {limits.max_input_dimension} pixels "
+            "(MAX_INPUT_DIMENSION)",
+            "image",
+        )
+    if longest > shortest * limits.max_input_aspect_ratio:
+        raise ImageError(
+            UNPROCESSABLE,
+            f"The image is {size}: its sides' ratio is over the limit of {limits.max_input_aspect_ratio}:1 "
+            "(MAX_INPUT_ASPECT_RATIO)",
+            "image",
+        )
 
 
 def choose_format(options: ConvertOptions, source: Source) -> OutputFormat:

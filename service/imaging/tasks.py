@@ -32,6 +32,8 @@ class Limits(msgspec.Struct, frozen=True):
     max_input_pixels: int
     max_output_pixels: int
     max_batch_output_pixels: int  # sum over a batch's outputs
+    max_input_dimension: int  # longest side: decoding costs per row too, not only per pixel
+    max_input_aspect_ratio: int  # longer side / shorter side
 
 
 class Converted(msgspec.Struct, frozen=True):
@@ -96,6 +98,7 @@ class Probed(msgspec.Struct, frozen=True):
     width: int  # upright (EXIF orientation applied)
     height: int
     has_alpha: bool
+    metadata_bytes: int = 0  # from the header: what each raster and output may carry besides pixels
 
 
 class RasterTarget(msgspec.Struct, frozen=True):
@@ -130,3 +133,4 @@ class EncodeFileTask(msgspec.Struct, frozen=True):
     options: ConvertOptions
     deadline: float
     output_dir: str | None = None
+    max_bytes: int | None = None  # the output's reserved bound (a job's): over it the encode fails, unstored

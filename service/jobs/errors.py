@@ -31,10 +31,11 @@ class OutputNotFound(JobError):
 class StorageFull(JobError):
     code = STORAGE_FULL
 
-    def __init__(self, used: int, limit: int) -> None:
+    def __init__(self, needed: int, limit: int, *, planned: bool = False) -> None:
+        what = "the outputs and rasters this job may write" if planned else "this upload"
         super().__init__(
-            f"Job storage is full ({used} of {limit} bytes, MAX_STORAGE_BYTES); "
-            "retry once older jobs expire or are deleted"
+            f"Job storage is full: with {what} it would hold {needed} bytes, over the limit of {limit} bytes "
+            "(MAX_STORAGE_BYTES); ask for fewer or smaller outputs, or retry once older jobs expire or are deleted"
         )
 
 

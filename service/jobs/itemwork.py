@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import os
 import time
 
 from .. import metrics
-from ..errors import DEADLINE_EXCEEDED, ServiceError
+from ..errors import DEADLINE_EXCEEDED, INTERNAL_ERROR, STORAGE_FULL, ServiceError
 from ..grid.executor import GridExecutor
 from ..imaging.errors import ImageError
 from ..imaging.formats import OutputFormat
@@ -53,9 +54,11 @@ class ItemWork:
             metrics.JOB_ITEMS.labels(kind, "failed").inc()
         except (PoolClosed, Overloaded, asyncio.CancelledError):
             pass  # shutting down, or the idle worker went meanwhile: released below for another replica
-        except Exception as exc:  # e.g. storage full: fail the item rather than retry it forever
+        except Exception as exc:  # e.g. the disk full: fail the item rather than retry it forever
             log.exception("job item failed unexpectedly", extra={"job": job_id, "item": str(item)})
-            error = ItemError("internal_error", f"The item failed: {type(exc).__name__}: {exc}"[:500])
+            full = isinstance(exc, OSError) and exc.errno == errno.ENOSPC
+            code = STORAGE_FULL if full else INTERNAL_ERROR
+            error = ItemError(code.name, f"The item failed: {type(exc).__name__}: {exc}"[:500])
             settled = await asyncio.shield(self._record(job_id, item, lease, renewer, error))
             metrics.JOB_ITEMS.labels(kind, "failed").inc()
         finally:
@@ -101,6 +104,7 @@ class ItemWork:
                     manifest.original.format,
                     deadline,
                     output_dir=store.outputs_dir(job_id),
+                    max_bytes=out.max_bytes or None,
                 )
         except (ImageError, DeadlineExceeded, WorkerCrashed) as exc:
             raise _ItemFailed(await self._record(job_id, item, lease, renewer, self._item_error(exc))) from None

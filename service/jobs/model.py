@@ -44,6 +44,7 @@ class OutputItem(msgspec.Struct, frozen=True):
     format: str
     raster: str  # raster file this output is encoded from
     decode: int  # index of the decode item that writes that raster
+    max_bytes: int = 0  # its reserved upper bound (quota.py): an encode over it fails; 0: not recorded
 
 
 class JobManifest(msgspec.Struct, frozen=True):
@@ -55,6 +56,7 @@ class JobManifest(msgspec.Struct, frozen=True):
     decodes: tuple[DecodeItem, ...]
     outputs: tuple[OutputItem, ...]
     version: int = MANIFEST_VERSION
+    reserved_bytes: int = 0  # storage the plan may use at most (quota.py); 0: not recorded
 
     def output(self, name: str) -> OutputItem | None:
         for item in self.outputs:

@@ -25,7 +25,7 @@ import msgspec
 from .. import ecs, metrics
 from ..engine import Engine
 from ..grid.executor import GridExecutor
-from ..grid.layout import layout_grid
+from ..grid.layout import check_output_pixels, layout_grid
 from ..pool import Lane, PoolClosed, background_limit
 from .errors import JobNotFound, NotAcceptingJobs, OutputNotFound, StorageFull, TooManyJobs
 from .items import ItemId, decode_item, encode_item
@@ -34,6 +34,7 @@ from .leases import Lease, LeaseWatch, try_claim
 from .manifest import build_manifest
 from .model import JobManifest, JobSubmission
 from .progress import JobProgress, JobSnapshot, JobState, job_progress
+from .quota import Ledger, stored_bytes
 from .store import JobStore, new_job_id
 
 __all__ = ["Candidate", "FinishedOutputs", "JobRunner"]
@@ -68,9 +69,9 @@ class JobRunner:
         self.watch = LeaseWatch(settings.job_lease_seconds)
         self.work = ItemWork(store, GridExecutor(engine.pool, engine.limits, Lane.BACKGROUND), settings)
         self.held: dict[tuple[str, ItemId], asyncio.Task[None]] = {}
-        self.active_jobs = 0  # unfinished jobs at the last scan (admission of new ones)
-        self.bytes_stored = 0
-        self._settled: dict[str, JobState] = {}  # finished jobs: their final status, not rescanned
+        self.ledger = Ledger(settings.max_storage_bytes)
+        self.bytes_stored = 0  # measured by the sweep (the metric); admission counts the ledger's plan
+        self._settled: dict[str, tuple[JobState, int]] = {}  # finished jobs: final status and bytes, not rescanned
         self._wake = asyncio.Event()
         self._stopping = False
         self._drain_started: float | None = None
@@ -81,6 +82,8 @@ class JobRunner:
     async def start(self) -> None:
         await asyncio.to_thread(self.store.ensure)
         await self._sweep()
+        _, seen = await asyncio.to_thread(self._scan, time.time(), time.monotonic())
+        self.ledger.observe(seen)  # jobs already on storage count before the first submission
         self._tasks = [
             asyncio.create_task(self._claim_loop(), name="jobs-claim"),
             asyncio.create_task(self._sweep_loop(), name="jobs-sweep"),
@@ -120,28 +123,46 @@ class JobRunner:
 
     # --- submission and queries (the HTTP layer's calls) --------------------------------------
     async def submit(self, submission: JobSubmission) -> JobProgress:
-        """Store a new job for any replica to carry on, or refuse it now: over quota, this replica
-        shutting down, or an upload that would only fail later (its header and a small decode)."""
-        settings, engine, size = self.settings, self.engine, len(submission.data)
+        """Store a new job for any replica to carry on, or refuse it now: over quota (its plan's
+        storage included), this replica shutting down, or an upload whose header the limits refuse.
+        Reads the header only: answers within a second, whatever the image."""
+        settings, engine, ledger, size = self.settings, self.engine, self.ledger, len(submission.data)
         self.check_accepting()
-        if self.bytes_stored + size > settings.max_storage_bytes:
-            raise StorageFull(self.bytes_stored, settings.max_storage_bytes)
-        if self.active_jobs >= settings.max_active_jobs:
+        job_id = new_job_id()
+        # Check and reserve with no await between: submissions arriving together each see the others.
+        if ledger.active >= settings.max_active_jobs:
             raise TooManyJobs(settings.max_active_jobs)
-        async with engine.admission():  # a flood of submissions is refused like any other request
-            probed = await engine.probe(submission.data, engine.deadline_from_now(), validate=True)
-            # Decode groups split only as far as this replica's job share can run them side by side.
-            layout = layout_grid(probed, submission.request, max(1, self.share))
-            now = time.time()
-            manifest = build_manifest(
-                new_job_id(), now, settings.job_ttl_seconds, submission.request, layout, submission.stem, size
-            )
-            await asyncio.to_thread(self.store.create, manifest, submission.data)
-        self.active_jobs += 1
+        if not ledger.fits(job_id, size):
+            raise StorageFull(ledger.committed + size, settings.max_storage_bytes)
+        ledger.reserve(job_id, size)
+        try:
+            async with engine.admission():  # a flood of submissions is refused like any other request
+                probed = await engine.probe(submission.data, engine.deadline_from_now())
+                # Decode groups split only as far as this replica's job share can run them side by side.
+                layout = layout_grid(probed, submission.request, max(1, self.share))
+                check_output_pixels(layout, settings.max_job_output_pixels, "job", "MAX_JOB_OUTPUT_PIXELS")
+                now = time.time()
+                manifest = build_manifest(
+                    job_id, now, settings.job_ttl_seconds, submission.request, layout, submission.stem, size
+                )
+                if not ledger.fits(job_id, manifest.reserved_bytes):
+                    raise StorageFull(
+                        ledger.committed - size + manifest.reserved_bytes, settings.max_storage_bytes, planned=True
+                    )
+                ledger.reserve(job_id, manifest.reserved_bytes)
+                await asyncio.to_thread(self.store.create, manifest, submission.data)
+        except BaseException:
+            ledger.release(job_id)
+            raise
         self.bytes_stored += size
         progress = await asyncio.to_thread(self.store.progress, manifest.id, now)
         assert progress is not None
         return progress
+
+    @property
+    def active_jobs(self) -> int:
+        """Unfinished jobs: on storage at the last scan, plus those submitted here since."""
+        return self.ledger.active
 
     async def progress(self, job_id: str) -> JobProgress:
         progress = await asyncio.to_thread(self.store.progress, job_id, time.time())
@@ -175,6 +196,7 @@ class JobRunner:
         progress = await asyncio.to_thread(self.store.progress, job_id, time.time())
         if progress is None or not await asyncio.to_thread(self.store.remove, job_id):
             raise JobNotFound()
+        self.ledger.release(job_id)
         return progress
 
     # --- finding work --------------------------------------------------------------------------
@@ -196,7 +218,8 @@ class JobRunner:
                 await self._release_held(10.0)
             await self._sleep(POLL_SECONDS)
             return
-        candidates = await asyncio.to_thread(self._scan, time.time(), time.monotonic())
+        candidates, seen = await asyncio.to_thread(self._scan, time.time(), time.monotonic())
+        self.ledger.observe(seen)  # here, on the loop: the ledger is never touched from a thread
         if not candidates or len(self.held) >= self.share:
             await self._sleep(POLL_SECONDS)
             return
@@ -226,11 +249,13 @@ class JobRunner:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), seconds)
 
-    def _scan(self, now: float, mono: float) -> list[Candidate]:
-        """Read every job once: metrics, completion, and the items this replica could claim."""
+    def _scan(self, now: float, mono: float) -> tuple[list[Candidate], dict[str, tuple[bool, int]]]:
+        """Read every job once: metrics, completion, the items this replica could claim, and each
+        job's storage for the ledger (unfinished: its plan's reservation; settled: what it keeps)."""
         candidates: list[Candidate] = []
+        seen: dict[str, tuple[bool, int]] = {}
         statuses = dict.fromkeys(metrics.JOB_STATUSES, 0)
-        pending = running = active = 0
+        pending = running = 0
         oldest_waiting: float | None = None
         manifests: list[JobManifest] = []
         ids = self.store.job_ids()
@@ -240,7 +265,9 @@ class JobRunner:
             self.watch.forget_job(job_id)
         for job_id in ids:
             if job_id in self._settled:
-                statuses[self._settled[job_id]] += 1
+                state, kept = self._settled[job_id]
+                statuses[state] += 1
+                seen[job_id] = (False, kept)
                 continue
             manifest = self.store.live_manifest(job_id, now)
             if manifest is not None:
@@ -252,9 +279,9 @@ class JobRunner:
             state = job_progress(snap).state
             statuses[state] += 1
             if snap.settled():
-                self._settle(snap, state, now)
+                seen[manifest.id] = (False, self._settle(snap, state, now))
                 continue
-            active += 1
+            seen[manifest.id] = (True, manifest.reserved_bytes or stored_bytes(snap))
             job_pending, job_running = self._job_candidates(snap, mono, candidates)
             pending += job_pending
             running += job_running
@@ -265,14 +292,15 @@ class JobRunner:
         metrics.JOB_ITEMS_PENDING.set(pending)
         metrics.JOB_ITEMS_RUNNING.set(running)
         metrics.JOB_BACKLOG_AGE.set(0.0 if oldest_waiting is None else max(0.0, now - oldest_waiting))
-        self.active_jobs = active
-        return candidates
+        return candidates, seen
 
-    def _settle(self, snap: JobSnapshot, state: JobState, now: float) -> None:
-        self._settled[snap.manifest.id] = state
+    def _settle(self, snap: JobSnapshot, state: JobState, now: float) -> int:
+        kept = stored_bytes(snap)
+        self._settled[snap.manifest.id] = (state, kept)
         self.watch.forget_job(snap.manifest.id)
         if self.store.mark_finished(snap.manifest.id):  # exactly one replica observes each job's duration
             metrics.JOB_DURATION.observe(max(0.0, now - snap.manifest.created))
+        return kept
 
     def _job_candidates(self, snap: JobSnapshot, mono: float, out: list[Candidate]) -> tuple[int, int]:
         m = snap.manifest

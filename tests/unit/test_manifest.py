@@ -47,5 +47,13 @@ def test_the_manifest_round_trips_as_the_json_on_disk():
     assert msgspec.json.decode(msgspec.json.encode(m), type=JobManifest) == m
     # the field names replicas of another version read
     assert set(msgspec.json.decode(msgspec.json.encode(m))) == {
-        "id", "created", "expires", "options", "original", "decodes", "outputs", "version"
+        "id", "created", "expires", "options", "original", "decodes", "outputs", "version", "reserved_bytes"
     }  # fmt: skip
+    # reserved_bytes and max_bytes are new: a manifest written without them still reads (0: not recorded)
+    old = msgspec.json.decode(msgspec.json.encode(m))
+    del old["reserved_bytes"]
+    for output in old["outputs"]:
+        del output["max_bytes"]
+    read = msgspec.json.decode(msgspec.json.encode(old), type=JobManifest)
+    assert read.reserved_bytes == 0 and all(o.max_bytes == 0 for o in read.outputs)
+    assert m.reserved_bytes > sum(o.max_bytes for o in m.outputs) > 0

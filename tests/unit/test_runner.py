@@ -73,7 +73,7 @@ def test_submissions_over_a_quota_or_while_draining_are_refused(tmp_path: Path):
         await runner.start()
         try:
             with pytest.raises(StorageFull):
-                await runner.submit(submission(data=b"x" * 2_000_000))
+                await runner.submit(submission(data=b"x" * 5_000_000))
             await runner.submit(submission())
             with pytest.raises(TooManyJobs):
                 await runner.submit(submission())
@@ -87,7 +87,7 @@ def test_submissions_over_a_quota_or_while_draining_are_refused(tmp_path: Path):
         finally:
             await runner.stop(5)
 
-    with_engine(body, max_active_jobs=1, max_storage_bytes=1_000_000)
+    with_engine(body, max_active_jobs=1, max_storage_bytes=4_000_000)  # the small job's plan fits, 5 MB does not
 
 
 def test_a_deleted_job_abandons_its_running_item_at_once(tmp_path: Path):

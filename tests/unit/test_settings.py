@@ -95,11 +95,29 @@ def test_every_problem_is_reported_at_once():
 
 
 def test_the_request_limits_are_the_settings():
-    settings = load_settings({"MAX_INPUT_PIXELS": "1000", "MAX_OUTPUT_PIXELS": "2000", "MAX_BATCH_OUTPUT_PIXELS": "3"})
-    assert settings.limits == Limits(max_input_pixels=1000, max_output_pixels=2000, max_batch_output_pixels=3)
+    settings = load_settings(
+        {
+            "MAX_INPUT_PIXELS": "1000",
+            "MAX_OUTPUT_PIXELS": "2000",
+            "MAX_BATCH_OUTPUT_PIXELS": "3",
+            "MAX_INPUT_DIMENSION": "400",
+            "MAX_INPUT_ASPECT_RATIO": "7",
+        }
+    )
+    assert settings.limits == Limits(
+        max_input_pixels=1000,
+        max_output_pixels=2000,
+        max_batch_output_pixels=3,
+        max_input_dimension=400,
+        max_input_aspect_ratio=7,
+    )
     defaults = Settings()
     assert Settings().limits == Limits(
-        defaults.max_input_pixels, defaults.max_output_pixels, defaults.max_batch_output_pixels
+        defaults.max_input_pixels,
+        defaults.max_output_pixels,
+        defaults.max_batch_output_pixels,
+        defaults.max_input_dimension,
+        defaults.max_input_aspect_ratio,
     )
     with pytest.raises(TypeError):
         Limits()  # type: ignore[call-arg]  # no defaults of its own: they are settings

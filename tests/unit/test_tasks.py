@@ -19,7 +19,13 @@ from service.transfer import Blob
 
 ROOT = Path(__file__).parents[2]
 OPTIONS = parse_options({"format": "avif", "width": "320", "effort": "3", "max_bytes": "20000"}, accepted=["webp"])
-LIMITS = tasks.Limits(max_input_pixels=1000, max_output_pixels=2000, max_batch_output_pixels=3000)
+LIMITS = tasks.Limits(
+    max_input_pixels=1000,
+    max_output_pixels=2000,
+    max_batch_output_pixels=3000,
+    max_input_dimension=500,
+    max_input_aspect_ratio=50,
+)
 
 MESSAGES: list[msgspec.Struct] = [
     LIMITS,
@@ -67,7 +73,7 @@ def test_messages_are_frozen() -> None:
 def test_importing_the_messages_loads_no_libvips() -> None:
     code = (
         "import sys, service.imaging.tasks as t\n"
-        "t.ConvertTask(b'', t.ConvertOptions(), t.Limits(1, 2, 3), 0.0)\n"
+        "t.ConvertTask(b'', t.ConvertOptions(), t.Limits(1, 2, 3, 4, 5), 0.0)\n"
         "print(sorted(m for m in sys.modules if m == 'pyvips' or m.startswith('pyvips.')))"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
