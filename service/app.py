@@ -17,7 +17,7 @@ from .api import batch, catalog, convert, docs_ui, health, img, jobs, seed, sour
 from .api.errors import json_error_handler
 from .api.openapi import UPLOAD_ERRORS, RouteDoc, document_routes
 from .engine import Engine
-from .errors import JOB_NOT_FOUND, OUTPUT_NOT_FOUND, STORAGE_FULL, TOO_MANY_JOBS
+from .errors import JOB_NOT_FINISHED, JOB_NOT_FOUND, OUTPUT_NOT_FOUND, STORAGE_FULL, TOO_MANY_JOBS
 from .imgurl.urloptions import preset_table
 from .jobs.runner import JobRunner
 from .jobs.store import JobStore
@@ -181,7 +181,7 @@ def create_app(settings: Settings) -> Litestar:
         ),
         "/api/jobs/{job_id}": RouteDoc(errors=(JOB_NOT_FOUND,)),
         "/api/jobs/{job_id}/outputs/{name}": RouteDoc(success="image", errors=(JOB_NOT_FOUND, OUTPUT_NOT_FOUND)),
-        "/api/jobs/{job_id}/archive": RouteDoc(success="zip", errors=(JOB_NOT_FOUND,)),
+        "/api/jobs/{job_id}/archive": RouteDoc(success="zip", errors=(JOB_NOT_FOUND, JOB_NOT_FINISHED)),
         "/ready": RouteDoc(success_statuses={503: "Not ready (the status field says why)"}),
         "/metrics": RouteDoc(success="text"),  # Prometheus text format
     }

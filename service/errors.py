@@ -29,6 +29,7 @@ __all__ = [
     "INVALID_OPTION",
     "INVALID_URL",
     "INVALID_URL_OPTION",
+    "JOB_NOT_FINISHED",
     "JOB_NOT_FOUND",
     "MAX_BYTES_UNREACHABLE",
     "METHOD_NOT_ALLOWED",
@@ -130,8 +131,9 @@ UNSUPPORTED_MEDIA = _declare(
 UNPROCESSABLE = _declare(
     "unprocessable",
     422,
-    "A corrupt or truncated image, more pixels than MAX_INPUT_PIXELS, outputs over MAX_OUTPUT_PIXELS or "
-    "MAX_BATCH_OUTPUT_PIXELS, or options the encoder refused",
+    "A corrupt or truncated image, more pixels than MAX_INPUT_PIXELS, a side over MAX_INPUT_DIMENSION or "
+    "sides' ratio over MAX_INPUT_ASPECT_RATIO, outputs over MAX_OUTPUT_PIXELS, MAX_BATCH_OUTPUT_PIXELS or "
+    "MAX_JOB_OUTPUT_PIXELS, or options the encoder refused",
     "bad_input",
 )
 MAX_BYTES_UNREACHABLE = _declare(
@@ -173,6 +175,11 @@ METHOD_NOT_ALLOWED = _declare(
     "method_not_allowed", 405, "The route does not take this method (Allow lists those it does)"
 )
 JOB_NOT_FOUND = _declare("job_not_found", 404, "No job with this id: it never existed, has expired or was deleted")
+JOB_NOT_FINISHED = _declare(
+    "job_not_finished",
+    409,
+    "The job is still queued or running: its archive is not complete (?partial=1 sends what is done)",
+)
 OUTPUT_NOT_FOUND = _declare("output_not_found", 404, "The job has no output of that name, or it is not finished yet")
 
 # --- capacity and time --------------------------------------------------------------------------

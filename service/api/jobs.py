@@ -32,6 +32,7 @@ from .zipstream import ZipStream
 __all__ = [
     "LONG_POLL_STEP",
     "MAX_WAIT",
+    "PARTIAL_HEADER",
     "SUBMIT",
     "cancel_job",
     "job_archive",
@@ -40,6 +41,7 @@ __all__ = [
     "submit_job",
 ]
 
+PARTIAL_HEADER = "X-Archive-Partial"
 LONG_POLL_STEP = 0.5
 MAX_WAIT = 20
 
@@ -100,38 +102,60 @@ async def job_status(
     "/api/jobs/{job_id:str}/outputs/{name:str}",
     summary="One finished output of a job",
     tags=["jobs"],
-    description="The output file as stored (never re-encoded), with Content-Type, Content-Length and ETag.",
+    description="The output file as stored (never re-encoded), with Content-Type, Content-Length and ETag; "
+    "304 to a matching If-None-Match.",
 )
-async def job_output(request: Request[Any, Any, Any], job_id: str, name: str) -> File:
+async def job_output(request: Request[Any, Any, Any], job_id: str, name: str) -> File | Response[None]:
     path, fmt = await _runner(request).output_file(job_id, name)
     stat = await asyncio.to_thread(path.stat)
+    etag = f"{job_id[:8]}-{stat.st_size:x}-{int(stat.st_mtime_ns):x}"
+    headers = {
+        "Content-Disposition": content_disposition("inline", path.name),
+        "Cache-Control": "private, max-age=86400, immutable",
+    }
+    if _matches(request.headers.get("if-none-match"), etag):
+        # Litestar's File sends an ETag but never compares If-None-Match: a revalidation is answered here.
+        return Response(None, status_code=304, headers={**headers, "ETag": f'"{etag}"'})
     return File(
         path,
         media_type=OutputFormat(fmt).mime,
         stat_result=stat,
-        etag=ETag(value=f"{job_id[:8]}-{stat.st_size:x}-{int(stat.st_mtime_ns):x}"),
-        headers={
-            "Content-Disposition": content_disposition("inline", path.name),
-            "Cache-Control": "private, max-age=86400, immutable",
-        },
+        etag=ETag(value=etag),
+        headers=headers,
     )
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    """RFC 9110 13.1.2: weak comparison over a list of entity tags, or `*`."""
+    if not if_none_match:
+        return False
+    tags = [tag.strip() for tag in if_none_match.split(",")]
+    return "*" in tags or any(tag.removeprefix("W/") == f'"{etag}"' for tag in tags)
 
 
 @get(
     "/api/jobs/{job_id:str}/archive",
     summary="Every finished output of a job as a ZIP",
     tags=["jobs"],
-    description="Streamed from storage, outputs stored as they are. Can exceed API Gateway's 10 MB limit: "
-    "use it through the load balancer's direct route for large grids.",
+    description="Streamed from storage, outputs stored as they are. While the job is queued or running: 409 "
+    "job_not_finished, or with `partial=1` the outputs done so far in a ZIP named `..._batch_partial.zip` "
+    "with `X-Archive-Partial: true`. Can exceed API Gateway's 10 MB limit: use it through the load "
+    "balancer's direct route for large grids.",
 )
-async def job_archive(request: Request[Any, Any, Any], job_id: str) -> Stream:
-    finished = await _runner(request).finished_outputs(job_id)
-    name = f"{finished.manifest.original.name}_batch.zip"
-    return Stream(
-        _archive(finished.files),
-        media_type="application/zip",
-        headers={"Content-Disposition": content_disposition("attachment", name)},
-    )
+async def job_archive(
+    request: Request[Any, Any, Any],
+    job_id: str,
+    partial: bool = Parameter(
+        default=False, description="While the job runs, send the outputs done so far (named and marked partial)"
+    ),
+) -> Stream:
+    finished = await _runner(request).finished_outputs(job_id, partial)
+    stem = finished.manifest.original.name
+    name = f"{stem}_batch.zip" if finished.complete else f"{stem}_batch_partial.zip"
+    headers = {"Content-Disposition": content_disposition("attachment", name)}
+    if not finished.complete:
+        headers[PARTIAL_HEADER] = "true"
+    return Stream(_archive(finished.files), media_type="application/zip", headers=headers)
 
 
 async def _archive(files: tuple[tuple[str, Path], ...]) -> AsyncIterator[bytes]:

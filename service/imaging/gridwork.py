@@ -1,6 +1,7 @@
 """Grid tasks that run in a worker (batch and job items) and meet through files, not through the server's memory.
 
-probe: the header only, so a job can name and size every output before any decode.
+probe: the header only (and, to validate, whether the file ends where its format says), so a job
+can name and size every output before any decode and answer within a second.
 decode group: decode once, scale to each width of the group (pipeline.scale_to_widths) and write
 each raster as a libvips .v file (temporary name, then rename); encode: read a .v raster, encode,
 and either hand the bytes back (/api/batch) or write them to a temporary file beside the output
@@ -25,13 +26,11 @@ __all__ = ["run_decode_group", "run_encode_file", "run_probe"]
 def run_probe(task: ProbeTask) -> Probed:
     check_deadline(task.deadline)
     ensure_ready()
-    from .geometry import fit_geometry
-    from .options import ConvertOptions
-    from .pipeline import load, probe
+    from .pipeline import check_whole, probe
 
     source = probe(task.data, task.limits)
     if task.validate:
-        load(task.data, source, fit_geometry(source.width, source.height, ConvertOptions(width=min(64, source.width))))
+        check_whole(task.data, source.input_type)
     return Probed(source.input_type, source.width, source.height, source.has_alpha, source.metadata_bytes)
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "Decoded",
     "Source",
     "check_geometry",
+    "check_whole",
     "choose_format",
     "convert",
     "decode",
@@ -101,6 +102,7 @@ def probe(data: bytes, limits: Limits) -> Source:
         )
     except pyvips.Error as exc:
         raise ImageError(UNPROCESSABLE, f"The image header is corrupt: {vips_reason(exc)}", "image") from None
+    _check_decode_cost(source, limits)
     pixels = source.width * source.height
     if pixels > limits.max_input_pixels:
         raise ImageError(
@@ -109,7 +111,6 @@ def probe(data: bytes, limits: Limits) -> Source:
             f"{limits.max_input_pixels} pixels",
             "image",
         )
-    _check_decode_cost(source, limits)
     return source
 
 
@@ -130,6 +131,27 @@ def _check_decode_cost(source: Source, limits: Limits) -> None:
             UNPROCESSABLE,
             f"The image is {size}: its sides' ratio is over the limit of {limits.max_input_aspect_ratio}:1 "
             "(MAX_INPUT_ASPECT_RATIO)",
+            "image",
+        )
+
+
+def check_whole(data: bytes, input_type: str) -> None:
+    """Refuse an upload cut short, from its bytes alone, in microseconds: a JPEG without the end
+    marker after its last scan, a PNG without IEND, a WebP shorter than its RIFF size. A job checks
+    this at submission instead of decoding (a decode can take the whole deadline); other types,
+    and damage inside the data, fail at the decode item with the reason recorded."""
+    if input_type == "jpeg":
+        whole = data.rfind(b"\xff\xd9") > data.rfind(b"\xff\xda") >= 0  # EOI after the last start of scan
+    elif input_type == "png":
+        whole = data.rfind(b"IEND") > 8
+    elif input_type == "webp":
+        whole = len(data) >= int.from_bytes(data[4:8], "little") + 8
+    else:
+        whole = True
+    if not whole:
+        raise ImageError(
+            UNPROCESSABLE,
+            f"The image could not be decoded (truncated or corrupt?): the {input_type} data ends early",
             "image",
         )
 

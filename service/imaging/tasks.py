@@ -90,7 +90,7 @@ class ProbeTask(msgspec.Struct, frozen=True):
     data: bytes
     limits: Limits
     deadline: float
-    validate: bool = False  # also decode it small (cheap with shrink-on-load): a corrupt upload fails now
+    validate: bool = False  # also check the file is whole (pipeline.check_whole, no decode): a cut upload fails now
 
 
 class Probed(msgspec.Struct, frozen=True):

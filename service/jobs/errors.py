@@ -3,9 +3,25 @@ its HTTP status."""
 
 from __future__ import annotations
 
-from ..errors import JOB_NOT_FOUND, OUTPUT_NOT_FOUND, SHUTTING_DOWN, STORAGE_FULL, TOO_MANY_JOBS, ServiceError
+from ..errors import (
+    JOB_NOT_FINISHED,
+    JOB_NOT_FOUND,
+    OUTPUT_NOT_FOUND,
+    SHUTTING_DOWN,
+    STORAGE_FULL,
+    TOO_MANY_JOBS,
+    ServiceError,
+)
 
-__all__ = ["JobError", "JobNotFound", "NotAcceptingJobs", "OutputNotFound", "StorageFull", "TooManyJobs"]
+__all__ = [
+    "JobError",
+    "JobNotFinished",
+    "JobNotFound",
+    "NotAcceptingJobs",
+    "OutputNotFound",
+    "StorageFull",
+    "TooManyJobs",
+]
 
 
 class JobError(ServiceError):
@@ -17,6 +33,16 @@ class JobNotFound(JobError):
 
     def __init__(self) -> None:
         super().__init__("No job with this id: it never existed, has expired or was deleted")
+
+
+class JobNotFinished(JobError):
+    code = JOB_NOT_FINISHED
+
+    def __init__(self, state: str) -> None:
+        super().__init__(
+            f"The job is {state}: its archive would not hold every output yet; wait for the job to finish "
+            "or ask for ?partial=1"
+        )
 
 
 class OutputNotFound(JobError):
@@ -34,7 +60,7 @@ class StorageFull(JobError):
     def __init__(self, needed: int, limit: int, *, planned: bool = False) -> None:
         what = "the outputs and rasters this job may write" if planned else "this upload"
         super().__init__(
-            f"Job storage is full: with {what} it would hold {needed} bytes, over the limit of {limit} bytes "
+            f"Job storage is full: with {what} it would hold {needed} of {limit} bytes "
             "(MAX_STORAGE_BYTES); ask for fewer or smaller outputs, or retry once older jobs expire or are deleted"
         )
 

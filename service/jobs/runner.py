@@ -27,7 +27,7 @@ from ..engine import Engine
 from ..grid.executor import GridExecutor
 from ..grid.layout import check_output_pixels, layout_grid
 from ..pool import Lane, PoolClosed, background_limit
-from .errors import JobNotFound, NotAcceptingJobs, OutputNotFound, StorageFull, TooManyJobs
+from .errors import JobNotFinished, JobNotFound, NotAcceptingJobs, OutputNotFound, StorageFull, TooManyJobs
 from .items import ItemId, decode_item, encode_item
 from .itemwork import ItemWork
 from .leases import Lease, LeaseWatch, try_claim
@@ -54,6 +54,7 @@ class Candidate(msgspec.Struct, frozen=True):
 class FinishedOutputs(msgspec.Struct, frozen=True):
     manifest: JobManifest
     files: tuple[tuple[str, Path], ...]  # (output name, its file), in manifest order
+    complete: bool  # the job has settled: no more outputs will appear
 
 
 class JobRunner:
@@ -130,14 +131,14 @@ class JobRunner:
         self.check_accepting()
         job_id = new_job_id()
         # Check and reserve with no await between: submissions arriving together each see the others.
-        if ledger.active >= settings.max_active_jobs:
-            raise TooManyJobs(settings.max_active_jobs)
         if not ledger.fits(job_id, size):
             raise StorageFull(ledger.committed + size, settings.max_storage_bytes)
+        if ledger.active >= settings.max_active_jobs:
+            raise TooManyJobs(settings.max_active_jobs)
         ledger.reserve(job_id, size)
         try:
             async with engine.admission():  # a flood of submissions is refused like any other request
-                probed = await engine.probe(submission.data, engine.deadline_from_now())
+                probed = await engine.probe(submission.data, engine.deadline_from_now(), validate=True)
                 # Decode groups split only as far as this replica's job share can run them side by side.
                 layout = layout_grid(probed, submission.request, max(1, self.share))
                 check_output_pixels(layout, settings.max_job_output_pixels, "job", "MAX_JOB_OUTPUT_PIXELS")
@@ -182,13 +183,18 @@ class JobRunner:
             raise OutputNotFound(name, manifest.output(name) is not None)
         return found
 
-    async def finished_outputs(self, job_id: str) -> FinishedOutputs:
+    async def finished_outputs(self, job_id: str, partial: bool = False) -> FinishedOutputs:
+        """Every finished output's file; JobNotFound, or JobNotFinished while the job is queued or
+        running (unless `partial`: then what is done so far)."""
         now = time.time()
-        manifest = await asyncio.to_thread(self.store.live_manifest, job_id, now)
-        if manifest is None:
+        progress = await asyncio.to_thread(self.store.progress, job_id, now)
+        if progress is None:
             raise JobNotFound()
+        complete = progress.state in ("done", "failed")
+        if not complete and not partial:
+            raise JobNotFinished(progress.state)
         files = await asyncio.to_thread(self.store.finished_outputs, job_id, now)
-        return FinishedOutputs(manifest, tuple(files))
+        return FinishedOutputs(progress.manifest, tuple(files), complete)
 
     async def cancel(self, job_id: str) -> JobProgress:
         """Remove the job for every replica; answers its progress just before. An item running

@@ -224,6 +224,7 @@ const ERROR_TEXT = {
   method_not_allowed: "error.server",
   job_not_found: "error.not_found",
   output_not_found: "error.not_found",
+  job_not_finished: "error.job_not_finished",
   overloaded: "error.busy",
   deadline: "error.busy",
   deadline_exceeded: "error.timeout",

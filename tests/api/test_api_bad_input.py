@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
-from apihelpers import jpeg, png_declaring
+from apihelpers import jpeg, png_declaring, thin_png
 
 SVG = b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>'  # noqa: E501
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"  # noqa: E501
@@ -131,3 +133,19 @@ def test_no_request_in_this_suite_got_a_500(client):
     text = client.get("/metrics").text
     assert 'status="500"' not in text
     assert 'imageconv_rejections_total{reason="bad_input"}' in text
+
+
+@pytest.fixture(scope="module")
+def tall() -> bytes:
+    return thin_png(49_000_000)  # 95 KB, real and complete: its decode would hold a worker 25 s
+
+
+@pytest.mark.parametrize("route", ["/api/convert", "/api/jobs"])
+def test_a_1_by_49_million_png_is_refused_from_its_header_within_a_second(client, tall, route):
+    started = time.monotonic()
+    r = client.post(route, params={"width": "200"}, content=tall, headers={"Content-Type": "image/png"})
+    assert time.monotonic() - started < 1.0
+    assert r.status_code == 422
+    body = error_of(r)
+    assert body["code"] == "unprocessable" and body["field"] == "image"
+    assert "1x49000000" in body["message"] and "MAX_INPUT_DIMENSION" in body["message"]

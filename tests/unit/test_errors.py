@@ -34,7 +34,8 @@ def test_statuses_reasons_and_retries_fit_their_codes():
         assert code.meaning and "\n" not in code.meaning, code
         if code.retry_after is not None:
             assert code.status == 503, code  # only "try again shortly" answers carry Retry-After
-    # Client faults are counted as rejections, except a path or method that simply does not exist.
+    # Client faults are counted as rejections, except a path or method that simply does not exist
+    # and a job archive asked for before the job finished.
     uncounted = {c.name for c in CODES.values() if c.status < 500 and c.reason is None}
     assert uncounted == {
         "headers_too_large",
@@ -43,6 +44,7 @@ def test_statuses_reasons_and_retries_fit_their_codes():
         "job_not_found",
         "output_not_found",
         "source_not_found",
+        "job_not_finished",
     }
 
 

@@ -21,7 +21,7 @@ SOURCE = photo_jpeg(640, 480)
 LATER = time.time() + 3600
 
 
-def test_the_probe_reads_the_header_and_validation_decodes_small():
+def test_the_probe_reads_the_header_and_validation_finds_a_cut_file_without_decoding():
     async def body(engine: Engine) -> None:
         probed = await engine.pool.run(run_probe, ProbeTask(SOURCE, engine.limits, LATER), LATER)
         assert (probed.input_type, probed.width, probed.height) == ("jpeg", 640, 480)

@@ -5,13 +5,22 @@ from __future__ import annotations
 import pytest
 
 from service import errors
-from service.jobs.errors import JobError, JobNotFound, NotAcceptingJobs, OutputNotFound, StorageFull, TooManyJobs
+from service.jobs.errors import (
+    JobError,
+    JobNotFinished,
+    JobNotFound,
+    NotAcceptingJobs,
+    OutputNotFound,
+    StorageFull,
+    TooManyJobs,
+)
 
 
 @pytest.mark.parametrize(
     ("error", "code", "status", "reason", "retry"),
     [
         (JobNotFound(), errors.JOB_NOT_FOUND, 404, None, None),
+        (JobNotFinished("running"), errors.JOB_NOT_FINISHED, 409, None, None),
         (OutputNotFound("a.webp", finished=False), errors.OUTPUT_NOT_FOUND, 404, None, None),
         (StorageFull(10, 5), errors.STORAGE_FULL, 507, "overload", None),
         (TooManyJobs(8), errors.TOO_MANY_JOBS, 503, "overload", 10),
@@ -27,3 +36,5 @@ def test_messages_say_what_to_do():
     assert "not finished yet" in str(OutputNotFound("a.webp", finished=True))
     assert "no output of that name" in str(OutputNotFound("a.webp", finished=False))
     assert "10 of 5 bytes" in str(StorageFull(10, 5)) and "MAX_ACTIVE_JOBS" in str(TooManyJobs(8))
+    assert "outputs and rasters" in str(StorageFull(10, 5, planned=True))
+    assert "running" in str(JobNotFinished("running")) and "partial=1" in str(JobNotFinished("queued"))

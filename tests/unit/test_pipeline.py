@@ -4,6 +4,7 @@ probe -> fit_geometry -> load -> to_srgb -> pad_to_canvas -> choose_format -> fl
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import msgspec
@@ -11,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
 import pyvips
-from apihelpers import decode, jpeg, oriented_jpeg, png_declaring, with_alpha_png
+from apihelpers import decode, jpeg, oriented_jpeg, png_declaring, thin_png, with_alpha_png
 
 from service.errors import UNPROCESSABLE, UNSUPPORTED_MEDIA
 from service.imaging import encoders, pipeline
@@ -51,6 +52,49 @@ def test_probe_refuses_a_pixel_bomb_from_the_header():
     with pytest.raises(ImageError) as err:
         pipeline.probe(png_declaring(60_000, 60_000), LIMITS)
     assert err.value.code is UNPROCESSABLE and "3600000000 pixels" in err.value.message
+
+
+def test_probe_refuses_a_side_too_long_from_the_header_in_milliseconds():
+    tall = thin_png(49_000_000)  # 95 KB, under MAX_INPUT_PIXELS; its decode would take the whole deadline
+    assert pyvips.Image.new_from_buffer(tall, "").height == 49_000_000  # a real PNG, not a header alone
+    started = time.perf_counter()
+    with pytest.raises(ImageError) as err:
+        pipeline.probe(tall, LIMITS)
+    assert time.perf_counter() - started < 0.1
+    assert err.value.code is UNPROCESSABLE and err.value.field == "image"
+    assert "1x49000000" in err.value.message and "MAX_INPUT_DIMENSION" in err.value.message
+
+
+def test_probe_refuses_an_extreme_aspect_ratio_and_keeps_ordinary_ones():
+    limits = msgspec.structs.replace(LIMITS, max_input_aspect_ratio=100)
+    with pytest.raises(ImageError) as err:
+        pipeline.probe(thin_png(1_000, 9), limits)
+    assert "MAX_INPUT_ASPECT_RATIO" in err.value.message and "100:1" in err.value.message
+    assert pipeline.probe(thin_png(900, 9), limits).height == 900  # exactly at the ratio
+    assert pipeline.probe(thin_png(9, 900), limits).width == 900  # either way round
+    assert pipeline.probe(thin_png(20_000, 100), LIMITS).height == 20_000  # the defaults keep tall pages
+
+
+def test_check_whole_finds_a_cut_file_without_decoding():
+    photo = jpeg(400, 300)
+    image = decode(photo)
+    whole = {
+        "jpeg": photo + b"trailing bytes some cameras append",
+        "png": image.pngsave_buffer(),
+        "webp": image.webpsave_buffer(),
+        "gif": image.gifsave_buffer(),
+    }
+    for kind, data in whole.items():
+        pipeline.check_whole(data, kind)
+        if kind == "gif":
+            continue  # not checked here: the decode item fails a cut GIF with its reason
+        with pytest.raises(ImageError) as err:
+            pipeline.check_whole(data[: len(data) * 3 // 4], kind)
+        assert err.value.code is UNPROCESSABLE and "ends early" in err.value.message
+    tall = thin_png(49_000_000)
+    started = time.perf_counter()
+    pipeline.check_whole(tall, "png")
+    assert time.perf_counter() - started < 0.1
 
 
 def test_check_plan_refuses_too_many_output_pixels():
