@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import pyvips
 
+from .quotas import QUOTA_SCENARIOS
 from .service import Running
 
 Figures = dict[str, Any]
@@ -360,6 +361,7 @@ SCENARIOS: dict[str, tuple[dict[str, str], Callable[[Running], Figures]]] = {
     "aborted": ({}, aborted),
     "overload": ({"WORKERS": "1", "QUEUE_PER_WORKER": "0", "REQUEST_DEADLINE_SECONDS": "60"}, overload),
     "edges": ({}, edges),
+    **QUOTA_SCENARIOS,  # issue 23: decode cost, job storage, archive and output edges
 }
 
 

@@ -83,7 +83,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_input_dimension: Annotated[
         int,
         Env(
-            _int_range(16, 1_000_000),
+            envvalues.int_range(16, 1_000_000),
             "Longest input side, read from the header before decoding; 422 beyond. Decoding costs per row as "
             "well as per pixel: a 1 x 49,000,000 PNG under MAX_INPUT_PIXELS would hold a worker for seconds.",
         ),
@@ -91,7 +91,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_input_aspect_ratio: Annotated[
         int,
         Env(
-            _int_range(1, 1_000_000),
+            envvalues.int_range(1, 1_000_000),
             "Largest ratio of an input's longer side to its shorter one, read from the header; 422 beyond.",
         ),
     ] = 500
@@ -225,7 +225,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_job_output_pixels: Annotated[
         int,
         Env(
-            _int_range(1, 100_000_000_000),
+            envvalues.int_range(1, 100_000_000_000),
             "Largest sum of output width x height over all outputs of one job (its rasters and outputs are "
             "reserved in MAX_STORAGE_BYTES from this plan); 422 beyond.",
         ),
