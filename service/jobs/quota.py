@@ -85,6 +85,7 @@ class Ledger:
         self.max_bytes = max_bytes
         self._seen: dict[str, tuple[bool, int]] = {}  # job id -> (unfinished, committed bytes)
         self._reserved: dict[str, int] = {}  # submissions here not yet seen by a scan
+        self.beside = 0  # bytes in the storage directory outside jobs (stored sources), as last swept
 
     @property
     def active(self) -> int:
@@ -92,7 +93,7 @@ class Ledger:
 
     @property
     def committed(self) -> int:
-        return sum(b for _, b in self._seen.values()) + sum(self._reserved.values())
+        return self.beside + sum(b for _, b in self._seen.values()) + sum(self._reserved.values())
 
     def fits(self, job_id: str, total: int) -> bool:
         """Would the job, reserving `total` (instead of what it holds now), fit the storage limit?"""

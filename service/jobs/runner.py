@@ -368,6 +368,7 @@ class JobRunner:
         try:
             removed = await asyncio.to_thread(self.store.sweep, time.time())
             self.bytes_stored = await asyncio.to_thread(self.store.bytes_stored)
+            self.ledger.beside = await asyncio.to_thread(self.store.bytes_beside_jobs)
         except OSError:
             log.exception("job storage sweep failed")
             return

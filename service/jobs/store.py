@@ -257,22 +257,44 @@ class JobStore:
         return removed
 
     def bytes_stored(self) -> int:
-        total = 0
-        stack = [str(self.root)]
-        while stack:
+        return _tree_bytes(str(self.root))
+
+    def bytes_beside_jobs(self) -> int:
+        """Bytes under the root outside any job (stored sources may share it and MAX_STORAGE_BYTES)."""
+        try:
+            entries = list(os.scandir(self.root))
+        except FileNotFoundError:
+            return 0
+        return sum(
+            _tree_bytes(e.path)
+            for e in entries
+            if not valid_job_id(e.name) and not e.name.startswith((_INCOMING, _DELETED))
+        )
+
+
+def _tree_bytes(top: str) -> int:
+    """Bytes of every file under `top` (or of `top` itself, a file)."""
+    total = 0
+    if not os.path.isdir(top):
+        try:
+            return os.stat(top, follow_symlinks=False).st_size
+        except FileNotFoundError:
+            return 0
+    stack = [top]
+    while stack:
+        try:
+            entries = list(os.scandir(stack.pop()))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for entry in entries:
             try:
-                entries = list(os.scandir(stack.pop()))
-            except (FileNotFoundError, NotADirectoryError):
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                else:
+                    total += entry.stat(follow_symlinks=False).st_size
+            except FileNotFoundError:
                 continue
-            for entry in entries:
-                try:
-                    if entry.is_dir(follow_symlinks=False):
-                        stack.append(entry.path)
-                    else:
-                        total += entry.stat(follow_symlinks=False).st_size
-                except FileNotFoundError:
-                    continue
-        return total
+    return total
 
 
 def _entries(folder: Path) -> Iterator[tuple[os.DirEntry[str], os.stat_result]]:

@@ -74,3 +74,5 @@ def test_the_ledger_reserves_and_gives_back():
     assert (ledger.active, ledger.committed) == (1, 470)
     ledger.observe({"a": (False, 120), "old": (False, 250), "c": (True, 100)})
     assert (ledger.active, ledger.committed) == (1, 470)
+    ledger.beside = 500  # stored sources in the same directory count against the same limit
+    assert ledger.committed == 970 and not ledger.fits("d", 31) and ledger.fits("d", 30)

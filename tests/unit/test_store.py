@@ -108,3 +108,16 @@ def test_remove_is_atomic_and_leftovers_are_swept(tmp_path):
 def test_manifest_round_trips_as_json(tmp_path):
     m = manifest(new_job_id())
     assert msgspec.json.decode(msgspec.json.encode(m), type=JobManifest) == m
+
+
+def test_bytes_beside_jobs_count_what_shares_the_directory_and_not_the_jobs(tmp_path):
+    store = JobStore(tmp_path)
+    store.ensure()
+    job = manifest(new_job_id())
+    store.create(job, b"x" * 1000)
+    (tmp_path / "sources" / "ab").mkdir(parents=True)
+    (tmp_path / "sources" / "ab" / "blob").write_bytes(b"s" * 300)
+    (tmp_path / ".incoming-half").mkdir()
+    (tmp_path / ".incoming-half" / "input").write_bytes(b"i" * 50)  # a submission reserved by its ledger
+    assert store.bytes_beside_jobs() == 300
+    assert store.bytes_stored() >= 1000 + 300 + 50
