@@ -80,20 +80,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "Also bounds the output size.",
         ),
     ] = 50_000_000
+    # Decoding costs per row as well as per pixel: a 1 x 49,000,000 PNG is under MAX_INPUT_PIXELS.
     max_input_dimension: Annotated[
-        int,
-        Env(
-            envvalues.int_range(16, 1_000_000),
-            "Longest input side, read from the header before decoding; 422 beyond. Decoding costs per row as "
-            "well as per pixel: a 1 x 49,000,000 PNG under MAX_INPUT_PIXELS would hold a worker for seconds.",
-        ),
+        int, Env(envvalues.int_range(16, 1_000_000), "Longest input side, read from the header; 422 beyond.")
     ] = 65535
     max_input_aspect_ratio: Annotated[
         int,
-        Env(
-            envvalues.int_range(1, 1_000_000),
-            "Largest ratio of an input's longer side to its shorter one, read from the header; 422 beyond.",
-        ),
+        Env(envvalues.int_range(1, 1_000_000), "Largest input long side / short side, from the header; 422 beyond."),
     ] = 500
     max_output_dimension: Annotated[
         int, Env(envvalues.int_range(16, 16383), "Largest width or height a client may ask for.")
@@ -224,11 +217,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ] = 150_000_000
     max_job_output_pixels: Annotated[
         int,
-        Env(
-            envvalues.int_range(1, 100_000_000_000),
-            "Largest sum of output width x height over all outputs of one job (its rasters and outputs are "
-            "reserved in MAX_STORAGE_BYTES from this plan); 422 beyond.",
-        ),
+        Env(envvalues.int_range(1, 10**11), "Largest sum of output width x height over one job's outputs; 422 beyond."),
     ] = 1_000_000_000
     max_concurrent_batches: Annotated[
         int,
@@ -344,14 +333,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def limits(self) -> Limits:
-        """The request limits the workers check, as configured."""
-        return Limits(
-            self.max_input_pixels,
-            self.max_output_pixels,
-            self.max_batch_output_pixels,
-            self.max_input_dimension,
-            self.max_input_aspect_ratio,
-        )
+        """The request limits the workers check, as configured: each field is the setting of its name."""
+        return Limits(**{f.name: getattr(self, f.name) for f in msgspec.structs.fields(Limits)})
 
 
 @dataclass(frozen=True)
